@@ -1,0 +1,174 @@
+// Package account implements account management (rest-users.md, Account
+// management): import, check and delete, with the per-app cap, the
+// re-import cool-down and the deletion switch.
+package account
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/chatd/chatd/internal/config"
+	"github.com/chatd/chatd/internal/im"
+)
+
+// Limits of the account API.
+const (
+	MaxBatch        = 100 // IDs per batch call
+	MaxUserIDBytes  = 32
+	MaxProfileBytes = 500 // Nick / FaceUrl (profile value limit, 40601)
+
+	// FeatureDelete is the per-app switch of account_delete (71000 when off).
+	FeatureDelete = "account_delete"
+)
+
+// Service is the account domain over its store.
+type Service struct {
+	store im.AccountStore
+}
+
+// NewService returns the account service.
+func NewService(store im.AccountStore) *Service { return &Service{store: store} }
+
+// ValidUserID reports whether id is 1-32 bytes of printable ASCII, the
+// rule overview.md §6 sets for this server.
+func ValidUserID(id string) bool {
+	if len(id) == 0 || len(id) > MaxUserIDBytes {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] < 0x20 || id[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// Import imports accounts and returns the IDs that could not be imported
+// because of the app's account cap or re-import cool-down; the others are
+// written atomically. Invalid input fails the whole call with 70402/40601.
+func (s *Service) Import(ctx context.Context, app *config.App, items []im.AccountImport, now time.Time) (failed []string, err error) {
+	ids := make([]string, 0, len(items))
+	unique := items[:0:0]
+	seen := map[string]bool{}
+	for _, it := range items {
+		if !ValidUserID(it.UserID) {
+			return nil, im.Errorf(im.CodeAccountBadParam, "UserID %q must be 1-%d bytes of printable ASCII", it.UserID, MaxUserIDBytes)
+		}
+		if len(it.Nick) > MaxProfileBytes || len(it.FaceURL) > MaxProfileBytes {
+			return nil, im.Errorf(im.CodeProfileValueTooLong, "Nick and FaceUrl of %s must be at most %d bytes", it.UserID, MaxProfileBytes)
+		}
+		if seen[it.UserID] {
+			continue
+		}
+		seen[it.UserID] = true
+		it.AppID = app.SDKAppID
+		it.CreatedAt = now.Unix()
+		unique = append(unique, it)
+		ids = append(ids, it.UserID)
+	}
+
+	existing, err := s.store.GetAccounts(ctx, app.SDKAppID, ids)
+	if err != nil {
+		return nil, fmt.Errorf("account: import: %w", err)
+	}
+	var cooling map[string]int64
+	if app.ReimportCooldown > 0 {
+		since := now.Add(-time.Duration(app.ReimportCooldown)).Unix()
+		if cooling, err = s.store.DeletedSince(ctx, app.SDKAppID, ids, since); err != nil {
+			return nil, fmt.Errorf("account: import: %w", err)
+		}
+	}
+	room := -1 // unlimited
+	if app.MaxAccounts > 0 {
+		n, err := s.store.CountAccounts(ctx, app.SDKAppID)
+		if err != nil {
+			return nil, fmt.Errorf("account: import: %w", err)
+		}
+		room = max(0, app.MaxAccounts-n)
+	}
+
+	var write []im.AccountImport
+	var capHit, coolHit bool
+	for _, it := range unique {
+		_, exists := existing[it.UserID]
+		switch {
+		case exists:
+		case cooling[it.UserID] != 0:
+			coolHit = true
+			failed = append(failed, it.UserID)
+			continue
+		case room == 0:
+			capHit = true
+			failed = append(failed, it.UserID)
+			continue
+		case room > 0:
+			room--
+		}
+		write = append(write, it)
+	}
+	if len(write) > 0 {
+		if err := s.store.ImportAccounts(ctx, write); err != nil {
+			return nil, fmt.Errorf("account: import: %w", err)
+		}
+	}
+	if len(write) == 0 && len(failed) > 0 {
+		// Nothing was imported: the single-account form answers with the
+		// reason, the batch form lists the IDs.
+		if coolHit && !capHit {
+			return failed, im.Errorf(im.CodeAccountCooldown, "account was deleted less than %s ago", time.Duration(app.ReimportCooldown))
+		}
+		return failed, im.Errorf(im.CodeAccountCap, "the app holds its maximum of %d accounts", app.MaxAccounts)
+	}
+	return failed, nil
+}
+
+// Exists returns the subset of ids that are imported.
+func (s *Service) Exists(ctx context.Context, appID uint64, ids []string) (map[string]im.Account, error) {
+	found, err := s.store.GetAccounts(ctx, appID, ids)
+	if err != nil {
+		return nil, fmt.Errorf("account: check: %w", err)
+	}
+	return found, nil
+}
+
+// DeleteResult is the outcome of deleting one account.
+type DeleteResult struct {
+	UserID string
+	Code   int // 0 or 70107
+}
+
+// Delete deletes accounts one by one, reporting 70107 for unknown IDs.
+func (s *Service) Delete(ctx context.Context, app *config.App, ids []string, now time.Time) ([]DeleteResult, error) {
+	if !app.Enabled(FeatureDelete) {
+		return nil, &im.Error{Code: im.CodeAccountDeleteOff, Info: "account deletion is not enabled for this app"}
+	}
+	results := make([]DeleteResult, 0, len(ids))
+	for _, id := range ids {
+		err := s.store.DeleteAccount(ctx, app.SDKAppID, id, now.Unix())
+		switch {
+		case errors.Is(err, im.ErrNotFound):
+			results = append(results, DeleteResult{UserID: id, Code: im.CodeAccountNotFound})
+		case err != nil:
+			return nil, fmt.Errorf("account: delete %s: %w", id, err)
+		default:
+			results = append(results, DeleteResult{UserID: id})
+		}
+	}
+	return results, nil
+}
+
+// EnsureImported imports userID if it is not an account yet: a user who
+// logs in with a valid UserSig becomes an account, as with the vendor.
+func (s *Service) EnsureImported(ctx context.Context, app *config.App, userID string, now time.Time) error {
+	found, err := s.store.GetAccounts(ctx, app.SDKAppID, []string{userID})
+	if err != nil {
+		return fmt.Errorf("account: ensure %s: %w", userID, err)
+	}
+	if _, ok := found[userID]; ok {
+		return nil
+	}
+	_, err = s.Import(ctx, app, []im.AccountImport{{Account: im.Account{UserID: userID}}}, now)
+	return err
+}

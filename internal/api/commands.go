@@ -1,0 +1,23 @@
+package api
+
+import (
+	"github.com/chatd/chatd/internal/account"
+	"github.com/chatd/chatd/internal/group"
+	"github.com/chatd/chatd/internal/im"
+)
+
+// Services are the domain services the REST commands call.
+type Services struct {
+	Accounts *account.Service
+	Groups   *group.Service
+	Store    im.AccountStore // profile lookups for listings
+}
+
+// Commands is the whole REST command table, one domain file per block.
+func Commands(s Services) []Command {
+	var all []Command
+	all = append(all, accountAPI{s.Accounts}.commands()...)
+	all = append(all, groupAPI{s.Groups}.commands()...)
+	all = append(all, liveAPI{svc: s.Groups, accounts: s.Store}.commands()...)
+	return all
+}

@@ -1,0 +1,169 @@
+// Package api is chatd's REST transport: the v4 command table, common
+// query parameters, admin auth, per-API rate limits and the response
+// envelope. Handlers are thin: they convert wire shapes and call the
+// domain services.
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/chatd/chatd/internal/config"
+	"github.com/chatd/chatd/internal/im"
+)
+
+// callTimeout bounds one REST call (overview.md §1.8).
+const callTimeout = 3 * time.Second
+
+// Verifier checks a UserSig; *usersig.Verifier satisfies it.
+type Verifier interface {
+	Verify(key string, sdkAppID uint64, identifier, sig string) error
+}
+
+// Server answers every REST call with HTTP 200 and the vendor's envelope.
+type Server struct {
+	apps     map[uint64]*config.App
+	commands map[string]*Command
+	verifier Verifier
+	limiter  *limiter
+	maxBody  int64
+	now      func() time.Time
+	log      *slog.Logger
+	ids      *requestIDs
+}
+
+// Options are what a Server needs besides its command table.
+type Options struct {
+	Config   config.Config
+	Verifier Verifier
+	Now      func() time.Time
+	Logger   *slog.Logger
+}
+
+// NewServer builds a server over the given command rows. It fails on a
+// duplicate path, so a table mistake stops start-up instead of shadowing
+// an endpoint.
+func NewServer(opts Options, commands []Command) (*Server, error) {
+	s := &Server{
+		apps:     map[uint64]*config.App{},
+		commands: map[string]*Command{},
+		verifier: opts.Verifier,
+		maxBody:  opts.Config.MaxBodyBytes,
+		now:      opts.Now,
+		log:      opts.Logger,
+		ids:      newRequestIDs(),
+	}
+	for i := range opts.Config.Apps {
+		app := &opts.Config.Apps[i]
+		s.apps[app.SDKAppID] = app
+	}
+	for i := range commands {
+		c := &commands[i]
+		if _, dup := s.commands[c.Path]; dup {
+			return nil, fmt.Errorf("api: command %s registered twice", c.Path)
+		}
+		s.commands[c.Path] = c
+	}
+	s.limiter = newLimiter(opts.Config, commands, s.now)
+	return s, nil
+}
+
+// ServeHTTP implements the check order of overview.md §1.7: the first
+// failing check decides the code.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := s.now()
+	reqID := s.ids.next()
+	code, result := s.serve(r, start)
+	writeEnvelope(w, reqID, code, result)
+	if code.Code != 0 && code.Code != im.CodeAPIRateLimit {
+		s.log.Debug("rest call failed", "path", r.URL.Path, "code", code.Code, "info", code.Info, "request_id", reqID)
+	}
+}
+
+func (s *Server) serve(r *http.Request, now time.Time) (*im.Error, any) {
+	if r.Method != http.MethodPost {
+		return im.Errorf(im.CodeHTTPParse, "method %s not allowed, use POST", r.Method), nil
+	}
+	query, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return im.Errorf(im.CodeHTTPParse, "query string cannot be parsed: %v", err), nil
+	}
+	rawAppID := query.Get("sdkappid")
+	if rawAppID == "" {
+		return &im.Error{Code: im.CodeMissingSDKAppID, Info: "sdkappid is missing from the URL"}, nil
+	}
+	appID, err := strconv.ParseUint(rawAppID, 10, 64)
+	app := s.apps[appID]
+	if err != nil || app == nil {
+		return im.Errorf(im.CodeBadSDKAppID, "sdkappid %q is not an app of this server", rawAppID), nil
+	}
+	cmd := s.commands[strings.TrimPrefix(r.URL.Path, "/")]
+	if cmd == nil {
+		return im.Errorf(im.CodeUnknownPath, "unknown API %s", r.URL.Path), nil
+	}
+	identifier, sig := query.Get("identifier"), query.Get("usersig")
+	if identifier == "" || sig == "" {
+		return &im.Error{Code: im.CodeBadURLParam, Info: "identifier and usersig are required in the URL"}, nil
+	}
+	if ct, ok := query["contenttype"]; ok && (len(ct) != 1 || ct[0] != "json") {
+		return &im.Error{Code: im.CodeBadURLParam, Info: "contenttype must be json"}, nil
+	}
+	if err := s.verifier.Verify(app.SecretKey, appID, identifier, sig); err != nil {
+		return im.AsError(err, im.CodeSigInvalid), nil
+	}
+	if !app.IsAdmin(identifier) {
+		return im.Errorf(im.CodeNeedAdmin, "%s is not an app admin", identifier), nil
+	}
+	if !s.limiter.allow(appID, cmd.Path) {
+		code := im.CodeAPIRateLimit
+		if cmd.LimitCode != 0 {
+			code = cmd.LimitCode
+		}
+		return im.Errorf(code, "%s called more than its per-second limit", cmd.Path), nil
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, s.maxBody+1))
+	if err != nil {
+		return im.Errorf(im.CodeHTTPParse, "request body cannot be read: %v", err), nil
+	}
+	if int64(len(body)) > s.maxBody {
+		return im.Errorf(im.CodeHTTPParse, "request body over %d bytes", s.maxBody), nil
+	}
+	call := &Call{App: app, Identifier: identifier, Now: now}
+	// The vendor times out a call after 3 s; past that its caller is gone.
+	ctx, cancel := context.WithTimeout(r.Context(), callTimeout)
+	defer cancel()
+	result, err := cmd.Handle(ctx, call, body)
+	if err != nil {
+		var wire *im.Error
+		if !errors.As(err, &wire) {
+			s.log.Error("rest call internal error", "path", cmd.Path, "err", err)
+		}
+		return im.AsError(err, cmd.Domain.Internal), nil
+	}
+	return &im.Error{}, result
+}
+
+// Handler routes the REST API plus the two non-v4 endpoints.
+func Handler(api *Server, gateway http.Handler, ready func() bool) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		if !ready() {
+			http.Error(w, "starting", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = io.WriteString(w, "ok\n")
+	})
+	if gateway != nil {
+		mux.Handle("/v4/ws", gateway)
+	}
+	mux.Handle("/", api)
+	return mux
+}

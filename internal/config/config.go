@@ -1,0 +1,212 @@
+// Package config holds chatd's configuration: defaults as named constants,
+// loaded from an optional JSON file, then CHATD_* environment variables,
+// then command-line flags, and checked by Validate.
+package config
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Defaults a fresh checkout runs with.
+const (
+	DefaultAddr        = "127.0.0.1:8080"
+	DefaultDataDir     = "./chatd-data"
+	DefaultAdmin       = "administrator"
+	DefaultMaxBody     = 1 << 20 // overview.md §1.9: 1 MiB, 60002 beyond
+	DefaultSigCache    = 10000
+	DefaultDrainPeriod = 10 * time.Second
+
+	// MaxAdmins is the vendor's cap on admin accounts per app (overview.md §2).
+	MaxAdmins = 10
+
+	// AppFileName is the file in the data dir that keeps the generated app.
+	AppFileName = "app.json"
+
+	// Generated SDKAppIDs fall in the vendor's range for new apps.
+	minGeneratedAppID = 1400000000
+	maxGeneratedAppID = 1499999999
+
+	// RateLimitSpec means: use each API's documented per-second limit.
+	RateLimitSpec = -1
+)
+
+// Config is the whole server configuration.
+type Config struct {
+	Addr    string `json:"addr"`
+	DataDir string `json:"data"`
+	// Store selects the storage engine: "" for the embedded SQLite file in
+	// DataDir, or a postgres:// URL.
+	Store string `json:"store"`
+	// RateLimit overrides every per-API limit: RateLimitSpec keeps the
+	// documented ones, 0 turns limiting off, N allows N calls/s per API.
+	RateLimit int `json:"rate_limit"`
+	// MaxBodyBytes caps a REST request body.
+	MaxBodyBytes int64 `json:"max_body_bytes"`
+	// Apps are the hosted apps. The flags --sdkappid/--secret-key/--admin
+	// describe the first one.
+	Apps []App `json:"apps"`
+}
+
+// App is one hosted app (SDKAppID) with its own key, admins and limits.
+type App struct {
+	SDKAppID  uint64   `json:"sdkappid"`
+	SecretKey string   `json:"secret_key"`
+	Admins    []string `json:"admins"`
+	// RateLimits overrides the per-second limit of single APIs, keyed by
+	// full path (e.g. "v4/group_open_http_svc/create_group").
+	RateLimits map[string]int `json:"rate_limits,omitempty"`
+	// Disabled lists add-on features switched off for this app (e.g.
+	// "live_ban", "account_delete"); everything is on by default.
+	Disabled []string `json:"disabled,omitempty"`
+	// MaxAccounts caps accounts (70398); 0 = unlimited.
+	MaxAccounts int `json:"max_accounts,omitempty"`
+	// ReimportCooldown is how long a deleted UserID cannot be imported
+	// again (70399); 0 = none.
+	ReimportCooldown Duration `json:"reimport_cooldown,omitempty"`
+}
+
+// Duration is a time.Duration written as "90s" / "72h" in the config file.
+type Duration time.Duration
+
+// MarshalJSON writes the duration as text.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+// UnmarshalJSON reads "90s"-style text or a number of seconds.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		var secs int64
+		if err := json.Unmarshal(b, &secs); err != nil {
+			return fmt.Errorf("duration must be text like \"90s\" or seconds: %w", err)
+		}
+		*d = Duration(time.Duration(secs) * time.Second)
+		return nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// Enabled reports whether the add-on feature is on for the app.
+func (a *App) Enabled(feature string) bool {
+	for _, f := range a.Disabled {
+		if f == feature {
+			return false
+		}
+	}
+	return true
+}
+
+// IsAdmin reports whether userID is one of the app's admin accounts.
+func (a *App) IsAdmin(userID string) bool {
+	for _, id := range a.Admins {
+		if id == userID {
+			return true
+		}
+	}
+	return false
+}
+
+// Default returns the configuration of a fresh checkout.
+func Default() Config {
+	return Config{
+		Addr:         DefaultAddr,
+		DataDir:      DefaultDataDir,
+		RateLimit:    RateLimitSpec,
+		MaxBodyBytes: DefaultMaxBody,
+	}
+}
+
+// Validate checks the configuration once it is complete.
+func (c *Config) Validate() error {
+	if c.Addr == "" {
+		return errors.New("config: addr is empty")
+	}
+	if len(c.Apps) == 0 {
+		return errors.New("config: no app configured")
+	}
+	seen := map[uint64]bool{}
+	for i, a := range c.Apps {
+		if a.SDKAppID == 0 {
+			return fmt.Errorf("config: app %d: sdkappid is missing", i)
+		}
+		if seen[a.SDKAppID] {
+			return fmt.Errorf("config: sdkappid %d configured twice", a.SDKAppID)
+		}
+		seen[a.SDKAppID] = true
+		if a.SecretKey == "" {
+			return fmt.Errorf("config: app %d: secret key is missing", a.SDKAppID)
+		}
+		if len(a.Admins) == 0 || len(a.Admins) > MaxAdmins {
+			return fmt.Errorf("config: app %d: needs 1 to %d admins, has %d", a.SDKAppID, MaxAdmins, len(a.Admins))
+		}
+	}
+	if c.MaxBodyBytes <= 0 {
+		return errors.New("config: max_body_bytes must be positive")
+	}
+	if c.RateLimit < RateLimitSpec {
+		return errors.New("config: rate_limit must be >= 0")
+	}
+	return nil
+}
+
+// LoadOrCreateApp returns the app kept in dataDir, creating one with a
+// random SDKAppID and secret key on first start. created says whether it
+// was just made.
+func LoadOrCreateApp(dataDir, admin string) (app App, created bool, err error) {
+	path := filepath.Join(dataDir, AppFileName)
+	b, err := os.ReadFile(path)
+	if err == nil {
+		if err := json.Unmarshal(b, &app); err != nil {
+			return App{}, false, fmt.Errorf("config: read %s: %w", path, err)
+		}
+		return app, false, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return App{}, false, fmt.Errorf("config: read %s: %w", path, err)
+	}
+	app, err = newRandomApp(admin)
+	if err != nil {
+		return App{}, false, err
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return App{}, false, fmt.Errorf("config: create data dir: %w", err)
+	}
+	b, _ = json.MarshalIndent(app, "", "  ")
+	// Write then rename so a crash never leaves a half-written app file.
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
+		return App{}, false, fmt.Errorf("config: write app file: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return App{}, false, fmt.Errorf("config: write app file: %w", err)
+	}
+	return app, true, nil
+}
+
+func newRandomApp(admin string) (App, error) {
+	n, err := rand.Int(rand.Reader, big.NewInt(maxGeneratedAppID-minGeneratedAppID+1))
+	if err != nil {
+		return App{}, fmt.Errorf("config: random sdkappid: %w", err)
+	}
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return App{}, fmt.Errorf("config: random key: %w", err)
+	}
+	return App{
+		SDKAppID:  uint64(minGeneratedAppID + n.Int64()),
+		SecretKey: hex.EncodeToString(key),
+		Admins:    []string{admin},
+	}, nil
+}

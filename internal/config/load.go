@@ -1,0 +1,144 @@
+package config
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// EnvPrefix starts the environment variable of every setting:
+// --secret-key is read from CHATD_SECRET_KEY.
+const EnvPrefix = "CHATD_"
+
+// setting is one flat option that a flag and an env var can set.
+type setting struct {
+	name  string
+	usage string
+	apply func(c *Config, value string) error
+}
+
+var settings = []setting{
+	{"addr", "listen address", func(c *Config, v string) error { c.Addr = v; return nil }},
+	{"data", "data directory (SQLite file and generated app)", func(c *Config, v string) error { c.DataDir = v; return nil }},
+	{"store", "storage: empty for embedded SQLite in the data dir, or a postgres:// URL", func(c *Config, v string) error { c.Store = v; return nil }},
+	{"sdkappid", "SDKAppID of the hosted app", func(c *Config, v string) error {
+		id, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return fmt.Errorf("sdkappid %q is not a number", v)
+		}
+		firstApp(c).SDKAppID = id
+		return nil
+	}},
+	{"secret-key", "secret key of the hosted app", func(c *Config, v string) error { firstApp(c).SecretKey = v; return nil }},
+	{"admin", "admin UserID(s) of the hosted app, comma-separated", func(c *Config, v string) error {
+		firstApp(c).Admins = strings.Split(v, ",")
+		return nil
+	}},
+	{"rate-limit", "set every per-API limit to N calls/s (0 = off); default: the documented limits", func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return fmt.Errorf("rate-limit %q must be a number >= 0", v)
+		}
+		c.RateLimit = n
+		return nil
+	}},
+}
+
+func firstApp(c *Config) *App {
+	if len(c.Apps) == 0 {
+		c.Apps = append(c.Apps, App{})
+	}
+	return &c.Apps[0]
+}
+
+// Loaded is the result of Load: the configuration and whether the app was
+// generated on this start (so main can print how to use it).
+type Loaded struct {
+	Config     Config
+	AppCreated bool
+}
+
+// Load builds the serve configuration from defaults, the optional --config
+// JSON file, CHATD_* env vars and flags, in that order of precedence (later
+// wins). With no app configured it loads, or creates, the one in the data
+// dir.
+func Load(args []string, getenv func(string) string, stderr io.Writer) (Loaded, error) {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configPath := fs.String("config", getenv(EnvPrefix+"CONFIG"), "optional JSON config file")
+	flagValues := map[string]*string{}
+	for _, s := range settings {
+		flagValues[s.name] = fs.String(s.name, "", s.usage)
+	}
+	if err := fs.Parse(args); err != nil {
+		return Loaded{}, err
+	}
+	if fs.NArg() > 0 {
+		return Loaded{}, fmt.Errorf("config: unexpected argument %q", fs.Arg(0))
+	}
+
+	cfg := Default()
+	if *configPath != "" {
+		b, err := os.ReadFile(*configPath)
+		if err != nil {
+			return Loaded{}, fmt.Errorf("config: %w", err)
+		}
+		if err := json.Unmarshal(b, &cfg); err != nil {
+			return Loaded{}, fmt.Errorf("config: parse %s: %w", *configPath, err)
+		}
+	}
+	for _, s := range settings {
+		if v := getenv(EnvPrefix + envName(s.name)); v != "" {
+			if err := s.apply(&cfg, v); err != nil {
+				return Loaded{}, fmt.Errorf("config: %s%s: %w", EnvPrefix, envName(s.name), err)
+			}
+		}
+	}
+	var flagErr error
+	fs.Visit(func(f *flag.Flag) {
+		for _, s := range settings {
+			if s.name == f.Name && flagErr == nil {
+				if err := s.apply(&cfg, *flagValues[s.name]); err != nil {
+					flagErr = fmt.Errorf("config: --%s: %w", s.name, err)
+				}
+			}
+		}
+	})
+	if flagErr != nil {
+		return Loaded{}, flagErr
+	}
+
+	loaded := Loaded{Config: cfg}
+	if len(cfg.Apps) == 0 || cfg.Apps[0].SDKAppID == 0 && cfg.Apps[0].SecretKey == "" {
+		admin := DefaultAdmin
+		if len(cfg.Apps) > 0 && len(cfg.Apps[0].Admins) > 0 {
+			admin = cfg.Apps[0].Admins[0]
+		}
+		app, created, err := LoadOrCreateApp(cfg.DataDir, admin)
+		if err != nil {
+			return Loaded{}, err
+		}
+		if len(cfg.Apps) > 0 && len(cfg.Apps[0].Admins) > 0 {
+			app.Admins = cfg.Apps[0].Admins
+		}
+		loaded.Config.Apps = append([]App{app}, cfg.Apps[min(1, len(cfg.Apps)):]...)
+		loaded.AppCreated = created
+	}
+	for i := range loaded.Config.Apps {
+		if len(loaded.Config.Apps[i].Admins) == 0 {
+			loaded.Config.Apps[i].Admins = []string{DefaultAdmin}
+		}
+	}
+	if err := loaded.Config.Validate(); err != nil {
+		return Loaded{}, err
+	}
+	return loaded, nil
+}
+
+func envName(flagName string) string {
+	return strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}

@@ -1,0 +1,57 @@
+package im
+
+// The wire codes chatd emits, named once. Values and meanings come from
+// ../shared/spec (overview.md §5 for public codes, rest-*.md for private ones).
+const (
+	// REST layer (overview.md §5.1).
+	CodeHTTPParse       = 60002 // URL/query unparsable, bad method, oversized body
+	CodeBodyNotJSON     = 60003 // body empty or not valid JSON
+	CodeBadSDKAppID     = 60006 // sdkappid not a number or not hosted here
+	CodeAPIRateLimit    = 60007 // per-API rate exceeded
+	CodeUnknownPath     = 60009 // not a known v4 route
+	CodeNeedAdmin       = 60010 // identifier is not an app admin
+	CodeAppRateLimit    = 60011 // app-wide rate exceeded
+	CodeMissingSDKAppID = 60012 // sdkappid absent
+	CodeAccountNotStr   = 60015 // an account field in the body is not a string
+	CodeCommandDisabled = 60017 // API switched off for the app
+	CodeBadURLParam     = 60025 // identifier/usersig missing, contenttype not json
+
+	// UserSig (overview.md §4.9, §5.2).
+	CodeSigExpired       = 70001
+	CodeSigInvalid       = 70003
+	CodeSigMismatch      = 70009
+	CodeSigIdentifier    = 70013
+	CodeSigSDKAppID      = 70014
+	CodeSigInvalidated   = 70052
+	CodeAccountNotFound  = 70107
+	CodeAccountCap       = 70398
+	CodeAccountCooldown  = 70399
+	CodeAccountBadParam  = 70402
+	CodeAccountInternal  = 70500
+	CodeAccountDeleteOff = 71000
+
+	// Profile (used by account import for nick/avatar limits).
+	CodeProfileValueTooLong = 40601
+
+	// Groups (rest-groups.md S1 and per-endpoint tables).
+	CodeGroupInternal       = 10002
+	CodeGroupUnknownCommand = 10003
+	CodeGroupBadParam       = 10004
+	CodeGroupTooMany        = 10005
+	CodeGroupRateLimit      = 10006
+	CodeGroupNotAllowed     = 10007
+	CodeGroupNotFound       = 10010
+	CodeGroupAlreadyMember  = 10013
+	CodeGroupFull           = 10014
+	CodeGroupInvalidID      = 10015
+	CodeGroupIDTaken        = 10021
+	CodeGroupIDTakenByOwner = 10025
+	CodeGroupAVCount        = 10036
+	CodeGroupJoinLimit      = 10037
+	CodeGroupMemberLimit    = 10038
+)
+
+// Codes added with the group service.
+const (
+	CodeGroupAccountNotFound = 10019 // an account named in the request is not imported
+)

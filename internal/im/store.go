@@ -1,0 +1,9 @@
+package im
+
+// Store is every domain store one engine provides.
+type Store interface {
+	AccountStore
+	GroupStore
+	// Close releases the engine's resources.
+	Close() error
+}

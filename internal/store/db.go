@@ -1,0 +1,241 @@
+// Package store is chatd's one SQL implementation of the im store
+// interfaces, written once for SQLite and PostgreSQL over database/sql.
+// The engine packages (store/sqlite, store/postgres) open the pools, set the
+// pragmas or pool limits and hand over a Dialect with the few things that
+// really differ; everything else — queries, transactions, migrations and the
+// mapping of driver errors onto im.ErrNotFound and im.ErrConflict — lives
+// here.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/chatd/chatd/internal/im"
+)
+
+// Dialect carries what differs between engines. The SQL itself is shared:
+// queries are written with ? placeholders and portable syntax (ON CONFLICT,
+// RETURNING, integer Unix-second timestamps).
+type Dialect struct {
+	// Name selects per-engine migration overrides: 0002_groups.<Name>.sql
+	// wins over 0002_groups.sql. It is "sqlite" or "postgres".
+	Name string
+	// Numbered makes ? placeholders $1, $2, ... (PostgreSQL).
+	Numbered bool
+	// Classify maps a driver error to im.ErrConflict (unique violation) or
+	// im.ErrNotFound (foreign-key violation: the referenced row is missing),
+	// or returns nil when the error has no domain meaning.
+	Classify func(error) error
+	// MigrationLock, when set, runs first inside the migration transaction
+	// so that nodes starting together do not apply the same migration twice
+	// (a PostgreSQL advisory lock). SQLite needs none: its write
+	// transactions are already exclusive.
+	MigrationLock string
+	// ByteOrder follows a text column in ORDER BY so both engines sort IDs
+	// bytewise, as SQLite does by default; PostgreSQL would otherwise sort
+	// by the database's locale (` COLLATE "C"`).
+	ByteOrder string
+}
+
+// DB implements im.Store over database/sql for one engine.
+type DB struct {
+	dialect Dialect
+	// write runs every write transaction. On SQLite it is a one-connection
+	// pool, so writers queue in Go instead of contending for the file lock.
+	write *sql.DB
+	// read runs plain reads. On SQLite it is a separate query-only pool
+	// (WAL lets readers proceed beside the writer); on PostgreSQL it is the
+	// same pool as write.
+	read *sql.DB
+
+	// Now stamps schema_migrations.applied_at; tests may replace it.
+	Now func() time.Time
+}
+
+var _ im.Store = (*DB)(nil)
+
+// New wraps the engine's pools. write and read may be the same pool. The
+// schema is not touched: call Migrate before use (the engine Open functions
+// do).
+func New(d Dialect, write, read *sql.DB) *DB {
+	if read == nil {
+		read = write
+	}
+	return &DB{dialect: d, write: write, read: read, Now: time.Now}
+}
+
+// Engine returns the dialect name ("sqlite" or "postgres").
+func (db *DB) Engine() string { return db.dialect.Name }
+
+// Ping checks that the database answers, for health checks.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.write.PingContext(ctx); err != nil {
+		return fmt.Errorf("store: ping: %w", err)
+	}
+	return nil
+}
+
+// Close releases both pools.
+func (db *DB) Close() error {
+	err := db.write.Close()
+	if db.read != db.write {
+		err = errors.Join(err, db.read.Close())
+	}
+	if err != nil {
+		return fmt.Errorf("store: close: %w", err)
+	}
+	return nil
+}
+
+// querier is what *sql.DB and *sql.Tx have in common.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// conn runs shared SQL on a pool or transaction, rebinding placeholders.
+type conn struct {
+	q querier
+	d *Dialect
+}
+
+func (c conn) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return c.q.ExecContext(ctx, c.d.rebind(query), args...)
+}
+
+func (c conn) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return c.q.QueryContext(ctx, c.d.rebind(query), args...)
+}
+
+func (c conn) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return c.q.QueryRowContext(ctx, c.d.rebind(query), args...)
+}
+
+// reader returns the pool plain reads go to.
+func (db *DB) reader() conn { return conn{q: db.read, d: &db.dialect} }
+
+// inTx runs fn in a write transaction, committing when fn returns nil and
+// rolling back otherwise. fn must use only the conn it is given: on SQLite
+// the write pool has a single connection, which the transaction holds.
+func (db *DB) inTx(ctx context.Context, fn func(conn) error) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(conn{q: tx, d: &db.dialect}); err != nil {
+		_ = tx.Rollback() // the error that made us roll back is the one to report
+		return err
+	}
+	return tx.Commit()
+}
+
+// fail wraps err with the operation name after translating driver errors
+// into the im sentinels, so callers can use errors.Is whatever the engine.
+func (db *DB) fail(op string, err error) error {
+	return fmt.Errorf("store: %s: %w", op, db.translate(err))
+}
+
+func (db *DB) translate(err error) error {
+	switch {
+	case errors.Is(err, im.ErrNotFound), errors.Is(err, im.ErrConflict):
+		return err
+	case errors.Is(err, sql.ErrNoRows):
+		return im.ErrNotFound
+	}
+	if db.dialect.Classify != nil {
+		if sentinel := db.dialect.Classify(err); sentinel != nil {
+			return fmt.Errorf("%w: %w", sentinel, err)
+		}
+	}
+	return err
+}
+
+// rebind rewrites ? placeholders for engines that number them. Question
+// marks inside quoted literals or identifiers are left alone.
+func (d *Dialect) rebind(query string) string {
+	if !d.Numbered || !strings.Contains(query, "?") {
+		return query
+	}
+	var b strings.Builder
+	b.Grow(len(query) + 16)
+	n := 0
+	var quote byte
+	for i := 0; i < len(query); i++ {
+		c := query[i]
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '\'' || c == '"':
+			quote = c
+		case c == '?':
+			n++
+			fmt.Fprintf(&b, "$%d", n)
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+// maxInList bounds the IDs bound in one IN (...) list, well under both
+// engines' parameter limits.
+const maxInList = 500
+
+// chunks splits ids into slices of at most maxInList.
+func chunks(ids []string) [][]string {
+	var out [][]string
+	for len(ids) > maxInList {
+		out = append(out, ids[:maxInList])
+		ids = ids[maxInList:]
+	}
+	if len(ids) > 0 {
+		out = append(out, ids)
+	}
+	return out
+}
+
+// placeholders returns "?, ?, ?" for n parameters.
+func placeholders(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	return strings.Repeat("?, ", n-1) + "?"
+}
+
+// appID converts an SDKAppID for binding: both engines store it as a signed
+// BIGINT, and real SDKAppIDs are far below 2^63.
+func appID(id uint64) int64 { return int64(id) }
+
+// each runs fn for every row, then closes rows. It takes the query's error
+// too, so a call site reads as one step: err = each(db.query(...)).
+func each(rows *sql.Rows, err error, fn func(*sql.Rows) error) error {
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// withIDs returns the leading arguments followed by ids, for a query
+// ending in an IN list of placeholders(len(ids)).
+func withIDs(ids []string, lead ...any) []any {
+	args := make([]any, 0, len(lead)+len(ids))
+	args = append(args, lead...)
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	return args
+}
