@@ -23,13 +23,23 @@ const (
 	FeatureDelete = "account_delete"
 )
 
+// Sessions closes a user's live connections on every node.
+type Sessions interface {
+	KickUser(ctx context.Context, appID uint64, userID string) error
+}
+
 // Service is the account domain over its store.
 type Service struct {
-	store im.AccountStore
+	store    im.AccountStore
+	sessions Sessions
 }
 
 // NewService returns the account service.
 func NewService(store im.AccountStore) *Service { return &Service{store: store} }
+
+// SetSessions wires the gateway in; it is created after this service
+// because its logins are checked here.
+func (s *Service) SetSessions(sessions Sessions) { s.sessions = sessions }
 
 // ValidUserID reports whether id is 1-32 bytes of printable ASCII, the
 // rule overview.md §6 sets for this server.
@@ -159,16 +169,51 @@ func (s *Service) Delete(ctx context.Context, app *config.App, ids []string, now
 	return results, nil
 }
 
-// EnsureImported imports userID if it is not an account yet: a user who
-// logs in with a valid UserSig becomes an account, as with the vendor.
+// EnsureImported imports userID if it is not an account yet.
 func (s *Service) EnsureImported(ctx context.Context, app *config.App, userID string, now time.Time) error {
+	_, err := s.Login(ctx, app, userID, now.Unix(), now)
+	return err
+}
+
+// Login admits a user whose UserSig, issued at issuedAt, verified: it is
+// refused with 70052 when a kick revoked the account's logins after the
+// sig was made, and a user seen for the first time becomes an account, as
+// with the vendor's SDK login.
+func (s *Service) Login(ctx context.Context, app *config.App, userID string, issuedAt int64, now time.Time) (im.Account, error) {
 	found, err := s.store.GetAccounts(ctx, app.SDKAppID, []string{userID})
 	if err != nil {
-		return fmt.Errorf("account: ensure %s: %w", userID, err)
+		return im.Account{}, fmt.Errorf("account: login %s: %w", userID, err)
 	}
-	if _, ok := found[userID]; ok {
-		return nil
+	if a, ok := found[userID]; ok {
+		if issuedAt < a.LoginsRevokedBefore {
+			return im.Account{}, &im.Error{Code: im.CodeSigInvalidated, Info: "UserSig was invalidated by a kick; generate a new one"}
+		}
+		return a, nil
 	}
-	_, err = s.Import(ctx, app, []im.AccountImport{{Account: im.Account{UserID: userID}}}, now)
-	return err
+	item := im.AccountImport{Account: im.Account{UserID: userID}}
+	if _, err := s.Import(ctx, app, []im.AccountImport{item}, now); err != nil {
+		return im.Account{}, err
+	}
+	return item.Account, nil
+}
+
+// Kick invalidates every UserSig of userID issued before now and closes
+// the user's connections everywhere.
+func (s *Service) Kick(ctx context.Context, app *config.App, userID string, now time.Time) error {
+	if !ValidUserID(userID) {
+		return im.Errorf(im.CodeAccountBadParam, "UserID %q must be 1-%d bytes of printable ASCII", userID, MaxUserIDBytes)
+	}
+	err := s.store.RevokeLogins(ctx, app.SDKAppID, userID, now.Unix())
+	if errors.Is(err, im.ErrNotFound) {
+		return im.Errorf(im.CodeAccountNotFound, "account %s does not exist", userID)
+	}
+	if err != nil {
+		return fmt.Errorf("account: kick %s: %w", userID, err)
+	}
+	if s.sessions != nil {
+		if err := s.sessions.KickUser(ctx, app.SDKAppID, userID); err != nil {
+			return fmt.Errorf("account: kick %s: close connections: %w", userID, err)
+		}
+	}
+	return nil
 }

@@ -16,6 +16,7 @@ func (a accountAPI) commands() []Command {
 		command("v4/im_open_login_svc/multiaccount_import", 100, accountDomain, a.importMany),
 		command("v4/im_open_login_svc/account_delete", 100, accountDomain, a.delete),
 		command("v4/im_open_login_svc/account_check", 100, accountDomain, a.check),
+		command("v4/im_open_login_svc/kick", 200, accountDomain, a.kick),
 	}
 }
 
@@ -161,4 +162,18 @@ func nonNil[T any](s []T) []T {
 		return []T{}
 	}
 	return s
+}
+
+type kickReq struct {
+	UserID string
+}
+
+func (a accountAPI) kick(ctx context.Context, call *Call, req *kickReq) (*empty, error) {
+	if req.UserID == "" {
+		return nil, &im.Error{Code: im.CodeAccountBadParam, Info: "UserID is required"}
+	}
+	if err := a.svc.Kick(ctx, call.App, req.UserID, call.Now); err != nil {
+		return nil, err
+	}
+	return &empty{}, nil
 }

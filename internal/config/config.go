@@ -165,17 +165,11 @@ func (c *Config) Validate() error {
 // random SDKAppID and secret key on first start. created says whether it
 // was just made.
 func LoadOrCreateApp(dataDir, admin string) (app App, created bool, err error) {
-	path := filepath.Join(dataDir, AppFileName)
-	b, err := os.ReadFile(path)
-	if err == nil {
-		if err := json.Unmarshal(b, &app); err != nil {
-			return App{}, false, fmt.Errorf("config: read %s: %w", path, err)
-		}
-		return app, false, nil
-	}
+	app, err = ReadApp(dataDir)
 	if !errors.Is(err, os.ErrNotExist) {
-		return App{}, false, fmt.Errorf("config: read %s: %w", path, err)
+		return app, false, err
 	}
+	path := filepath.Join(dataDir, AppFileName)
 	app, err = newRandomApp(admin)
 	if err != nil {
 		return App{}, false, err
@@ -183,7 +177,7 @@ func LoadOrCreateApp(dataDir, admin string) (app App, created bool, err error) {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return App{}, false, fmt.Errorf("config: create data dir: %w", err)
 	}
-	b, _ = json.MarshalIndent(app, "", "  ")
+	b, _ := json.MarshalIndent(app, "", "  ")
 	// Write then rename so a crash never leaves a half-written app file.
 	tmp := path + ".tmp"
 	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
@@ -193,6 +187,21 @@ func LoadOrCreateApp(dataDir, admin string) (app App, created bool, err error) {
 		return App{}, false, fmt.Errorf("config: write app file: %w", err)
 	}
 	return app, true, nil
+}
+
+// ReadApp returns the app kept in dataDir; the error wraps os.ErrNotExist
+// when there is none.
+func ReadApp(dataDir string) (App, error) {
+	path := filepath.Join(dataDir, AppFileName)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return App{}, fmt.Errorf("config: read %s: %w", path, err)
+	}
+	var app App
+	if err := json.Unmarshal(b, &app); err != nil {
+		return App{}, fmt.Errorf("config: read %s: %w", path, err)
+	}
+	return app, nil
 }
 
 func newRandomApp(admin string) (App, error) {

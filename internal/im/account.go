@@ -10,6 +10,9 @@ type Account struct {
 	Nick      string
 	FaceURL   string
 	CreatedAt int64 // Unix seconds
+	// LoginsRevokedBefore rejects UserSigs issued before this Unix second
+	// (kick); 0 when never revoked.
+	LoginsRevokedBefore int64
 }
 
 // AccountImport is one account to import. SetProfile says whether Nick and
@@ -35,6 +38,9 @@ type AccountStore interface {
 	// records the deletion time for the re-import cool-down. It returns
 	// ErrNotFound when the account does not exist.
 	DeleteAccount(ctx context.Context, appID uint64, userID string, now int64) error
+	// RevokeLogins makes UserSigs of userID issued before the given Unix
+	// second invalid. It returns ErrNotFound when the account does not exist.
+	RevokeLogins(ctx context.Context, appID uint64, userID string, before int64) error
 	// DeletedSince returns, for the given IDs, those deleted at or after
 	// since, with their deletion time.
 	DeletedSince(ctx context.Context, appID uint64, userIDs []string, since int64) (map[string]int64, error)

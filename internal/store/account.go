@@ -50,11 +50,11 @@ func (db *DB) GetAccounts(ctx context.Context, app uint64, userIDs []string) (ma
 	out := make(map[string]im.Account, len(userIDs))
 	for _, ids := range chunks(userIDs) {
 		args := withIDs(ids, appID(app))
-		rows, err := db.reader().query(ctx, `SELECT user_id, nick, face_url, created_at FROM accounts
+		rows, err := db.reader().query(ctx, `SELECT user_id, nick, face_url, created_at, logins_revoked_before FROM accounts
 			WHERE app_id = ? AND user_id IN (`+placeholders(len(ids))+`)`, args...)
 		err = each(rows, err, func(r *sql.Rows) error {
 			a := im.Account{AppID: app}
-			if err := r.Scan(&a.UserID, &a.Nick, &a.FaceURL, &a.CreatedAt); err != nil {
+			if err := r.Scan(&a.UserID, &a.Nick, &a.FaceURL, &a.CreatedAt, &a.LoginsRevokedBefore); err != nil {
 				return err
 			}
 			out[a.UserID] = a
@@ -119,6 +119,24 @@ func (db *DB) DeleteAccount(ctx context.Context, app uint64, userID string, now 
 	})
 	if err != nil {
 		return db.fail("delete account", err)
+	}
+	return nil
+}
+
+// RevokeLogins implements im.AccountStore. The revocation only moves
+// forward, so a late retry of an older kick cannot re-admit sigs.
+func (db *DB) RevokeLogins(ctx context.Context, app uint64, userID string, before int64) error {
+	err := db.inTx(ctx, func(c conn) error {
+		var current int64
+		err := c.queryRow(ctx, `SELECT logins_revoked_before FROM accounts WHERE app_id = ? AND user_id = ?`, appID(app), userID).Scan(&current)
+		if err != nil || current >= before {
+			return err
+		}
+		_, err = c.exec(ctx, `UPDATE accounts SET logins_revoked_before = ? WHERE app_id = ? AND user_id = ?`, before, appID(app), userID)
+		return err
+	})
+	if err != nil {
+		return db.fail("revoke logins", err)
 	}
 	return nil
 }

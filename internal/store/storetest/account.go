@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -282,5 +284,40 @@ func RunAccounts(t *testing.T, open func(t *testing.T) im.Store) {
 		n, err := s.CountAccounts(t.Context(), app1)
 		ok(t, "count", err)
 		equal(t, "count", n, writers*own+shared)
+	})
+}
+
+// RunLoginRevocations checks RevokeLogins and its effect on GetAccounts.
+func RunLoginRevocations(t *testing.T, open func(t *testing.T) im.Store) {
+	t.Run("RevokeLogins", func(t *testing.T) {
+		s := fresh(t, open)
+		ctx := context.Background()
+		if err := s.ImportAccounts(ctx, []im.AccountImport{{Account: im.Account{AppID: app1, UserID: "alice", CreatedAt: 10}}}); err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct {
+			before, want int64
+		}{
+			{100, 100},
+			{50, 100}, // never moves back
+			{200, 200},
+		} {
+			if err := s.RevokeLogins(ctx, app1, "alice", tc.before); err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.GetAccounts(ctx, app1, []string{"alice"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got["alice"].LoginsRevokedBefore != tc.want {
+				t.Fatalf("after revoking before %d: %d, want %d", tc.before, got["alice"].LoginsRevokedBefore, tc.want)
+			}
+		}
+		if err := s.RevokeLogins(ctx, app1, "ghost", 100); !errors.Is(err, im.ErrNotFound) {
+			t.Fatalf("revoking a missing account: %v, want ErrNotFound", err)
+		}
+		if err := s.RevokeLogins(ctx, app2, "alice", 100); !errors.Is(err, im.ErrNotFound) {
+			t.Fatalf("revoking in another app: %v, want ErrNotFound", err)
+		}
 	})
 }

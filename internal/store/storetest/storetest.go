@@ -26,6 +26,7 @@ func Run(t *testing.T, open func(t *testing.T) im.Store) {
 	t.Run("Accounts", func(t *testing.T) { RunAccounts(t, open) })
 	t.Run("Groups", func(t *testing.T) { RunGroups(t, open) })
 	t.Run("Bans", func(t *testing.T) { RunBans(t, open) })
+	t.Run("LoginRevocations", func(t *testing.T) { RunLoginRevocations(t, open) })
 }
 
 // fresh marks a subtest parallel and gives it its own store.

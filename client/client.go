@@ -1,0 +1,417 @@
+// Package client is the Go client for chatd's WebSocket gateway: log in
+// with a UserSig, enter and leave live groups, and receive pushed events.
+// It speaks the protocol in docs/client-protocol.md and sends heartbeats on
+// its own.
+//
+//	c, err := client.Dial(ctx, "http://127.0.0.1:8080", sdkAppID, "alice", userSig)
+//	if err != nil { ... } // a *client.Error carries the server's code, e.g. 70001
+//	defer c.Close()
+//	if err := c.JoinGroup(ctx, "@TGS#aQ3KD81MZ"); err != nil { ... }
+//	for ev := range c.Events() { ... }
+//
+// The package depends only on the standard library and the WebSocket
+// library, so applications and load tools can import it freely.
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// Path is where the gateway is mounted on a chatd server.
+const Path = "/v4/ws"
+
+// Defaults for options.
+const (
+	// DefaultHeartbeatInterval is used when the server does not advertise
+	// one in its login reply.
+	DefaultHeartbeatInterval = 30 * time.Second
+	// DefaultEventBuffer is how many pushed events may wait in Events.
+	DefaultEventBuffer = 1024
+	// DefaultReadLimit caps one server frame.
+	DefaultReadLimit = 1 << 20
+	// writeTimeout bounds sending one frame. A write that times out closes
+	// the connection (the WebSocket library's rule), so it is not tied to
+	// the caller's context: cancelling a JoinGroup must not kill the
+	// connection.
+	writeTimeout = 10 * time.Second
+)
+
+// Error is a refusal from the server: the protocol's ErrorCode and
+// ErrorInfo, with the same codes as the REST API (70001 UserSig expired,
+// 10007 not allowed, ...).
+type Error struct {
+	Code int
+	Info string
+}
+
+// Error formats the code and the server's explanation.
+func (e *Error) Error() string { return fmt.Sprintf("chatd error %d: %s", e.Code, e.Info) }
+
+// CloseError tells how the server closed the connection (Err returns it):
+// 1000 logout, 1001 server shutdown, 1008 timeout or protocol violation,
+// 4001 kicked.
+type CloseError struct {
+	Code   int
+	Reason string
+}
+
+// Error formats the close status and reason.
+func (e *CloseError) Error() string {
+	return fmt.Sprintf("connection closed with status %d: %s", e.Code, e.Reason)
+}
+
+// ErrClosed is returned by requests made on, or interrupted by, a closed
+// connection.
+var ErrClosed = errors.New("client: connection closed")
+
+// Event is a frame the server pushed without being asked: "push" (an
+// application event), "kicked" (the connection is about to close) or
+// "group_dropped" (banned from, or destruction of, a live group).
+type Event struct {
+	Op      string
+	GroupID string          // the group concerned, when there is one
+	Raw     json.RawMessage // the whole frame, for the op-specific fields
+}
+
+// Option configures Dial.
+type Option func(*options)
+
+type options struct {
+	heartbeat   time.Duration
+	eventBuffer int
+	readLimit   int64
+	httpClient  *http.Client
+	header      http.Header
+}
+
+// WithHeartbeatInterval overrides the heartbeat interval the server
+// advertises. A negative interval sends no heartbeats at all (the server
+// will then close the connection after its idle timeout).
+func WithHeartbeatInterval(d time.Duration) Option {
+	return func(o *options) { o.heartbeat = d }
+}
+
+// WithEventBuffer sets how many events may wait unread. When the buffer is
+// full the client stops reading the socket until Events is drained; the
+// server then disconnects it as a slow consumer if this lasts.
+func WithEventBuffer(n int) Option {
+	return func(o *options) {
+		if n > 0 {
+			o.eventBuffer = n
+		}
+	}
+}
+
+// WithHTTPClient sets the HTTP client used for the WebSocket handshake
+// (TLS settings, proxies).
+func WithHTTPClient(hc *http.Client) Option {
+	return func(o *options) { o.httpClient = hc }
+}
+
+// WithHeader adds HTTP headers to the handshake request.
+func WithHeader(h http.Header) Option {
+	return func(o *options) { o.header = h }
+}
+
+// Client is one logged-in connection. Its methods are safe for concurrent
+// use.
+type Client struct {
+	ws     *websocket.Conn
+	nextID atomic.Int64
+
+	mu       sync.Mutex
+	pending  map[int64]chan reply
+	finished bool
+	err      error
+
+	events    chan Event
+	done      chan struct{}
+	closing   chan struct{}
+	closeOnce sync.Once
+}
+
+// outFrame is every request the client sends.
+type outFrame struct {
+	ID       int64  `json:"id"`
+	Op       string `json:"op"`
+	SDKAppID uint64 `json:"SDKAppID,omitempty"`
+	UserID   string `json:"UserID,omitempty"`
+	UserSig  string `json:"UserSig,omitempty"`
+	GroupID  string `json:"GroupId,omitempty"`
+}
+
+// reply is the part of a server frame the client interprets; a frame with
+// an "id" answers a request, one without is an Event.
+type reply struct {
+	ID                  *int64 `json:"id"`
+	Op                  string `json:"op"`
+	ErrorCode           int    `json:"ErrorCode"`
+	ErrorInfo           string `json:"ErrorInfo"`
+	GroupID             string `json:"GroupId"`
+	HeartbeatIntervalMs int64  `json:"HeartbeatIntervalMs"`
+}
+
+// Dial connects to the gateway of the chatd server at serverURL (http,
+// https, ws or wss; the /v4/ws path is added) and logs in. A refused login
+// returns a *Error with the server's code. ctx bounds the dial and the
+// login only.
+func Dial(ctx context.Context, serverURL string, sdkAppID uint64, userID, userSig string, opts ...Option) (*Client, error) {
+	o := options{eventBuffer: DefaultEventBuffer, readLimit: DefaultReadLimit}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	u, err := gatewayURL(serverURL)
+	if err != nil {
+		return nil, err
+	}
+	ws, _, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPClient: o.httpClient, HTTPHeader: o.header})
+	if err != nil {
+		return nil, fmt.Errorf("client: dial %s: %w", u, err)
+	}
+	ws.SetReadLimit(o.readLimit)
+	c := &Client{
+		ws:      ws,
+		pending: make(map[int64]chan reply),
+		events:  make(chan Event, o.eventBuffer),
+		done:    make(chan struct{}),
+		closing: make(chan struct{}),
+	}
+	go c.readLoop()
+	r, err := c.call(ctx, outFrame{Op: "login", SDKAppID: sdkAppID, UserID: userID, UserSig: userSig})
+	if err != nil {
+		_ = c.Close()
+		return nil, err
+	}
+	interval := o.heartbeat
+	if interval == 0 {
+		interval = time.Duration(r.HeartbeatIntervalMs) * time.Millisecond
+	}
+	if interval == 0 {
+		interval = DefaultHeartbeatInterval
+	}
+	if interval > 0 {
+		go c.heartbeatLoop(interval)
+	}
+	return c, nil
+}
+
+// gatewayURL turns a server base URL into the gateway's WebSocket URL.
+func gatewayURL(serverURL string) (string, error) {
+	u, err := url.Parse(serverURL)
+	if err != nil {
+		return "", fmt.Errorf("client: server URL: %w", err)
+	}
+	switch u.Scheme {
+	case "http", "ws":
+		u.Scheme = "ws"
+	case "https", "wss":
+		u.Scheme = "wss"
+	default:
+		return "", fmt.Errorf("client: server URL %q: scheme must be http, https, ws or wss", serverURL)
+	}
+	if u.Host == "" {
+		return "", fmt.Errorf("client: server URL %q has no host", serverURL)
+	}
+	if !strings.HasSuffix(u.Path, Path) {
+		u.Path = strings.TrimSuffix(u.Path, "/") + Path
+	}
+	u.RawPath = ""
+	return u.String(), nil
+}
+
+// JoinGroup enters a live group (AVChatRoom). Other group types are refused
+// with code 10007, a ban with 10007 too, an unknown group with 10010.
+func (c *Client) JoinGroup(ctx context.Context, groupID string) error {
+	_, err := c.call(ctx, outFrame{Op: "join_group", GroupID: groupID})
+	return err
+}
+
+// QuitGroup leaves a live group.
+func (c *Client) QuitGroup(ctx context.Context, groupID string) error {
+	_, err := c.call(ctx, outFrame{Op: "quit_group", GroupID: groupID})
+	return err
+}
+
+// Logout leaves every group and ends the session; the server then closes
+// the connection, which Logout waits for (bounded by ctx).
+func (c *Client) Logout(ctx context.Context) error {
+	if _, err := c.call(ctx, outFrame{Op: "logout"}); err != nil {
+		return err
+	}
+	select {
+	case <-c.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Events returns the pushed events. The channel is closed when the
+// connection ends. Drain it: see WithEventBuffer.
+func (c *Client) Events() <-chan Event { return c.events }
+
+// Done is closed when the connection has ended, whichever side closed it.
+func (c *Client) Done() <-chan struct{} { return c.done }
+
+// Err returns why the connection ended (a *CloseError when the server sent
+// a close status), or nil while it is open.
+func (c *Client) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
+// Close closes the connection (status 1000) and waits until it has ended.
+// The server treats it like going offline: the user leaves its live groups
+// once no other connection of theirs is in them.
+func (c *Client) Close() error {
+	select {
+	case <-c.done:
+		return nil // already ended
+	default:
+	}
+	var err error
+	c.closeOnce.Do(func() {
+		close(c.closing)
+		err = c.ws.Close(websocket.StatusNormalClosure, "")
+	})
+	<-c.done
+	if errors.Is(err, net.ErrClosed) {
+		err = nil
+	}
+	return err
+}
+
+// call sends one request and waits for its reply.
+func (c *Client) call(ctx context.Context, f outFrame) (reply, error) {
+	if err := ctx.Err(); err != nil {
+		return reply{}, err
+	}
+	f.ID = c.nextID.Add(1)
+	ch := make(chan reply, 1)
+	c.mu.Lock()
+	if c.finished {
+		c.mu.Unlock()
+		return reply{}, c.closedErr()
+	}
+	c.pending[f.ID] = ch
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		delete(c.pending, f.ID)
+		c.mu.Unlock()
+	}()
+	if err := c.write(f); err != nil {
+		return reply{}, err
+	}
+	var r reply
+	select {
+	case r = <-ch:
+	case <-ctx.Done():
+		return reply{}, ctx.Err()
+	case <-c.done:
+		select {
+		case r = <-ch: // answered just before the server closed (logout, refused login)
+		default:
+			return reply{}, c.closedErr()
+		}
+	}
+	if r.ErrorCode != 0 {
+		return r, &Error{Code: r.ErrorCode, Info: r.ErrorInfo}
+	}
+	return r, nil
+}
+
+func (c *Client) write(f outFrame) error {
+	data, err := json.Marshal(f)
+	if err != nil {
+		return fmt.Errorf("client: encode %s: %w", f.Op, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+	defer cancel()
+	if err := c.ws.Write(ctx, websocket.MessageText, data); err != nil {
+		return fmt.Errorf("%w: %v", ErrClosed, err)
+	}
+	return nil
+}
+
+func (c *Client) closedErr() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err != nil {
+		return fmt.Errorf("%w: %v", ErrClosed, c.err)
+	}
+	return ErrClosed
+}
+
+func (c *Client) readLoop() {
+	for {
+		_, data, err := c.ws.Read(context.Background())
+		if err != nil {
+			c.finish(err)
+			return
+		}
+		var r reply
+		if json.Unmarshal(data, &r) != nil {
+			continue // not ours to interpret; the protocol only sends objects
+		}
+		if r.ID != nil {
+			c.mu.Lock()
+			ch := c.pending[*r.ID]
+			c.mu.Unlock()
+			if ch != nil {
+				select {
+				case ch <- r: // buffered 1: the first reply to an id wins
+				default:
+				}
+			}
+			continue // heartbeat replies have no waiter
+		}
+		select {
+		case c.events <- Event{Op: r.Op, GroupID: r.GroupID, Raw: data}:
+		case <-c.closing:
+			c.finish(ErrClosed)
+			return
+		}
+	}
+}
+
+// finish records why the connection ended and releases every waiter.
+func (c *Client) finish(err error) {
+	var ce websocket.CloseError
+	if errors.As(err, &ce) {
+		err = &CloseError{Code: int(ce.Code), Reason: ce.Reason}
+	}
+	c.mu.Lock()
+	c.finished, c.err = true, err
+	c.mu.Unlock()
+	close(c.done)
+	close(c.events)
+}
+
+func (c *Client) heartbeatLoop(interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			if c.write(outFrame{ID: c.nextID.Add(1), Op: "heartbeat"}) != nil {
+				return
+			}
+		case <-c.done:
+			return
+		}
+	}
+}

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/chatd/chatd/internal/account"
+	"github.com/chatd/chatd/internal/api"
+	"github.com/chatd/chatd/internal/bus"
+	"github.com/chatd/chatd/internal/config"
+	"github.com/chatd/chatd/internal/gateway"
+	"github.com/chatd/chatd/internal/group"
+	"github.com/chatd/chatd/internal/im"
+	"github.com/chatd/chatd/internal/presence"
+	"github.com/chatd/chatd/internal/store/postgres"
+	"github.com/chatd/chatd/internal/store/sqlite"
+	"github.com/chatd/chatd/internal/usersig"
+)
+
+// sqliteFileName is the database file inside the data dir.
+const sqliteFileName = "chatd.db"
+
+// runServe loads the configuration, wires the parts and serves until ctx
+// ends (SIGTERM/SIGINT), then drains in-flight requests and returns nil.
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	loaded, err := config.Load(args, os.Getenv, stderr)
+	if err != nil {
+		return err
+	}
+	cfg := loaded.Config
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+
+	db, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	now := time.Now
+	verifier := usersig.NewVerifier(config.DefaultSigCache, now)
+	accounts := account.NewService(db)
+	// The group service and the gateway need each other (bans drop users
+	// from rooms; joins are checked against groups), so the rooms adapter
+	// is filled in once both exist.
+	rooms := &liveRooms{presence: presence.NewTracker(now)}
+	groups := group.NewService(db, db, rooms)
+	events := bus.NewLocal()
+	defer events.Close()
+	rooms.gateway = gateway.New(gateway.Config{}, gateway.Deps{
+		Authenticate: userAuthenticator(cfg, verifier, accounts, now),
+		CheckJoin: func(ctx context.Context, appID uint64, groupID, userID string) error {
+			return groups.CheckJoin(ctx, appID, groupID, userID, now())
+		},
+		Presence: rooms.presence,
+		Bus:      events,
+		Now:      now,
+		Logger:   logger,
+	})
+	accounts.SetSessions(rooms.gateway)
+	for i := range cfg.Apps {
+		app := &cfg.Apps[i]
+		for _, admin := range app.Admins {
+			// An admin is also an ordinary account (overview.md §2).
+			if err := accounts.EnsureImported(ctx, app, admin, now()); err != nil {
+				return fmt.Errorf("import admin %s: %w", admin, err)
+			}
+		}
+	}
+
+	rest, err := api.NewServer(api.Options{Config: cfg, Verifier: verifier, Now: now, Logger: logger},
+		api.Commands(api.Services{Accounts: accounts, Groups: groups, Store: db}))
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	var ready atomic.Bool
+	srv := &http.Server{
+		Handler:           api.Handler(rest, rooms.gateway, ready.Load),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	printWelcome(stdout, cfg, loaded.AppCreated, ln.Addr().String())
+	logger.Info("chatd serving", "addr", ln.Addr().String(), "store", storeName(cfg), "apps", len(cfg.Apps))
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	ready.Store(true)
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	ready.Store(false)
+	logger.Info("chatd draining")
+	drainCtx, cancel := context.WithTimeout(context.Background(), config.DefaultDrainPeriod)
+	defer cancel()
+	// Hijacked WebSocket connections are not drained by srv.Shutdown, so
+	// the gateway closes them itself, telling clients why.
+	if err := rooms.gateway.Shutdown(drainCtx); err != nil {
+		logger.Warn("gateway shutdown", "err", err)
+	}
+	if err := srv.Shutdown(drainCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("drain: %w", err)
+	}
+	logger.Info("chatd stopped")
+	return nil
+}
+
+// openStore opens the configured engine: the embedded SQLite file by
+// default, PostgreSQL for a postgres:// URL.
+func openStore(ctx context.Context, cfg config.Config) (im.Store, error) {
+	switch {
+	case cfg.Store == "":
+		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("create data dir: %w", err)
+		}
+		return sqlite.Open(filepath.Join(cfg.DataDir, sqliteFileName))
+	case strings.HasPrefix(cfg.Store, "postgres://"), strings.HasPrefix(cfg.Store, "postgresql://"):
+		return postgres.Open(ctx, cfg.Store, postgres.Options{})
+	default:
+		return nil, fmt.Errorf("store %q: want empty (SQLite) or a postgres:// URL", cfg.Store)
+	}
+}
+
+func storeName(cfg config.Config) string {
+	if cfg.Store == "" {
+		return "sqlite:" + filepath.Join(cfg.DataDir, sqliteFileName)
+	}
+	return "postgres"
+}

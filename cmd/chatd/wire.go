@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"time"
+
+	"github.com/chatd/chatd/internal/account"
+	"github.com/chatd/chatd/internal/config"
+	"github.com/chatd/chatd/internal/gateway"
+	"github.com/chatd/chatd/internal/group"
+	"github.com/chatd/chatd/internal/im"
+	"github.com/chatd/chatd/internal/presence"
+	"github.com/chatd/chatd/internal/usersig"
+)
+
+// userAuthenticator verifies end users' UserSigs for the gateway with the
+// same rules and codes as REST, and imports the account on first login.
+func userAuthenticator(cfg config.Config, verifier *usersig.Verifier, accounts *account.Service, now func() time.Time) func(ctx context.Context, appID uint64, userID, sig string) error {
+	apps := map[uint64]*config.App{}
+	for i := range cfg.Apps {
+		apps[cfg.Apps[i].SDKAppID] = &cfg.Apps[i]
+	}
+	return func(ctx context.Context, appID uint64, userID, sig string) error {
+		app := apps[appID]
+		if app == nil {
+			return im.Errorf(im.CodeBadSDKAppID, "sdkappid %d is not an app of this server", appID)
+		}
+		if userID == "" || sig == "" {
+			return &im.Error{Code: im.CodeBadURLParam, Info: "UserID and UserSig are required"}
+		}
+		if !account.ValidUserID(userID) {
+			return im.Errorf(im.CodeAccountBadParam, "UserID %q must be 1-%d bytes of printable ASCII", userID, account.MaxUserIDBytes)
+		}
+		claims, err := verifier.Check(app.SecretKey, appID, userID, sig)
+		if err != nil {
+			return err
+		}
+		_, err = accounts.Login(ctx, app, userID, claims.Time, now())
+		return err
+	}
+}
+
+// liveRooms is the group domain's view of live rooms: counts and lists
+// from presence, removals through the gateway so they reach every node.
+type liveRooms struct {
+	presence *presence.Tracker
+	gateway  *gateway.Gateway
+}
+
+func (l liveRooms) Count(appID uint64, groupID string) int { return l.presence.Count(appID, groupID) }
+
+func (l liveRooms) Members(appID uint64, groupID string, mark int, cursor int64, limit int) ([]group.OnlineMember, int64) {
+	members, next := l.presence.Members(appID, groupID, mark, cursor, limit)
+	out := make([]group.OnlineMember, len(members))
+	for i, m := range members {
+		out[i] = group.OnlineMember{UserID: m.UserID, JoinTime: m.JoinTime, Marks: m.Marks}
+	}
+	return out, next
+}
+
+func (l liveRooms) SetMarks(appID uint64, groupID, userID string, marks []int, add bool) bool {
+	return l.presence.SetMarks(appID, groupID, userID, marks, add)
+}
+
+func (l liveRooms) DropFromRoom(ctx context.Context, appID uint64, groupID, userID string) error {
+	return l.gateway.DropFromRoom(ctx, appID, groupID, userID)
+}
+
+func (l liveRooms) DropRoom(ctx context.Context, appID uint64, groupID string) error {
+	return l.gateway.DropRoom(ctx, appID, groupID)
+}

@@ -1,0 +1,49 @@
+package e2e
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/chatd/chatd/client"
+	"github.com/chatd/chatd/internal/usersig"
+)
+
+// TestKick: kick closes every connection of the user and invalidates the
+// UserSigs issued before it; a fresh sig logs in again.
+func TestKick(t *testing.T) {
+	n := startTestApp(t, "")
+	ctx := context.Background()
+	oldSig := usersig.Generate(testKey, testAppID, "kim", 86400, time.Now().Add(-2*time.Second))
+	var devices []*client.Client
+	for range 2 {
+		c, err := client.Dial(ctx, n.BaseURL, testAppID, "kim", oldSig)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		devices = append(devices, c)
+	}
+	mustOK(t, n.rest("v4/im_open_login_svc/kick", map[string]any{"UserID": "kim"}))
+	for i, c := range devices {
+		select {
+		case <-c.Done():
+		case <-time.After(10 * time.Second):
+			t.Fatalf("device %d still connected after kick", i)
+		}
+	}
+	_, err := client.Dial(ctx, n.BaseURL, testAppID, "kim", oldSig)
+	var ce *client.Error
+	if !errors.As(err, &ce) || ce.Code != 70052 {
+		t.Fatalf("login with a sig issued before the kick: %v, want 70052", err)
+	}
+	fresh, err := client.Dial(ctx, n.BaseURL, testAppID, "kim", userSig("kim"))
+	if err != nil {
+		t.Fatalf("login with a fresh sig: %v", err)
+	}
+	_ = fresh.Close()
+
+	wantCode(t, n.rest("v4/im_open_login_svc/kick", map[string]any{"UserID": "nobody"}), 70107)
+	wantCode(t, n.rest("v4/im_open_login_svc/kick", map[string]any{}), 70402)
+}

@@ -1,0 +1,372 @@
+// Package bustest is the conformance suite every bus.Bus implementation
+// must pass. It assumes only the contract written on bus.Bus: delivery may
+// be synchronous or asynchronous, so every check waits for a condition
+// (with a deadline) instead of assuming delivery happened on return.
+package bustest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chatd/chatd/internal/bus"
+)
+
+// waitTimeout bounds every wait. It is a failure deadline, not a timing
+// expectation: a passing run never comes near it.
+const waitTimeout = 10 * time.Second
+
+// Run runs the suite. newBus returns a fresh, empty bus for each subtest;
+// Run closes it.
+func Run(t *testing.T, newBus func(t *testing.T) bus.Bus) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, b bus.Bus)
+	}{
+		{"DeliversExactBytes", testDeliversExactBytes},
+		{"NoSubscribersIsNotAnError", testNoSubscribers},
+		{"SubjectsAreIsolated", testSubjectsAreIsolated},
+		{"EverySubscriberOnce", testEverySubscriberOnce},
+		{"Unsubscribe", testUnsubscribe},
+		{"OrderPerSubject", testOrderPerSubject},
+		{"OddIDs", testOddIDs},
+		{"HandlersMayReenter", testReentrant},
+		{"ConcurrentUse", testConcurrent},
+		{"CancelledContext", testCancelledContext},
+		{"Close", testClose},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := newBus(t)
+			t.Cleanup(func() { _ = b.Close() })
+			tt.fn(t, b)
+		})
+	}
+}
+
+// recorder collects what one subscription received.
+type recorder struct {
+	mu   sync.Mutex
+	msgs []string
+	cond chan struct{} // closed and replaced on every delivery
+}
+
+func newRecorder() *recorder { return &recorder{cond: make(chan struct{})} }
+
+func (r *recorder) handle(data []byte) {
+	r.mu.Lock()
+	r.msgs = append(r.msgs, string(data))
+	close(r.cond)
+	r.cond = make(chan struct{})
+	r.mu.Unlock()
+}
+
+func (r *recorder) snapshot() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.msgs)
+}
+
+// waitFor blocks until ok holds for what was received, or fails the test.
+func (r *recorder) waitFor(t *testing.T, what string, ok func([]string) bool) []string {
+	t.Helper()
+	deadline := time.After(waitTimeout)
+	for {
+		r.mu.Lock()
+		msgs, ch := slices.Clone(r.msgs), r.cond
+		r.mu.Unlock()
+		if ok(msgs) {
+			return msgs
+		}
+		select {
+		case <-ch:
+		case <-deadline:
+			t.Fatalf("timed out waiting for %s; received %d messages: %q", what, len(msgs), head(msgs))
+		}
+	}
+}
+
+// waitLast waits until the last message received is want: because order
+// per subject is guaranteed, everything published before it has arrived.
+func (r *recorder) waitLast(t *testing.T, want string) []string {
+	t.Helper()
+	return r.waitFor(t, strconv.Quote(want), func(m []string) bool {
+		return len(m) > 0 && m[len(m)-1] == want
+	})
+}
+
+func head(m []string) []string { return m[:min(5, len(m))] }
+
+func mustSubscribe(t *testing.T, b bus.Bus, subject string, r *recorder) func() {
+	t.Helper()
+	unsub, err := b.Subscribe(subject, r.handle)
+	if err != nil {
+		t.Fatalf("Subscribe(%s): %v", subject, err)
+	}
+	return unsub
+}
+
+func mustPublish(t *testing.T, b bus.Bus, subject, data string) {
+	t.Helper()
+	if err := b.Publish(context.Background(), subject, []byte(data)); err != nil {
+		t.Fatalf("Publish(%s): %v", subject, err)
+	}
+}
+
+func testDeliversExactBytes(t *testing.T, b bus.Bus) {
+	r := newRecorder()
+	subj := bus.GroupSubject(1, "g")
+	mustSubscribe(t, b, subj, r)
+	payload := `{"op":"push","event":{"x":"ü\u0000"}}`
+	mustPublish(t, b, subj, payload)
+	mustPublish(t, b, subj, "")
+	got := r.waitFor(t, "two messages", func(m []string) bool { return len(m) == 2 })
+	if got[0] != payload || got[1] != "" {
+		t.Fatalf("received %q, want [%q %q]", got, payload, "")
+	}
+}
+
+func testNoSubscribers(t *testing.T, b bus.Bus) {
+	mustPublish(t, b, bus.UserSubject(1, "nobody"), "x")
+}
+
+func testSubjectsAreIsolated(t *testing.T, b bus.Bus) {
+	subjects := []string{
+		bus.GroupSubject(1, "a"), bus.GroupSubject(1, "ab"), bus.GroupSubject(2, "a"),
+		bus.UserSubject(1, "a"), bus.KickSubject(1, "a"), bus.DropSubject(1, "a"),
+		bus.GroupSubject(12, "3"), bus.GroupSubject(1, "23"),
+	}
+	recs := make([]*recorder, len(subjects))
+	for i, s := range subjects {
+		recs[i] = newRecorder()
+		mustSubscribe(t, b, s, recs[i])
+	}
+	for i, s := range subjects {
+		mustPublish(t, b, s, "msg"+strconv.Itoa(i))
+	}
+	for i, s := range subjects {
+		mustPublish(t, b, s, "end")
+		got := recs[i].waitLast(t, "end")
+		if want := []string{"msg" + strconv.Itoa(i), "end"}; !slices.Equal(got, want) {
+			t.Errorf("%s received %q, want %q", s, got, want)
+		}
+	}
+}
+
+func testEverySubscriberOnce(t *testing.T, b bus.Bus) {
+	subj := bus.GroupSubject(1, "room")
+	recs := []*recorder{newRecorder(), newRecorder(), newRecorder()}
+	for _, r := range recs {
+		mustSubscribe(t, b, subj, r)
+	}
+	// The same handler registered twice is two subscriptions.
+	twice := newRecorder()
+	mustSubscribe(t, b, subj, twice)
+	mustSubscribe(t, b, subj, twice)
+	mustPublish(t, b, subj, "m")
+	mustPublish(t, b, subj, "end")
+	for i, r := range recs {
+		if got := r.waitLast(t, "end"); !slices.Equal(got, []string{"m", "end"}) {
+			t.Errorf("subscriber %d received %q", i, got)
+		}
+	}
+	got := twice.waitFor(t, "both copies", func(m []string) bool { return len(m) >= 4 })
+	slices.Sort(got)
+	if !slices.Equal(got, []string{"end", "end", "m", "m"}) {
+		t.Errorf("double subscription received %q", got)
+	}
+}
+
+func testUnsubscribe(t *testing.T, b bus.Bus) {
+	subj := bus.UserSubject(1, "u")
+	gone, stays := newRecorder(), newRecorder()
+	unsub := mustSubscribe(t, b, subj, gone)
+	mustSubscribe(t, b, subj, stays)
+	mustPublish(t, b, subj, "before")
+	gone.waitLast(t, "before")
+	unsub()
+	unsub() // idempotent
+	mustPublish(t, b, subj, "after")
+	stays.waitLast(t, "after")
+	if got := gone.snapshot(); !slices.Equal(got, []string{"before"}) {
+		t.Fatalf("unsubscribed handler received %q", got)
+	}
+	// Re-subscribing the subject works after its last subscriber left.
+	again := newRecorder()
+	mustSubscribe(t, b, bus.KickSubject(1, "solo"), again)()
+	mustSubscribe(t, b, bus.KickSubject(1, "solo"), again)
+	mustPublish(t, b, bus.KickSubject(1, "solo"), "x")
+	again.waitLast(t, "x")
+}
+
+func testOrderPerSubject(t *testing.T, b bus.Bus) {
+	const n = 1000
+	subj := bus.GroupSubject(7, "ordered")
+	r := newRecorder()
+	mustSubscribe(t, b, subj, r)
+	for i := range n {
+		mustPublish(t, b, subj, strconv.Itoa(i))
+	}
+	got := r.waitLast(t, strconv.Itoa(n-1))
+	if len(got) != n {
+		t.Fatalf("received %d messages, want %d", len(got), n)
+	}
+	for i, m := range got {
+		if m != strconv.Itoa(i) {
+			t.Fatalf("message %d is %q: order not preserved", i, m)
+		}
+	}
+}
+
+// testOddIDs checks that IDs carrying characters NATS reserves still map to
+// distinct, deliverable subjects.
+func testOddIDs(t *testing.T, b bus.Bus) {
+	ids := []string{"", "a.b", "a", "b", "*", ">", "a b", "@TGS#_@TGS#cX", "a.*.>", "用户", "ab.", ".ab", "a\x00"}
+	seen := map[string]string{}
+	recs := map[string]*recorder{}
+	for _, id := range ids {
+		for _, s := range []string{bus.UserSubject(9, id), bus.GroupSubject(9, id)} {
+			if prev, dup := seen[s]; dup {
+				t.Fatalf("IDs %q and %q share subject %s", prev, id, s)
+			}
+			seen[s] = id
+			recs[s] = newRecorder()
+			mustSubscribe(t, b, s, recs[s])
+		}
+	}
+	for s, id := range seen {
+		mustPublish(t, b, s, "to "+id)
+	}
+	for s, id := range seen {
+		if got := recs[s].waitLast(t, "to "+id); len(got) != 1 {
+			t.Errorf("subject %s (id %q) received %q", s, id, got)
+		}
+	}
+}
+
+func testReentrant(t *testing.T, b bus.Bus) {
+	in, out := bus.GroupSubject(1, "in"), bus.GroupSubject(1, "out")
+	r := newRecorder()
+	mustSubscribe(t, b, out, r)
+	errs := make(chan error, 4)
+	_, err := b.Subscribe(in, func(data []byte) {
+		// A handler that publishes and churns a subscription must not deadlock.
+		unsub, err := b.Subscribe(bus.UserSubject(1, "tmp"), func([]byte) {})
+		if err == nil {
+			unsub()
+		}
+		if err == nil {
+			err = b.Publish(context.Background(), out, append([]byte("re:"), data...))
+		}
+		if err != nil {
+			errs <- err
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustPublish(t, b, in, "x")
+	r.waitLast(t, "re:x")
+	select {
+	case err := <-errs:
+		t.Fatalf("inside handler: %v", err)
+	default:
+	}
+}
+
+func testConcurrent(t *testing.T, b bus.Bus) {
+	const publishers, perPublisher = 8, 200
+	subj := bus.GroupSubject(3, "busy")
+	stable := newRecorder()
+	mustSubscribe(t, b, subj, stable)
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	wg.Go(func() { // subscription churn on the same subject
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			unsub, err := b.Subscribe(subj, func([]byte) {})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			unsub()
+		}
+	})
+	var pubs sync.WaitGroup
+	for p := range publishers {
+		pubs.Go(func() {
+			for i := range perPublisher {
+				if err := b.Publish(context.Background(), subj, fmt.Appendf(nil, "%d-%d", p, i)); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	pubs.Wait()
+	close(stop)
+	wg.Wait()
+	got := stable.waitFor(t, "every message", func(m []string) bool { return len(m) >= publishers*perPublisher })
+	if len(got) != publishers*perPublisher {
+		t.Fatalf("received %d messages, want %d", len(got), publishers*perPublisher)
+	}
+	// Each publisher's own messages keep their order.
+	last := map[string]int{}
+	for _, m := range got {
+		var p, i int
+		if _, err := fmt.Sscanf(m, "%d-%d", &p, &i); err != nil {
+			t.Fatalf("bad message %q", m)
+		}
+		k := strconv.Itoa(p)
+		if prev, ok := last[k]; ok && i != prev+1 {
+			t.Fatalf("publisher %d: message %d after %d", p, i, prev)
+		}
+		last[k] = i
+	}
+}
+
+func testCancelledContext(t *testing.T, b bus.Bus) {
+	subj := bus.UserSubject(1, "c")
+	r := newRecorder()
+	mustSubscribe(t, b, subj, r)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := b.Publish(ctx, subj, []byte("no")); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Publish with a cancelled context = %v, want context.Canceled", err)
+	}
+	mustPublish(t, b, subj, "yes")
+	if got := r.waitLast(t, "yes"); !slices.Equal(got, []string{"yes"}) {
+		t.Fatalf("received %q", got)
+	}
+}
+
+func testClose(t *testing.T, b bus.Bus) {
+	subj := bus.UserSubject(1, "z")
+	r := newRecorder()
+	unsub := mustSubscribe(t, b, subj, r)
+	if err := b.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	unsub() // unsubscribing after Close is harmless
+	if err := b.Publish(context.Background(), subj, []byte("x")); !errors.Is(err, bus.ErrClosed) {
+		t.Fatalf("Publish after Close = %v, want ErrClosed", err)
+	}
+	if _, err := b.Subscribe(subj, r.handle); !errors.Is(err, bus.ErrClosed) {
+		t.Fatalf("Subscribe after Close = %v, want ErrClosed", err)
+	}
+	if got := r.snapshot(); len(got) != 0 {
+		t.Fatalf("received %q after Close", got)
+	}
+}

@@ -1,0 +1,241 @@
+// Package gateway is the WebSocket endpoint end users connect to
+// (/v4/ws): login with a UserSig, heartbeats, entering and leaving live
+// rooms, and delivery of pushes. The protocol is specified in
+// docs/client-protocol.md.
+//
+// Everything that must reach connections (pushes, kicks, bans, room
+// destruction) goes through the bus, so the same code works when the
+// connection lives on another node. Presence (who is in which room) is kept
+// in a presence.Tracker that this gateway owns for writing; the REST layer
+// only reads it and sets marks.
+package gateway
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/chatd/chatd/internal/bus"
+	"github.com/chatd/chatd/internal/presence"
+)
+
+// Defaults for Config fields left zero.
+const (
+	// DefaultHeartbeatInterval is how often clients are told to send a
+	// heartbeat.
+	DefaultHeartbeatInterval = 30 * time.Second
+	// DefaultIdleTimeoutBeats is the idle timeout in heartbeat intervals:
+	// missing three heartbeats in a row means the peer is gone, while one
+	// delayed heartbeat on a bad mobile link does not cut it off.
+	DefaultIdleTimeoutBeats = 3
+	// DefaultLoginTimeout bounds how long an unauthenticated socket may
+	// stay open, so idle sockets cannot exhaust the connection budget.
+	DefaultLoginTimeout = 10 * time.Second
+	// DefaultWriteTimeout bounds flushing a connection's final frame and
+	// the close handshake.
+	DefaultWriteTimeout = 10 * time.Second
+	// DefaultMaxFrameBytes caps one client frame. Client requests are small
+	// (a login with a UserSig is under 1 KiB); 64 KiB leaves room for
+	// sending messages over the socket later (message bodies are ≤ 12 KB).
+	DefaultMaxFrameBytes = 64 << 10
+	// DefaultSendQueue is the per-connection queue of frames waiting to be
+	// written. A consumer that falls this far behind is disconnected.
+	DefaultSendQueue = 256
+	// DefaultMaxConnsPerUser matches the vendor's multi-device cap of 10
+	// concurrent web clients per account; the oldest connection is closed
+	// when a new login exceeds it, as the vendor's SDKs are kicked.
+	DefaultMaxConnsPerUser = 10
+	// DefaultMaxRoomsPerConn caps the live rooms one connection may be in,
+	// bounding the fan-out work and memory a single client can cause.
+	DefaultMaxRoomsPerConn = 50
+)
+
+// Config tunes the gateway. Zero fields take the defaults above.
+type Config struct {
+	HeartbeatInterval time.Duration
+	// IdleTimeout: a logged-in connection that sends no frame for this long
+	// is closed. Default DefaultIdleTimeoutBeats × HeartbeatInterval.
+	IdleTimeout     time.Duration
+	LoginTimeout    time.Duration
+	WriteTimeout    time.Duration
+	MaxFrameBytes   int64
+	SendQueue       int
+	MaxConnsPerUser int
+	MaxRoomsPerConn int
+	// OriginPatterns restricts browser Origins (see websocket.AcceptOptions).
+	// Empty accepts every origin: authentication is the UserSig inside the
+	// first frame, never a cookie, so a foreign page gains nothing by
+	// opening a socket (no cross-site WebSocket hijacking).
+	OriginPatterns []string
+}
+
+func (c Config) withDefaults() Config {
+	if c.HeartbeatInterval <= 0 {
+		c.HeartbeatInterval = DefaultHeartbeatInterval
+	}
+	if c.IdleTimeout <= 0 {
+		c.IdleTimeout = DefaultIdleTimeoutBeats * c.HeartbeatInterval
+	}
+	if c.LoginTimeout <= 0 {
+		c.LoginTimeout = DefaultLoginTimeout
+	}
+	if c.WriteTimeout <= 0 {
+		c.WriteTimeout = DefaultWriteTimeout
+	}
+	if c.MaxFrameBytes <= 0 {
+		c.MaxFrameBytes = DefaultMaxFrameBytes
+	}
+	if c.SendQueue <= 0 {
+		c.SendQueue = DefaultSendQueue
+	}
+	if c.MaxConnsPerUser <= 0 {
+		c.MaxConnsPerUser = DefaultMaxConnsPerUser
+	}
+	if c.MaxRoomsPerConn <= 0 {
+		c.MaxRoomsPerConn = DefaultMaxRoomsPerConn
+	}
+	return c
+}
+
+// Deps are what the server wires in.
+type Deps struct {
+	// Authenticate verifies a user's UserSig for the app with the same
+	// rules and codes as REST (60006 unknown app, 70001/70003/70009/70013/
+	// 70014 ...) and makes sure the account exists (auto-import on first
+	// login). Failures are *im.Error.
+	Authenticate func(ctx context.Context, sdkAppID uint64, userID, userSig string) error
+	// CheckJoin decides whether userID may enter groupID from a client: nil
+	// for an AVChatRoom the user is not banned from; *im.Error 10010
+	// unknown group, 10015 invalid ID, 10007 for types whose client join is
+	// not supported or when banned.
+	CheckJoin func(ctx context.Context, appID uint64, groupID, userID string) error
+	Presence  *presence.Tracker
+	Bus       bus.Bus
+	Now       func() time.Time // time.Now when nil
+	Logger    *slog.Logger     // discards when nil
+}
+
+// Gateway serves the WebSocket endpoint and the connection operations the
+// REST layer needs. Create it with New.
+type Gateway struct {
+	cfg      Config
+	deps     Deps
+	log      *slog.Logger
+	nextConn atomic.Uint64
+	ctx      context.Context // cancelled by Shutdown; parent of every connection's
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup // one per live connection handler
+
+	// mu guards the registry below and every conn's login/room state. It
+	// is never held while publishing (Local delivers synchronously and the
+	// handlers take mu) nor while writing to a socket.
+	mu       sync.Mutex
+	conns    map[uint64]*conn
+	users    map[userKey]*userEntry
+	rooms    map[roomKey]*roomEntry
+	shutdown bool
+}
+
+// New returns a gateway. deps.Authenticate, CheckJoin, Presence and Bus are
+// required.
+func New(cfg Config, deps Deps) *Gateway {
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Gateway{
+		cfg:    cfg.withDefaults(),
+		deps:   deps,
+		log:    deps.Logger.With("component", "gateway"),
+		ctx:    ctx,
+		cancel: cancel,
+		conns:  make(map[uint64]*conn),
+		users:  make(map[userKey]*userEntry),
+		rooms:  make(map[roomKey]*roomEntry),
+	}
+}
+
+// ServeHTTP upgrades the request to a WebSocket and runs the connection
+// until it ends.
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	g.mu.Lock()
+	if g.shutdown {
+		g.mu.Unlock()
+		http.Error(w, "server shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	g.wg.Add(1) // under mu, so Shutdown's Wait cannot miss it
+	g.mu.Unlock()
+	defer g.wg.Done()
+
+	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+		InsecureSkipVerify: len(g.cfg.OriginPatterns) == 0,
+		OriginPatterns:     g.cfg.OriginPatterns,
+		// Per-connection compression would defeat encode-once fan-out
+		// (every socket would compress the same frame again) and its
+		// state costs tens of KiB per connection at 50,000 connections.
+		CompressionMode: websocket.CompressionDisabled,
+	})
+	if err != nil {
+		g.log.Debug("websocket accept failed", "err", err, "remote", r.RemoteAddr)
+		return // Accept has written the HTTP error
+	}
+	ws.SetReadLimit(g.cfg.MaxFrameBytes)
+	c := g.newConn(ws, r.RemoteAddr)
+	if !g.register(c) {
+		_ = ws.Close(closeShutdown, "server shutting down")
+		return
+	}
+	c.run()
+}
+
+// Stats is a snapshot of this node's connections.
+type Stats struct {
+	Connections int // open sockets, logged in or not
+	Users       int // distinct logged-in users
+	Rooms       int // live rooms with at least one connection here
+}
+
+// Stats returns this node's current counts.
+func (g *Gateway) Stats() Stats {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return Stats{Connections: len(g.conns), Users: len(g.users), Rooms: len(g.rooms)}
+}
+
+// Shutdown closes every connection with 1001 (going away) and refuses new
+// ones, then waits until the connections are gone or ctx ends, in which
+// case the remaining sockets are cut. http.Server.Shutdown does not track
+// hijacked connections, so the server must call this too.
+func (g *Gateway) Shutdown(ctx context.Context) error {
+	g.mu.Lock()
+	g.shutdown = true
+	open := make([]*conn, 0, len(g.conns))
+	for _, c := range g.conns {
+		open = append(open, c)
+	}
+	g.mu.Unlock()
+	for _, c := range open {
+		c.closeWith(closeShutdown, "server shutting down", nil)
+	}
+	done := make(chan struct{})
+	go func() { g.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		g.cancel()
+		return nil
+	case <-ctx.Done():
+		g.cancel() // cuts every socket still open (see conn.run)
+		<-done
+		return errors.Join(errors.New("gateway: shutdown: connections cut"), ctx.Err())
+	}
+}

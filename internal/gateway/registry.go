@@ -1,0 +1,268 @@
+package gateway
+
+import (
+	"slices"
+	"sync"
+
+	"github.com/chatd/chatd/internal/bus"
+)
+
+// The registry maps users and rooms to this node's connections, and holds
+// the bus subscriptions that exist exactly while a user or room has a
+// connection here. All of it is guarded by Gateway.mu.
+
+type userKey struct {
+	app  uint64
+	user string
+}
+
+type roomKey struct {
+	app   uint64
+	group string
+}
+
+// userEntry is a user logged in on this node.
+type userEntry struct {
+	conns []*conn // login order, oldest first (evicted first)
+	unsub []func()
+}
+
+// roomEntry is a live room with connections on this node. It has its own
+// lock so that fan-out (a read lock held while queuing one frame on each
+// connection) never waits for, or blocks, logins and joins elsewhere.
+type roomEntry struct {
+	mu    sync.RWMutex
+	conns map[*conn]struct{}
+	unsub []func()
+}
+
+// deliver is the room's bus handler: the frame arrives encoded, once, and
+// the same bytes are queued on every connection in the room. Iterating a
+// map and a non-blocking channel send allocate nothing, so a message to a
+// 50,000-connection room costs one small allocation (the shared slice
+// header), never one per connection, and no copy of the frame.
+func (re *roomEntry) deliver(frame []byte) {
+	shared := &frame // one allocation per message, whatever the room size
+	re.mu.RLock()
+	defer re.mu.RUnlock()
+	for c := range re.conns {
+		c.enqueue(shared)
+	}
+}
+
+// register records a new socket; it refuses when the gateway is shutting
+// down.
+func (g *Gateway) register(c *conn) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.shutdown {
+		return false
+	}
+	g.conns[c.id] = c
+	return true
+}
+
+// unregister forgets a socket that ended.
+func (g *Gateway) unregister(c *conn) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.detachLocked(c)
+	delete(g.conns, c.id)
+}
+
+// loginLocked attaches c to its user, subscribing the user's subjects when
+// this is the user's first connection here. It returns the connections
+// evicted to respect MaxConnsPerUser; the caller closes them.
+func (g *Gateway) loginLocked(c *conn, app uint64, user string) ([]*conn, error) {
+	k := userKey{app, user}
+	ue := g.users[k]
+	if ue == nil {
+		ue = &userEntry{}
+		push, err := g.deps.Bus.Subscribe(bus.UserSubject(app, user), func(frame []byte) { g.deliverUser(ue, frame) })
+		if err != nil {
+			return nil, err
+		}
+		kick, err := g.deps.Bus.Subscribe(bus.KickSubject(app, user), func(reason []byte) { g.kickEntry(ue, string(reason)) })
+		if err != nil {
+			push()
+			return nil, err
+		}
+		ue.unsub = []func(){push, kick}
+		g.users[k] = ue
+	}
+	c.app, c.user = app, user
+	ue.conns = append(ue.conns, c)
+	var evicted []*conn
+	for len(ue.conns) > g.cfg.MaxConnsPerUser {
+		old := ue.conns[0]
+		g.detachLocked(old)
+		evicted = append(evicted, old)
+	}
+	return evicted, nil
+}
+
+// detachLocked takes c out of every room and off its user, so nothing more
+// is delivered to it. The socket itself is closed by the caller.
+func (g *Gateway) detachLocked(c *conn) {
+	if c.detached {
+		return
+	}
+	c.detached = true
+	for group := range c.rooms {
+		g.leaveRoomLocked(c, group)
+	}
+	if c.user == "" {
+		return // never logged in
+	}
+	k := userKey{c.app, c.user}
+	ue := g.users[k]
+	if ue == nil {
+		return
+	}
+	ue.conns = slices.DeleteFunc(ue.conns, func(x *conn) bool { return x == c })
+	if len(ue.conns) == 0 {
+		for _, u := range ue.unsub {
+			u()
+		}
+		delete(g.users, k)
+	}
+}
+
+// joinLocked puts c in the live room, subscribing the room's subjects when
+// c is the room's first connection on this node.
+func (g *Gateway) joinLocked(c *conn, group string) error {
+	k := roomKey{c.app, group}
+	re := g.rooms[k]
+	if re == nil {
+		re = &roomEntry{conns: make(map[*conn]struct{})}
+		push, err := g.deps.Bus.Subscribe(bus.GroupSubject(k.app, k.group), re.deliver)
+		if err != nil {
+			return err
+		}
+		drop, err := g.deps.Bus.Subscribe(bus.DropSubject(k.app, k.group), func(user []byte) {
+			if len(user) == 0 {
+				g.dropRoomLocal(k)
+			} else {
+				g.dropUserLocal(k, string(user))
+			}
+		})
+		if err != nil {
+			push()
+			return err
+		}
+		re.unsub = []func(){push, drop}
+		g.rooms[k] = re
+	}
+	re.mu.Lock()
+	re.conns[c] = struct{}{}
+	re.mu.Unlock()
+	if c.rooms == nil {
+		c.rooms = make(map[string]struct{})
+	}
+	c.rooms[group] = struct{}{}
+	g.deps.Presence.Enter(c.app, group, c.user, c.id)
+	return nil
+}
+
+// leaveRoomLocked takes c out of a room it is in, presence included.
+func (g *Gateway) leaveRoomLocked(c *conn, group string) {
+	g.unlinkRoomLocked(c, group)
+	g.deps.Presence.Leave(c.app, group, c.user, c.id)
+}
+
+// unlinkRoomLocked removes c from the room's local fan-out set only; used
+// directly when presence already dropped the user (ban, destroy). The
+// room's subscriptions end with its last local connection.
+func (g *Gateway) unlinkRoomLocked(c *conn, group string) {
+	delete(c.rooms, group)
+	k := roomKey{c.app, group}
+	re := g.rooms[k]
+	if re == nil {
+		return
+	}
+	re.mu.Lock()
+	delete(re.conns, c)
+	empty := len(re.conns) == 0
+	re.mu.Unlock()
+	if empty {
+		for _, u := range re.unsub {
+			u()
+		}
+		delete(g.rooms, k)
+	}
+}
+
+// deliverUser is a user's push handler. It captures its entry rather than
+// looking the user up, so a delivery racing a re-login (new entry, new
+// subscription) cannot reach the new connections twice.
+func (g *Gateway) deliverUser(ue *userEntry, frame []byte) {
+	shared := &frame
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, c := range ue.conns {
+		c.enqueue(shared)
+	}
+}
+
+// kickEntry is a user's kick handler: every connection of the user on this
+// node gets a kicked push and is closed.
+func (g *Gateway) kickEntry(ue *userEntry, reason string) {
+	g.mu.Lock()
+	victims := slices.Clone(ue.conns)
+	for _, c := range victims {
+		g.detachLocked(c)
+	}
+	g.mu.Unlock()
+	closeKickedConns(victims, reason)
+}
+
+func closeKickedConns(victims []*conn, reason string) {
+	if len(victims) == 0 {
+		return
+	}
+	frame := mustEncode(kickedPush{Op: opKicked, Reason: reason})
+	for _, c := range victims {
+		c.closeWith(closeKicked, "kicked: "+reason, frame)
+	}
+}
+
+// dropUserLocal removes a banned user's connections on this node from the
+// room and tells them so; the connections themselves stay open.
+func (g *Gateway) dropUserLocal(k roomKey, user string) {
+	g.mu.Lock()
+	ids := g.deps.Presence.Remove(k.app, k.group, user)
+	hit := g.unlinkConnsLocked(k, ids)
+	g.mu.Unlock()
+	notifyDropped(hit, k.group, ReasonBanned)
+}
+
+// dropRoomLocal forgets a destroyed room on this node and tells every
+// connection that was in it.
+func (g *Gateway) dropRoomLocal(k roomKey) {
+	g.mu.Lock()
+	ids := g.deps.Presence.DropRoom(k.app, k.group)
+	hit := g.unlinkConnsLocked(k, ids)
+	g.mu.Unlock()
+	notifyDropped(hit, k.group, ReasonDestroyed)
+}
+
+func (g *Gateway) unlinkConnsLocked(k roomKey, ids []uint64) []*conn {
+	hit := make([]*conn, 0, len(ids))
+	for _, id := range ids {
+		if c := g.conns[id]; c != nil {
+			g.unlinkRoomLocked(c, k.group)
+			hit = append(hit, c)
+		}
+	}
+	return hit
+}
+
+func notifyDropped(conns []*conn, group, reason string) {
+	if len(conns) == 0 {
+		return
+	}
+	frame := mustEncode(droppedPush{Op: opGroupDropped, GroupID: group, Reason: reason})
+	for _, c := range conns {
+		c.enqueue(&frame)
+	}
+}

@@ -1,0 +1,431 @@
+// Package presence tracks who is online in which live room (AVChatRoom) on
+// this node: the connections each user holds in a room, when they entered,
+// and the marks an admin attached to them.
+//
+// The gateway owns membership (Enter, Leave, Remove, DropRoom); the REST
+// layer reads it (Count, IsOnline, Members) and sets marks. Nothing here is
+// persisted: live-group membership is, by the vendor's rules, only "who is
+// connected right now" (rest-groups.md S2, "member list stored: no").
+package presence
+
+import (
+	"hash/maphash"
+	"slices"
+	"sync"
+	"time"
+)
+
+// MaxListed is how many online members Members ever lists: the most recently
+// joined ones (rest-groups.md, get_members: "at most the 1,000 most recently
+// joined online members are ever listed").
+const MaxListed = 1000
+
+// MarkHidden is the special mark that hides a member from unfiltered
+// listings; only a query for this very mark lists its holders.
+const MarkHidden = 600
+
+// shardCount spreads rooms over independent locks so joins in different
+// rooms do not contend. A room lives in exactly one shard, which keeps every
+// room operation a single-lock critical section (no lock ordering to get
+// wrong, and a room can be deleted when it empties without racing a join).
+const shardCount = 64
+
+// OnlineMember is one user online in a room, as Members lists it.
+type OnlineMember struct {
+	UserID   string
+	JoinTime int64 // Unix seconds of the user's first connection into the room
+	Marks    []int // nil when the member holds none
+}
+
+// Tracker records the users online per room. It is safe for concurrent use.
+type Tracker struct {
+	now    func() time.Time
+	seed   maphash.Seed
+	shards [shardCount]shard
+}
+
+type shard struct {
+	mu    sync.RWMutex
+	rooms map[roomKey]*room
+}
+
+type roomKey struct {
+	appID   uint64
+	groupID string
+}
+
+// room keeps its members in a map for lookup and, independently, in a
+// doubly linked list in join order. The list is what makes Members cheap:
+// the newest members are at the tail, so listing the 1,000 newest walks at
+// most 1,000 visible nodes whatever the room size, and removal is O(1).
+type room struct {
+	members map[string]*member
+	newest  *member
+	oldest  *member
+	nextSeq int64
+	// marked indexes mark holders so a mark-filtered listing never scans the
+	// room. Allocated on first use: most rooms never see a mark.
+	marked map[int]map[*member]struct{}
+}
+
+// member is kept small on purpose (about 100 bytes): a room may hold 50,000.
+// Most users hold one connection per room, so the first one is inline and
+// only extra devices allocate.
+type member struct {
+	userID   string
+	seq      int64 // per-room join sequence: the stable paging cursor
+	joinTime int64
+	conn     uint64
+	more     []uint64
+	marks    []int
+	prev     *member // older
+	next     *member // newer
+}
+
+// NewTracker returns an empty tracker reading the clock through now
+// (time.Now when nil).
+func NewTracker(now func() time.Time) *Tracker {
+	if now == nil {
+		now = time.Now
+	}
+	t := &Tracker{now: now, seed: maphash.MakeSeed()}
+	for i := range t.shards {
+		t.shards[i].rooms = make(map[roomKey]*room)
+	}
+	return t
+}
+
+func (t *Tracker) shard(k roomKey) *shard {
+	return &t.shards[maphash.Comparable(t.seed, k)%shardCount]
+}
+
+// Enter records one connection of userID in the room. It returns true when
+// the user was not in the room before (their first connection). Entering
+// again with a connection already recorded changes nothing. connID must not
+// be 0: the tracker uses 0 as "no connection" to keep members small.
+func (t *Tracker) Enter(appID uint64, groupID, userID string, connID uint64) bool {
+	k := roomKey{appID, groupID}
+	s := t.shard(k)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.rooms[k]
+	if r == nil {
+		r = &room{members: make(map[string]*member)}
+		s.rooms[k] = r
+	}
+	if m := r.members[userID]; m != nil {
+		if !m.hasConn(connID) {
+			m.more = append(m.more, connID)
+		}
+		return false
+	}
+	r.nextSeq++
+	m := &member{userID: userID, seq: r.nextSeq, joinTime: t.now().Unix(), conn: connID}
+	r.members[userID] = m
+	r.link(m)
+	return true
+}
+
+// Leave removes one connection of userID from the room. It returns true when
+// that was the user's last connection there, i.e. the user left; leaving
+// also clears the user's marks (rest-groups.md, modify_user_info). An
+// unknown connection changes nothing and returns false.
+func (t *Tracker) Leave(appID uint64, groupID, userID string, connID uint64) bool {
+	k := roomKey{appID, groupID}
+	s := t.shard(k)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.rooms[k]
+	if r == nil {
+		return false
+	}
+	m := r.members[userID]
+	if m == nil || !m.dropConn(connID) {
+		return false
+	}
+	if m.conn != 0 || len(m.more) > 0 {
+		return false
+	}
+	s.removeMember(k, r, m)
+	return true
+}
+
+// Remove drops userID from the room whatever connections they hold (a ban)
+// and returns the connection IDs that were in the room, nil when the user
+// was not there.
+func (t *Tracker) Remove(appID uint64, groupID, userID string) []uint64 {
+	k := roomKey{appID, groupID}
+	s := t.shard(k)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.rooms[k]
+	if r == nil {
+		return nil
+	}
+	m := r.members[userID]
+	if m == nil {
+		return nil
+	}
+	conns := m.appendConns(nil)
+	s.removeMember(k, r, m)
+	return conns
+}
+
+// DropRoom forgets the room (the group was destroyed) and returns the IDs of
+// every connection that was in it.
+func (t *Tracker) DropRoom(appID uint64, groupID string) []uint64 {
+	k := roomKey{appID, groupID}
+	s := t.shard(k)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.rooms[k]
+	if r == nil {
+		return nil
+	}
+	delete(s.rooms, k)
+	conns := make([]uint64, 0, len(r.members))
+	for m := r.oldest; m != nil; m = m.next {
+		conns = m.appendConns(conns)
+	}
+	return conns
+}
+
+// Count returns how many distinct users are online in the room. It is exact
+// at the moment of the call and O(1): the map length is maintained by the
+// runtime, nothing is scanned.
+func (t *Tracker) Count(appID uint64, groupID string) int {
+	k := roomKey{appID, groupID}
+	s := t.shard(k)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if r := s.rooms[k]; r != nil {
+		return len(r.members)
+	}
+	return 0
+}
+
+// IsOnline reports whether userID holds at least one connection in the room.
+func (t *Tracker) IsOnline(appID uint64, groupID, userID string) bool {
+	k := roomKey{appID, groupID}
+	s := t.shard(k)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	r := s.rooms[k]
+	return r != nil && r.members[userID] != nil
+}
+
+// Members pages through the room's online members, newest first. Only the
+// MaxListed most recently joined (visible) members are ever listed.
+//
+// mark 0 lists everyone except holders of MarkHidden; any other mark lists
+// only its holders. limit is the page size (MaxListed when <= 0). cursor is 0
+// for the first page, then the previous call's next; next is 0 when nothing
+// is left. The cursor is a join sequence number, not a time, so it stays
+// exact when thousands of users join within one second, and members leaving
+// between two calls never shift later pages.
+func (t *Tracker) Members(appID uint64, groupID string, mark int, cursor int64, limit int) (members []OnlineMember, next int64) {
+	if limit <= 0 || limit > MaxListed {
+		limit = MaxListed
+	}
+	k := roomKey{appID, groupID}
+	s := t.shard(k)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	r := s.rooms[k]
+	if r == nil {
+		return nil, 0
+	}
+	if mark != 0 {
+		return r.markHolders(mark, cursor, limit)
+	}
+	// pos counts visible members from the newest, including those listed on
+	// earlier pages, so the MaxListed cap holds across pages.
+	pos, last := 0, int64(0)
+	for m := r.newest; m != nil && pos < MaxListed; m = m.prev {
+		if m.holds(MarkHidden) {
+			continue
+		}
+		pos++
+		if cursor > 0 && m.seq >= cursor {
+			continue
+		}
+		if len(members) == limit {
+			return members, last
+		}
+		members = append(members, m.snapshot())
+		last = m.seq
+	}
+	return members, 0
+}
+
+// markHolders lists the holders of one mark. The index holds few members
+// (the vendor caps a mark at 1,000 holders), so sorting them is cheap.
+func (r *room) markHolders(mark int, cursor int64, limit int) ([]OnlineMember, int64) {
+	holders := make([]*member, 0, len(r.marked[mark]))
+	for m := range r.marked[mark] {
+		holders = append(holders, m)
+	}
+	slices.SortFunc(holders, func(a, b *member) int { return compareDesc(a.seq, b.seq) })
+	if len(holders) > MaxListed {
+		holders = holders[:MaxListed]
+	}
+	var out []OnlineMember
+	for i, m := range holders {
+		if cursor > 0 && m.seq >= cursor {
+			continue
+		}
+		if len(out) == limit {
+			return out, holders[i-1].seq
+		}
+		out = append(out, m.snapshot())
+	}
+	return out, 0
+}
+
+// SetMarks adds (add=true) or removes marks on userID in the room. It
+// returns false, changing nothing, when the user is not online there (marks
+// exist only on online members).
+func (t *Tracker) SetMarks(appID uint64, groupID, userID string, marks []int, add bool) bool {
+	k := roomKey{appID, groupID}
+	s := t.shard(k)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.rooms[k]
+	if r == nil {
+		return false
+	}
+	m := r.members[userID]
+	if m == nil {
+		return false
+	}
+	for _, mk := range marks {
+		if add {
+			r.addMark(m, mk)
+		} else {
+			r.removeMark(m, mk)
+		}
+	}
+	return true
+}
+
+func (r *room) addMark(m *member, mk int) {
+	if m.holds(mk) {
+		return
+	}
+	m.marks = append(m.marks, mk)
+	if r.marked == nil {
+		r.marked = make(map[int]map[*member]struct{})
+	}
+	set := r.marked[mk]
+	if set == nil {
+		set = make(map[*member]struct{})
+		r.marked[mk] = set
+	}
+	set[m] = struct{}{}
+}
+
+func (r *room) removeMark(m *member, mk int) {
+	i := slices.Index(m.marks, mk)
+	if i < 0 {
+		return
+	}
+	m.marks = slices.Delete(m.marks, i, i+1)
+	if len(m.marks) == 0 {
+		m.marks = nil
+	}
+	set := r.marked[mk]
+	delete(set, m)
+	if len(set) == 0 {
+		delete(r.marked, mk)
+	}
+}
+
+// removeMember unlinks m, drops its marks and deletes the room when it
+// empties, so an idle node keeps no state for rooms nobody is in.
+func (s *shard) removeMember(k roomKey, r *room, m *member) {
+	for _, mk := range slices.Clone(m.marks) {
+		r.removeMark(m, mk)
+	}
+	r.unlink(m)
+	delete(r.members, m.userID)
+	if len(r.members) == 0 {
+		delete(s.rooms, k)
+	}
+}
+
+func (r *room) link(m *member) {
+	m.prev = r.newest
+	if r.newest != nil {
+		r.newest.next = m
+	} else {
+		r.oldest = m
+	}
+	r.newest = m
+}
+
+func (r *room) unlink(m *member) {
+	if m.prev != nil {
+		m.prev.next = m.next
+	} else {
+		r.oldest = m.next
+	}
+	if m.next != nil {
+		m.next.prev = m.prev
+	} else {
+		r.newest = m.prev
+	}
+	m.prev, m.next = nil, nil
+}
+
+func (m *member) hasConn(id uint64) bool {
+	return m.conn == id || slices.Contains(m.more, id)
+}
+
+// dropConn removes one connection, reporting whether it was there. The
+// inline slot is refilled from the extras so "no connections" is simply
+// conn == 0 with no extras.
+func (m *member) dropConn(id uint64) bool {
+	if m.conn == id {
+		m.conn = 0
+		if n := len(m.more); n > 0 {
+			m.conn = m.more[n-1]
+			m.more = m.more[:n-1]
+		}
+		if len(m.more) == 0 {
+			m.more = nil
+		}
+		return true
+	}
+	i := slices.Index(m.more, id)
+	if i < 0 {
+		return false
+	}
+	m.more = slices.Delete(m.more, i, i+1)
+	if len(m.more) == 0 {
+		m.more = nil
+	}
+	return true
+}
+
+func (m *member) appendConns(dst []uint64) []uint64 {
+	if m.conn != 0 {
+		dst = append(dst, m.conn)
+	}
+	return append(dst, m.more...)
+}
+
+func (m *member) holds(mark int) bool { return slices.Contains(m.marks, mark) }
+
+func (m *member) snapshot() OnlineMember {
+	return OnlineMember{UserID: m.userID, JoinTime: m.joinTime, Marks: slices.Clone(m.marks)}
+}
+
+func compareDesc(a, b int64) int {
+	switch {
+	case a > b:
+		return -1
+	case a < b:
+		return 1
+	}
+	return 0
+}
