@@ -20,10 +20,27 @@ func (a accountAPI) commands() []Command {
 	}
 }
 
+// profileFields are the optional profile fields of an import; a field left
+// out keeps the stored value of an existing account.
+type profileFields struct {
+	Nick    *string
+	FaceUrl *string
+}
+
+func (p profileFields) apply(userID string) im.AccountImport {
+	it := im.AccountImport{Account: im.Account{UserID: userID}, SetNick: p.Nick != nil, SetFaceURL: p.FaceUrl != nil}
+	if p.Nick != nil {
+		it.Nick = *p.Nick
+	}
+	if p.FaceUrl != nil {
+		it.FaceURL = *p.FaceUrl
+	}
+	return it
+}
+
 type accountImportReq struct {
-	UserID  *string
-	Nick    string
-	FaceUrl string
+	UserID *string
+	profileFields
 }
 
 type empty struct{}
@@ -32,8 +49,7 @@ func (a accountAPI) importOne(ctx context.Context, call *Call, req *accountImpor
 	if req.UserID == nil {
 		return nil, &im.Error{Code: im.CodeAccountBadParam, Info: "UserID is required"}
 	}
-	item := im.AccountImport{Account: im.Account{UserID: *req.UserID, Nick: req.Nick, FaceURL: req.FaceUrl}, SetProfile: true}
-	_, err := a.svc.Import(ctx, call.App, []im.AccountImport{item}, call.Now)
+	_, err := a.svc.Import(ctx, call.App, []im.AccountImport{req.apply(*req.UserID)}, call.Now)
 	if err != nil {
 		return nil, err
 	}
@@ -43,9 +59,8 @@ func (a accountAPI) importOne(ctx context.Context, call *Call, req *accountImpor
 type multiImportReq struct {
 	Accounts    []string
 	AccountList []struct {
-		UserID  *string
-		Nick    string
-		FaceUrl string
+		UserID *string
+		profileFields
 	}
 }
 
@@ -69,7 +84,7 @@ func (a accountAPI) importMany(ctx context.Context, call *Call, req *multiImport
 		if it.UserID == nil {
 			return nil, &im.Error{Code: im.CodeAccountBadParam, Info: "AccountList.UserID is required"}
 		}
-		items = append(items, im.AccountImport{Account: im.Account{UserID: *it.UserID, Nick: it.Nick, FaceURL: it.FaceUrl}, SetProfile: true})
+		items = append(items, it.apply(*it.UserID))
 	}
 	failed, err := a.svc.Import(ctx, call.App, items, call.Now)
 	if err != nil && len(failed) == 0 {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"strings"
 	"time"
 
@@ -67,7 +68,7 @@ func decodeBody(body []byte, dst any, d Domain) error {
 	if len(trimmed) == 0 || trimmed[0] != '{' || !json.Valid(trimmed) {
 		return &im.Error{Code: im.CodeBodyNotJSON, Info: "request body is not a JSON object"}
 	}
-	err := json.Unmarshal(trimmed, dst)
+	err := json.Unmarshal(exactKeys(trimmed, reflect.TypeOf(dst)), dst)
 	var typeErr *json.UnmarshalTypeError
 	switch {
 	case err == nil:

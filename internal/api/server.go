@@ -151,19 +151,22 @@ func (s *Server) serve(r *http.Request, now time.Time) (*im.Error, any) {
 	return &im.Error{}, result
 }
 
-// Handler routes the REST API plus the two non-v4 endpoints.
+// Handler routes the REST API plus the two non-v4 endpoints. It matches
+// exact paths rather than using http.ServeMux, whose path cleaning answers
+// "//" or "/./" with a redirect instead of the envelope.
 func Handler(api *Server, gateway http.Handler, ready func() bool) http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
-		if !ready() {
-			http.Error(w, "starting", http.StatusServiceUnavailable)
-			return
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/healthz":
+			if !ready() {
+				http.Error(w, "starting", http.StatusServiceUnavailable)
+				return
+			}
+			_, _ = io.WriteString(w, "ok\n")
+		case r.URL.Path == "/v4/ws" && gateway != nil:
+			gateway.ServeHTTP(w, r)
+		default:
+			api.ServeHTTP(w, r)
 		}
-		_, _ = io.WriteString(w, "ok\n")
 	})
-	if gateway != nil {
-		mux.Handle("/v4/ws", gateway)
-	}
-	mux.Handle("/", api)
-	return mux
 }

@@ -15,18 +15,19 @@ type Account struct {
 	LoginsRevokedBefore int64
 }
 
-// AccountImport is one account to import. SetProfile says whether Nick and
-// FaceURL overwrite an existing account's values (the AccountList form of
-// multiaccount_import does; the legacy Accounts form does not).
+// AccountImport is one account to import. SetNick and SetFaceURL say
+// whether the request carried that field, and so whether it overwrites an
+// existing account's value: a field left out keeps what is stored.
 type AccountImport struct {
 	Account
-	SetProfile bool
+	SetNick    bool
+	SetFaceURL bool
 }
 
 // AccountStore persists accounts.
 type AccountStore interface {
-	// ImportAccounts inserts the accounts that do not exist yet and, where
-	// SetProfile is true, updates nick and avatar of those that do. It is
+	// ImportAccounts inserts the accounts that do not exist yet and updates
+	// the nick and avatar of those that do where SetNick / SetFaceURL say so. It is
 	// atomic: either every item is written or none is.
 	ImportAccounts(ctx context.Context, items []AccountImport) error
 	// GetAccounts returns the accounts among userIDs that exist, keyed by

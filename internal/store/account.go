@@ -23,16 +23,17 @@ func (db *DB) ImportAccounts(ctx context.Context, items []im.AccountImport) erro
 	})
 	const (
 		insert = `INSERT INTO accounts (app_id, user_id, nick, face_url, created_at) VALUES (?, ?, ?, ?, ?)`
-		// An existing account keeps its created_at either way.
-		keep    = insert + ` ON CONFLICT (app_id, user_id) DO NOTHING`
-		profile = insert + ` ON CONFLICT (app_id, user_id) DO UPDATE SET nick = excluded.nick, face_url = excluded.face_url`
+		// An existing account keeps its created_at, and every field the
+		// import did not carry.
+		keep = insert + ` ON CONFLICT (app_id, user_id) DO NOTHING`
+		both = insert + ` ON CONFLICT (app_id, user_id) DO UPDATE SET nick = excluded.nick, face_url = excluded.face_url`
+		nick = insert + ` ON CONFLICT (app_id, user_id) DO UPDATE SET nick = excluded.nick`
+		face = insert + ` ON CONFLICT (app_id, user_id) DO UPDATE SET face_url = excluded.face_url`
 	)
+	upsert := map[[2]bool]string{{false, false}: keep, {true, true}: both, {true, false}: nick, {false, true}: face}
 	err := db.inTx(ctx, func(c conn) error {
 		for _, it := range sorted {
-			q := keep
-			if it.SetProfile {
-				q = profile
-			}
+			q := upsert[[2]bool{it.SetNick, it.SetFaceURL}]
 			if _, err := c.exec(ctx, q, appID(it.AppID), it.UserID, it.Nick, it.FaceURL, it.CreatedAt); err != nil {
 				return err
 			}

@@ -67,7 +67,8 @@ func equal(t *testing.T, what string, got, want any) {
 func account(app uint64, id, nick string, created int64, setProfile bool) im.AccountImport {
 	return im.AccountImport{
 		Account:    im.Account{AppID: app, UserID: id, Nick: nick, FaceURL: "https://img.example/" + id, CreatedAt: created},
-		SetProfile: setProfile,
+		SetNick:    setProfile,
+		SetFaceURL: setProfile,
 	}
 }
 
