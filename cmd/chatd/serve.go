@@ -17,6 +17,7 @@ import (
 	"github.com/chatd/chatd/internal/account"
 	"github.com/chatd/chatd/internal/api"
 	"github.com/chatd/chatd/internal/bus"
+	"github.com/chatd/chatd/internal/bus/natsbus"
 	"github.com/chatd/chatd/internal/config"
 	"github.com/chatd/chatd/internal/gateway"
 	"github.com/chatd/chatd/internal/group"
@@ -52,16 +53,33 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// The group service and the gateway need each other (bans drop users
 	// from rooms; joins are checked against groups), so the rooms adapter
 	// is filled in once both exist.
-	rooms := &liveRooms{presence: presence.NewTracker(now)}
-	groups := group.NewService(db, db, rooms)
-	events := bus.NewLocal()
+	events, err := openBus(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
 	defer events.Close()
+	tracker := presence.NewTracker(now)
+	cluster, err := presence.NewCluster(tracker, events, presence.ClusterOptions{
+		Interval: time.Duration(cfg.PresenceInterval), Now: now, Logger: logger,
+	})
+	if err != nil {
+		return fmt.Errorf("presence: %w", err)
+	}
+	if cfg.Bus != "" {
+		// Only other nodes read the snapshots; alone, the tracker is the truth.
+		clusterCtx, stopCluster := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { cluster.Run(clusterCtx); close(done) }()
+		defer func() { stopCluster(); <-done }()
+	}
+	rooms := &liveRooms{cluster: cluster}
+	groups := group.NewService(db, db, rooms)
 	rooms.gateway = gateway.New(gateway.Config{}, gateway.Deps{
 		Authenticate: userAuthenticator(cfg, verifier, accounts, now),
 		CheckJoin: func(ctx context.Context, appID uint64, groupID, userID string) error {
 			return groups.CheckJoin(ctx, appID, groupID, userID, now())
 		},
-		Presence: rooms.presence,
+		Presence: tracker,
 		Bus:      events,
 		Now:      now,
 		Logger:   logger,
@@ -131,10 +149,27 @@ func openStore(ctx context.Context, cfg config.Config) (im.Store, error) {
 		}
 		return sqlite.Open(filepath.Join(cfg.DataDir, sqliteFileName))
 	case strings.HasPrefix(cfg.Store, "postgres://"), strings.HasPrefix(cfg.Store, "postgresql://"):
-		return postgres.Open(ctx, cfg.Store, postgres.Options{})
+		return postgres.Open(ctx, cfg.Store, postgres.Options{MaxOpenConns: cfg.StoreMaxConns, MaxIdleConns: cfg.StoreMaxIdle})
 	default:
 		return nil, fmt.Errorf("store %q: want empty (SQLite) or a postgres:// URL", cfg.Store)
 	}
+}
+
+// openBus connects the configured bus: in-process by default, NATS for a
+// nats:// URL.
+func openBus(ctx context.Context, cfg config.Config, logger *slog.Logger) (bus.Bus, error) {
+	if cfg.Bus == "" {
+		return bus.NewLocal(), nil
+	}
+	if !strings.HasPrefix(cfg.Bus, "nats://") {
+		return nil, fmt.Errorf("bus %q: want empty (in-process) or a nats:// URL", cfg.Bus)
+	}
+	host, _ := os.Hostname()
+	b, err := natsbus.Connect(ctx, cfg.Bus, natsbus.Options{Name: "chatd@" + host, Prefix: cfg.BusPrefix, Logger: logger})
+	if err != nil {
+		return nil, fmt.Errorf("bus: %w", err)
+	}
+	return b, nil
 }
 
 func storeName(cfg config.Config) string {

@@ -40,17 +40,18 @@ func userAuthenticator(cfg config.Config, verifier *usersig.Verifier, accounts *
 	}
 }
 
-// liveRooms is the group domain's view of live rooms: counts and lists
-// from presence, removals through the gateway so they reach every node.
+// liveRooms is the group domain's view of live rooms: counts, lists and
+// marks from the cluster-wide presence, removals through the gateway so
+// they reach every node.
 type liveRooms struct {
-	presence *presence.Tracker
-	gateway  *gateway.Gateway
+	cluster *presence.Cluster
+	gateway *gateway.Gateway
 }
 
-func (l liveRooms) Count(appID uint64, groupID string) int { return l.presence.Count(appID, groupID) }
+func (l liveRooms) Count(appID uint64, groupID string) int { return l.cluster.Count(appID, groupID) }
 
 func (l liveRooms) Members(appID uint64, groupID string, mark int, cursor int64, limit int) ([]group.OnlineMember, int64) {
-	members, next := l.presence.Members(appID, groupID, mark, cursor, limit)
+	members, next := l.cluster.Members(appID, groupID, mark, cursor, limit)
 	out := make([]group.OnlineMember, len(members))
 	for i, m := range members {
 		out[i] = group.OnlineMember{UserID: m.UserID, JoinTime: m.JoinTime, Marks: m.Marks}
@@ -59,7 +60,7 @@ func (l liveRooms) Members(appID uint64, groupID string, mark int, cursor int64,
 }
 
 func (l liveRooms) SetMarks(appID uint64, groupID, userID string, marks []int, add bool) bool {
-	return l.presence.SetMarks(appID, groupID, userID, marks, add)
+	return l.cluster.SetMarks(appID, groupID, userID, marks, add)
 }
 
 func (l liveRooms) DropFromRoom(ctx context.Context, appID uint64, groupID, userID string) error {

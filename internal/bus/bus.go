@@ -23,7 +23,14 @@ var ErrClosed = errors.New("bus: closed")
 //
 // Contract (checked by bustest.Run for every implementation):
 //   - Messages from one publisher on one subject arrive in publish order.
-//   - Every subscriber of a subject receives each message once.
+//   - Every subscriber of a subject receives each message once while the
+//     bus is connected. Across nodes delivery is at most once: messages
+//     published while a node is cut off from the broker do not reach it.
+//     That suits what travels here (pushes to live connections, kicks,
+//     presence snapshots that are re-sent every interval); durable state
+//     lives in the store.
+//   - A message must fit the broker's payload limit (1 MiB on a default
+//     NATS server); the in-process bus has none.
 //   - data is shared, not copied: the publisher must not modify it after
 //     Publish, and handlers must treat it as read-only. They may retain it.
 //     This is what lets one encoded frame reach 50,000 sockets without a
@@ -75,6 +82,14 @@ func KickSubject(appID uint64, userID string) string { return subject(kindKick, 
 // (the group was destroyed). Only nodes holding the room subscribe, so a
 // ban costs nothing on the others.
 func DropSubject(appID uint64, groupID string) string { return subject(kindDrop, appID, groupID) }
+
+// PresenceSubject carries every node's periodic snapshot of its live rooms,
+// from which each node builds the cluster-wide counts and member lists.
+func PresenceSubject() string { return "chatd.presence" }
+
+// MarksSubject carries live-room mark changes to the node that holds the
+// member's connections.
+func MarksSubject() string { return "chatd.marks" }
 
 func subject(kind string, appID uint64, id string) string {
 	tok := "_" // base64 never yields one character, so this cannot collide

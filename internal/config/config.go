@@ -23,6 +23,9 @@ const (
 	DefaultMaxBody     = 1 << 20 // overview.md §1.9: 1 MiB, 60002 beyond
 	DefaultSigCache    = 10000
 	DefaultDrainPeriod = 10 * time.Second
+	// DefaultPresenceInterval makes a dead node stop counting after 6 s,
+	// inside the vendor's 10 s staleness of get_online_member_num.
+	DefaultPresenceInterval = 2 * time.Second
 
 	// MaxAdmins is the vendor's cap on admin accounts per app (overview.md §2).
 	MaxAdmins = 10
@@ -45,6 +48,19 @@ type Config struct {
 	// Store selects the storage engine: "" for the embedded SQLite file in
 	// DataDir, or a postgres:// URL.
 	Store string `json:"store"`
+	// StoreMaxConns and StoreMaxIdle size the PostgreSQL pool of this node
+	// (0 = the store's defaults, 20 open and 10 idle).
+	StoreMaxConns int `json:"store_max_conns"`
+	StoreMaxIdle  int `json:"store_max_idle"`
+	// Bus selects the event bus between nodes: "" for in-process (one
+	// node), or a nats:// URL (several nodes).
+	Bus string `json:"bus"`
+	// BusPrefix is the first token of every NATS subject; nodes of one
+	// cluster must share it, separate clusters on one NATS must not.
+	BusPrefix string `json:"bus_prefix"`
+	// PresenceInterval is how often a node publishes its live-room counts
+	// to the others; a node silent for 3 intervals stops counting.
+	PresenceInterval Duration `json:"presence_interval"`
 	// RateLimit overrides every per-API limit: RateLimitSpec keeps the
 	// documented ones, 0 turns limiting off, N allows N calls/s per API.
 	RateLimit int `json:"rate_limit"`
@@ -121,10 +137,11 @@ func (a *App) IsAdmin(userID string) bool {
 // Default returns the configuration of a fresh checkout.
 func Default() Config {
 	return Config{
-		Addr:         DefaultAddr,
-		DataDir:      DefaultDataDir,
-		RateLimit:    RateLimitSpec,
-		MaxBodyBytes: DefaultMaxBody,
+		Addr:             DefaultAddr,
+		DataDir:          DefaultDataDir,
+		RateLimit:        RateLimitSpec,
+		MaxBodyBytes:     DefaultMaxBody,
+		PresenceInterval: Duration(DefaultPresenceInterval),
 	}
 }
 
@@ -154,6 +171,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxBodyBytes <= 0 {
 		return errors.New("config: max_body_bytes must be positive")
+	}
+	if c.PresenceInterval <= 0 {
+		return errors.New("config: presence_interval must be positive")
 	}
 	if c.RateLimit < RateLimitSpec {
 		return errors.New("config: rate_limit must be >= 0")

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // EnvPrefix starts the environment variable of every setting:
@@ -25,6 +26,18 @@ var settings = []setting{
 	{"addr", "listen address", func(c *Config, v string) error { c.Addr = v; return nil }},
 	{"data", "data directory (SQLite file and generated app)", func(c *Config, v string) error { c.DataDir = v; return nil }},
 	{"store", "storage: empty for embedded SQLite in the data dir, or a postgres:// URL", func(c *Config, v string) error { c.Store = v; return nil }},
+	{"store-max-conns", "PostgreSQL: most open connections of this node (default 20)", intSetting(func(c *Config, n int) { c.StoreMaxConns = n })},
+	{"store-max-idle", "PostgreSQL: most idle connections kept (default 10)", intSetting(func(c *Config, n int) { c.StoreMaxIdle = n })},
+	{"bus", "event bus between nodes: empty for in-process, or a nats:// URL", func(c *Config, v string) error { c.Bus = v; return nil }},
+	{"bus-prefix", "first token of every NATS subject; shared by the nodes of one cluster", func(c *Config, v string) error { c.BusPrefix = v; return nil }},
+	{"presence-interval", "how often a node publishes its live-room counts (e.g. 2s); a dead node stops counting after 3 intervals", func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("presence-interval %q must be a positive duration like 2s", v)
+		}
+		c.PresenceInterval = Duration(d)
+		return nil
+	}},
 	{"sdkappid", "SDKAppID of the hosted app", func(c *Config, v string) error {
 		id, err := strconv.ParseUint(v, 10, 64)
 		if err != nil {
@@ -38,14 +51,19 @@ var settings = []setting{
 		firstApp(c).Admins = strings.Split(v, ",")
 		return nil
 	}},
-	{"rate-limit", "set every per-API limit to N calls/s (0 = off); default: the documented limits", func(c *Config, v string) error {
+	{"rate-limit", "set every per-API limit to N calls/s (0 = off); default: the documented limits", intSetting(func(c *Config, n int) { c.RateLimit = n })},
+}
+
+// intSetting parses a non-negative integer setting.
+func intSetting(set func(c *Config, n int)) func(c *Config, v string) error {
+	return func(c *Config, v string) error {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
-			return fmt.Errorf("rate-limit %q must be a number >= 0", v)
+			return fmt.Errorf("%q must be a number >= 0", v)
 		}
-		c.RateLimit = n
+		set(c, n)
 		return nil
-	}},
+	}
 }
 
 func firstApp(c *Config) *App {

@@ -12,6 +12,7 @@ import (
 	"hash/maphash"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -35,13 +36,20 @@ type OnlineMember struct {
 	UserID   string
 	JoinTime int64 // Unix seconds of the user's first connection into the room
 	Marks    []int // nil when the member holds none
+	// Stamp orders joins: Unix microseconds of the join, made strictly
+	// increasing per node. It is the paging cursor, and because it is a
+	// time it also orders members listed from several nodes. Microseconds
+	// keep it below 2^53, so JSON clients that read numbers as doubles
+	// (JavaScript) echo it back exactly.
+	Stamp int64
 }
 
 // Tracker records the users online per room. It is safe for concurrent use.
 type Tracker struct {
-	now    func() time.Time
-	seed   maphash.Seed
-	shards [shardCount]shard
+	now       func() time.Time
+	seed      maphash.Seed
+	lastStamp atomic.Int64
+	shards    [shardCount]shard
 }
 
 type shard struct {
@@ -62,7 +70,6 @@ type room struct {
 	members map[string]*member
 	newest  *member
 	oldest  *member
-	nextSeq int64
 	// marked indexes mark holders so a mark-filtered listing never scans the
 	// room. Allocated on first use: most rooms never see a mark.
 	marked map[int]map[*member]struct{}
@@ -73,7 +80,7 @@ type room struct {
 // only extra devices allocate.
 type member struct {
 	userID   string
-	seq      int64 // per-room join sequence: the stable paging cursor
+	seq      int64 // join stamp (OnlineMember.Stamp): the stable paging cursor
 	joinTime int64
 	conn     uint64
 	more     []uint64
@@ -93,6 +100,19 @@ func NewTracker(now func() time.Time) *Tracker {
 		t.shards[i].rooms = make(map[roomKey]*room)
 	}
 	return t
+}
+
+// nextStamp returns now in Unix microseconds, or one more than the last
+// stamp handed out when the clock has not moved on (or went back), so
+// stamps stay unique and increasing on this node.
+func (t *Tracker) nextStamp(now time.Time) int64 {
+	for {
+		last := t.lastStamp.Load()
+		stamp := max(now.UnixMicro(), last+1)
+		if t.lastStamp.CompareAndSwap(last, stamp) {
+			return stamp
+		}
+	}
 }
 
 func (t *Tracker) shard(k roomKey) *shard {
@@ -119,8 +139,8 @@ func (t *Tracker) Enter(appID uint64, groupID, userID string, connID uint64) boo
 		}
 		return false
 	}
-	r.nextSeq++
-	m := &member{userID: userID, seq: r.nextSeq, joinTime: t.now().Unix(), conn: connID}
+	now := t.now()
+	m := &member{userID: userID, seq: t.nextStamp(now), joinTime: now.Unix(), conn: connID}
 	r.members[userID] = m
 	r.link(m)
 	return true
@@ -221,7 +241,7 @@ func (t *Tracker) IsOnline(appID uint64, groupID, userID string) bool {
 // only its holders. limit is the page size (MaxListed when <= 0). cursor is 0
 // for the first page, then the previous call's next; next is 0 when nothing
 // is left. The cursor is a join sequence number, not a time, so it stays
-// exact when thousands of users join within one second, and members leaving
+// exact when thousands of users join within one microsecond, and members leaving
 // between two calls never shift later pages.
 func (t *Tracker) Members(appID uint64, groupID string, mark int, cursor int64, limit int) (members []OnlineMember, next int64) {
 	if limit <= 0 || limit > MaxListed {
@@ -417,7 +437,7 @@ func (m *member) appendConns(dst []uint64) []uint64 {
 func (m *member) holds(mark int) bool { return slices.Contains(m.marks, mark) }
 
 func (m *member) snapshot() OnlineMember {
-	return OnlineMember{UserID: m.userID, JoinTime: m.joinTime, Marks: slices.Clone(m.marks)}
+	return OnlineMember{UserID: m.userID, JoinTime: m.joinTime, Marks: slices.Clone(m.marks), Stamp: m.seq}
 }
 
 func compareDesc(a, b int64) int {
@@ -428,4 +448,71 @@ func compareDesc(a, b int64) int {
 		return 1
 	}
 	return 0
+}
+
+// RoomSnapshot is what one node tells the others about one of its rooms:
+// how many users are online and the members a listing may show.
+type RoomSnapshot struct {
+	AppID   uint64
+	GroupID string
+	Count   int
+	// Members are the MaxListed newest visible members plus every mark
+	// holder: exactly the members get_members can ever list.
+	Members []OnlineMember
+}
+
+// Snapshot returns every non-empty room of this node.
+func (t *Tracker) Snapshot() []RoomSnapshot {
+	var out []RoomSnapshot
+	for i := range t.shards {
+		s := &t.shards[i]
+		s.mu.RLock()
+		for k, r := range s.rooms {
+			out = append(out, RoomSnapshot{AppID: k.appID, GroupID: k.groupID, Count: len(r.members), Members: r.listable()})
+		}
+		s.mu.RUnlock()
+	}
+	return out
+}
+
+// Listable returns the room's count and the members a listing may show
+// (see RoomSnapshot.Members).
+func (t *Tracker) Listable(appID uint64, groupID string) (int, []OnlineMember) {
+	k := roomKey{appID, groupID}
+	s := t.shard(k)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	r := s.rooms[k]
+	if r == nil {
+		return 0, nil
+	}
+	return len(r.members), r.listable()
+}
+
+func (r *room) listable() []OnlineMember {
+	var out []OnlineMember
+	var listed map[*member]bool // only needed to merge in mark holders
+	if len(r.marked) > 0 {
+		listed = make(map[*member]bool, MaxListed)
+	}
+	visible := 0
+	for m := r.newest; m != nil && visible < MaxListed; m = m.prev {
+		if m.holds(MarkHidden) {
+			continue // a hidden member holds a mark, so it is added below
+		}
+		visible++
+		out = append(out, m.snapshot())
+		if listed != nil {
+			listed[m] = true
+		}
+	}
+	for _, holders := range r.marked {
+		for m := range holders {
+			if !listed[m] {
+				listed[m] = true
+				out = append(out, m.snapshot())
+			}
+		}
+	}
+	return out
 }

@@ -1,0 +1,302 @@
+package presence
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/chatd/chatd/internal/bus"
+)
+
+// Cluster timing defaults. A remote node's counts are at most one
+// interval old, and a node that stops publishing (it died) stops counting
+// after ExpiryIntervals intervals: 6 s by default, inside the vendor's
+// 10 s refresh of get_online_member_num.
+const (
+	DefaultInterval = 2 * time.Second
+	ExpiryIntervals = 3
+	// maxSnapshotBytes keeps one bus message well under NATS's default
+	// 1 MiB payload limit; a bigger snapshot is sent in parts.
+	maxSnapshotBytes = 512 << 10
+)
+
+// Cluster is the cluster-wide view of live rooms: this node's Tracker,
+// exact, plus the latest snapshot every other node published. Each node
+// owns the counts of its own connections; none is ever asked at query time,
+// so every query stays O(nodes) whatever the room size.
+type Cluster struct {
+	local    *Tracker
+	bus      bus.Bus
+	node     string
+	interval time.Duration
+	now      func() time.Time
+	log      *slog.Logger
+
+	mu      sync.RWMutex
+	remotes map[string]*remoteNode
+	gen     int64 // generation of this node's snapshots
+}
+
+// remoteNode is what one other node last published.
+type remoteNode struct {
+	seen  time.Time
+	rooms map[roomKey]RoomSnapshot
+	// pending collects the parts of a snapshot generation until all arrived.
+	pendingGen   int64
+	pendingParts int
+	pending      map[roomKey]RoomSnapshot
+}
+
+// ClusterOptions tune a Cluster; zero values take the defaults.
+type ClusterOptions struct {
+	Node     string // unique per process; random when empty
+	Interval time.Duration
+	Now      func() time.Time
+	Logger   *slog.Logger
+}
+
+// snapshotMsg is one part of a node's snapshot on bus.PresenceSubject.
+type snapshotMsg struct {
+	Node    string         `json:"node"`
+	Gen     int64          `json:"gen"`
+	Part    int            `json:"part"`
+	Parts   int            `json:"parts"`
+	Leaving bool           `json:"leaving,omitempty"`
+	Rooms   []RoomSnapshot `json:"rooms,omitempty"`
+}
+
+// marksMsg asks the node holding a member to change its marks.
+type marksMsg struct {
+	Node    string `json:"node"`
+	AppID   uint64 `json:"app"`
+	GroupID string `json:"group"`
+	UserID  string `json:"user"`
+	Marks   []int  `json:"marks"`
+	Add     bool   `json:"add"`
+}
+
+// NewCluster subscribes to the other nodes' snapshots and mark changes.
+// Call Run to publish this node's snapshots.
+func NewCluster(local *Tracker, b bus.Bus, opts ClusterOptions) (*Cluster, error) {
+	if opts.Node == "" {
+		var id [8]byte
+		_, _ = rand.Read(id[:])
+		opts.Node = hex.EncodeToString(id[:])
+	}
+	if opts.Interval <= 0 {
+		opts.Interval = DefaultInterval
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	c := &Cluster{local: local, bus: b, node: opts.Node, interval: opts.Interval, now: opts.Now,
+		log: opts.Logger.With("component", "presence"), remotes: map[string]*remoteNode{}}
+	if _, err := b.Subscribe(bus.PresenceSubject(), c.onSnapshot); err != nil {
+		return nil, err
+	}
+	if _, err := b.Subscribe(bus.MarksSubject(), c.onMarks); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Node is this node's ID in the cluster.
+func (c *Cluster) Node() string { return c.node }
+
+// Expiry is how long a silent node keeps counting.
+func (c *Cluster) Expiry() time.Duration { return ExpiryIntervals * c.interval }
+
+// Run publishes this node's snapshot every interval until ctx ends, then
+// tells the others it is leaving so they stop counting it at once.
+func (c *Cluster) Run(ctx context.Context) {
+	t := time.NewTicker(c.interval)
+	defer t.Stop()
+	c.Publish(ctx)
+	for {
+		select {
+		case <-ctx.Done():
+			c.publishLeaving()
+			return
+		case <-t.C:
+			c.Publish(ctx)
+		}
+	}
+}
+
+// Publish sends this node's snapshot now. Rooms are split over several
+// messages when the snapshot is large.
+func (c *Cluster) Publish(ctx context.Context) {
+	c.mu.Lock()
+	c.gen++
+	gen := c.gen
+	c.mu.Unlock()
+	rooms := c.local.Snapshot()
+	var parts [][]RoomSnapshot
+	var cur []RoomSnapshot
+	size := 0
+	for _, r := range rooms {
+		est := 64 + len(r.GroupID) + 100*len(r.Members)
+		if size+est > maxSnapshotBytes && len(cur) > 0 {
+			parts, cur, size = append(parts, cur), nil, 0
+		}
+		cur, size = append(cur, r), size+est
+	}
+	parts = append(parts, cur) // an empty node still publishes one (empty) part
+	for i, p := range parts {
+		data, _ := json.Marshal(snapshotMsg{Node: c.node, Gen: gen, Part: i, Parts: len(parts), Rooms: p})
+		if err := c.bus.Publish(ctx, bus.PresenceSubject(), data); err != nil {
+			c.log.Warn("publish presence snapshot", "err", err)
+			return
+		}
+	}
+}
+
+func (c *Cluster) publishLeaving() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	data, _ := json.Marshal(snapshotMsg{Node: c.node, Leaving: true})
+	_ = c.bus.Publish(ctx, bus.PresenceSubject(), data)
+}
+
+func (c *Cluster) onSnapshot(data []byte) {
+	var m snapshotMsg
+	if err := json.Unmarshal(data, &m); err != nil || m.Node == "" || m.Node == c.node {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if m.Leaving {
+		delete(c.remotes, m.Node)
+		return
+	}
+	n := c.remotes[m.Node]
+	if n == nil {
+		n = &remoteNode{rooms: map[roomKey]RoomSnapshot{}}
+		c.remotes[m.Node] = n
+	}
+	if m.Gen != n.pendingGen {
+		n.pendingGen, n.pendingParts, n.pending = m.Gen, 0, map[roomKey]RoomSnapshot{}
+	}
+	for _, r := range m.Rooms {
+		n.pending[roomKey{r.AppID, r.GroupID}] = r
+	}
+	n.pendingParts++
+	if n.pendingParts == m.Parts {
+		n.rooms, n.pending = n.pending, nil
+		n.seen = c.now()
+	}
+}
+
+func (c *Cluster) onMarks(data []byte) {
+	var m marksMsg
+	if err := json.Unmarshal(data, &m); err != nil || m.Node == c.node {
+		return
+	}
+	c.local.SetMarks(m.AppID, m.GroupID, m.UserID, m.Marks, m.Add)
+}
+
+// remoteRooms calls f with each live remote node's snapshot of the room.
+// Nodes silent for longer than the expiry are forgotten here.
+func (c *Cluster) remoteRooms(k roomKey, f func(RoomSnapshot)) {
+	deadline := c.now().Add(-c.Expiry())
+	c.mu.RLock()
+	var expired []string
+	for id, n := range c.remotes {
+		if n.seen.Before(deadline) {
+			expired = append(expired, id)
+			continue
+		}
+		if r, ok := n.rooms[k]; ok {
+			f(r)
+		}
+	}
+	c.mu.RUnlock()
+	if len(expired) > 0 {
+		c.mu.Lock()
+		for _, id := range expired {
+			if n := c.remotes[id]; n != nil && n.seen.Before(deadline) {
+				delete(c.remotes, id)
+			}
+		}
+		c.mu.Unlock()
+	}
+}
+
+// Count is the number of users online in the room across the cluster: exact
+// for this node, at most one interval old for the others. A user with
+// connections on two nodes counts on each of them.
+func (c *Cluster) Count(appID uint64, groupID string) int {
+	n := c.local.Count(appID, groupID)
+	c.remoteRooms(roomKey{appID, groupID}, func(r RoomSnapshot) { n += r.Count })
+	return n
+}
+
+// Members pages through the room's online members across the cluster,
+// newest first, with the semantics of Tracker.Members. The cursor is a
+// join stamp, which orders members of every node.
+func (c *Cluster) Members(appID uint64, groupID string, mark int, cursor int64, limit int) ([]OnlineMember, int64) {
+	var remote [][]OnlineMember
+	c.remoteRooms(roomKey{appID, groupID}, func(r RoomSnapshot) { remote = append(remote, r.Members) })
+	if len(remote) == 0 {
+		return c.local.Members(appID, groupID, mark, cursor, limit)
+	}
+	if limit <= 0 || limit > MaxListed {
+		limit = MaxListed
+	}
+	_, all := c.local.Listable(appID, groupID)
+	for _, r := range remote {
+		all = append(all, r...)
+	}
+	slices.SortFunc(all, func(a, b OnlineMember) int { return compareDesc(a.Stamp, b.Stamp) })
+	seen := make(map[string]bool, len(all))
+	var listed []OnlineMember
+	for _, m := range all {
+		holds := slices.Contains(m.Marks, mark)
+		if seen[m.UserID] || (mark == 0 && slices.Contains(m.Marks, MarkHidden)) || (mark != 0 && !holds) {
+			continue
+		}
+		seen[m.UserID] = true
+		listed = append(listed, m)
+		if len(listed) == MaxListed {
+			break
+		}
+	}
+	var page []OnlineMember
+	for i, m := range listed {
+		if cursor > 0 && m.Stamp >= cursor {
+			continue
+		}
+		if len(page) == limit {
+			return page, listed[i-1].Stamp
+		}
+		page = append(page, m)
+	}
+	return page, 0
+}
+
+// SetMarks changes the marks of an online member wherever their
+// connections are. It reports whether the member is online in the room on
+// this node or in another node's latest snapshot.
+func (c *Cluster) SetMarks(appID uint64, groupID, userID string, marks []int, add bool) bool {
+	online := c.local.SetMarks(appID, groupID, userID, marks, add)
+	c.remoteRooms(roomKey{appID, groupID}, func(r RoomSnapshot) {
+		if !online {
+			online = slices.ContainsFunc(r.Members, func(m OnlineMember) bool { return m.UserID == userID })
+		}
+	})
+	data, _ := json.Marshal(marksMsg{Node: c.node, AppID: appID, GroupID: groupID, UserID: userID, Marks: marks, Add: add})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if err := c.bus.Publish(ctx, bus.MarksSubject(), data); err != nil {
+		c.log.Warn("publish marks", "err", err)
+	}
+	return online
+}
