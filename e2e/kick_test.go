@@ -13,7 +13,11 @@ import (
 // TestKick: kick closes every connection of the user and invalidates the
 // UserSigs issued before it; a fresh sig logs in again.
 func TestKick(t *testing.T) {
-	n := startTestApp(t, "")
+	storeEngines(t, testKick)
+}
+
+func testKick(t *testing.T, storeArgs []string) {
+	n := startTestApp(t, "", storeArgs...)
 	ctx := context.Background()
 	oldSig := usersig.Generate(testKey, testAppID, "kim", 86400, time.Now().Add(-2*time.Second))
 	var devices []*client.Client

@@ -188,7 +188,11 @@ func testLiveRoom(t *testing.T, storeArgs []string) {
 
 // TestOnlineMemberPaging fills a room past one page and walks the pages.
 func TestOnlineMemberPaging(t *testing.T) {
-	n := startTestApp(t, "")
+	storeEngines(t, testOnlineMemberPaging)
+}
+
+func testOnlineMemberPaging(t *testing.T, storeArgs []string) {
+	n := startTestApp(t, "", storeArgs...)
 	mustOK(t, n.rest("v4/group_open_http_svc/create_group", map[string]any{"Type": "AVChatRoom", "GroupId": "big-room", "Name": "Big"}))
 	dialViewers(t, n, "big-room", "fan_", 300)
 
