@@ -183,6 +183,22 @@ func testLiveRoom(t *testing.T, storeArgs []string) {
 		if len(list) != 1 || list[0].(map[string]any)["Member_Account"] != "viewer_0040" {
 			t.Fatalf("Mark 1001 lists %v", list)
 		}
+		// At most 10 distinct marks in a group.
+		mark := func(marks ...int) map[string]any {
+			return n.rest("v4/group_open_avchatroom_http_svc/modify_user_info", map[string]any{
+				"GroupId": "live-1", "CommandType": 1,
+				"MemberList": []any{map[string]any{"Member_Account": "viewer_0041", "Marks": marks}},
+			})
+		}
+		mustOK(t, mark(1002, 1003, 1004, 1005, 1006, 1007, 1008, 1009, 1010))
+		wantCode(t, mark(1011), 10004)
+		wantCode(t, mark(999), 10004)
+		// Removing works and frees a slot.
+		mustOK(t, n.rest("v4/group_open_avchatroom_http_svc/modify_user_info", map[string]any{
+			"GroupId": "live-1", "CommandType": 2,
+			"MemberList": []any{map[string]any{"Member_Account": "viewer_0041", "Marks": []int{1010}}},
+		}))
+		mustOK(t, mark(1011))
 	})
 }
 

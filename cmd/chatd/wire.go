@@ -63,6 +63,10 @@ func (l liveRooms) SetMarks(appID uint64, groupID, userID string, marks []int, a
 	return l.cluster.SetMarks(appID, groupID, userID, marks, add)
 }
 
+func (l liveRooms) MarkCounts(appID uint64, groupID string) map[int]int {
+	return l.cluster.MarkCounts(appID, groupID)
+}
+
 func (l liveRooms) DropFromRoom(ctx context.Context, appID uint64, groupID, userID string) error {
 	return l.gateway.DropFromRoom(ctx, appID, groupID, userID)
 }

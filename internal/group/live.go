@@ -18,6 +18,8 @@ const (
 	MarkAlwaysOnline = 500
 	MarkHidden       = 600
 	MaxMarkMembers   = 500 // accounts per modify_user_info call
+	MaxMarksPerGroup = 10  // distinct ordinary marks in one group
+	MaxMarkHolders   = 1000
 	MaxBanAccounts   = 20
 	MaxBanReasonSize = 1000
 	MaxBanPage       = 100
@@ -39,6 +41,8 @@ type LiveRooms interface {
 	Count(appID uint64, groupID string) int
 	Members(appID uint64, groupID string, mark int, cursor int64, limit int) ([]OnlineMember, int64)
 	SetMarks(appID uint64, groupID, userID string, marks []int, add bool) bool
+	// MarkCounts returns how many online members hold each mark.
+	MarkCounts(appID uint64, groupID string) map[int]int
 	// DropFromRoom removes a user from a room on every node (ban).
 	DropFromRoom(ctx context.Context, appID uint64, groupID, userID string) error
 	// DropRoom empties a room on every node (group disbanded).
@@ -106,6 +110,11 @@ func (s *Service) SetMarks(ctx context.Context, appID uint64, groupID string, ad
 	if _, err := s.liveGroup(ctx, appID, groupID); err != nil {
 		return nil, err
 	}
+	if add && s.rooms != nil {
+		if err := checkMarkLimits(s.rooms.MarkCounts(appID, groupID), changes); err != nil {
+			return nil, err
+		}
+	}
 	var applied []MarkChange
 	for _, c := range changes {
 		if s.rooms != nil && s.rooms.SetMarks(appID, groupID, c.UserID, c.Marks, add) {
@@ -116,6 +125,31 @@ func (s *Service) SetMarks(ctx context.Context, appID uint64, groupID string, ad
 		return nil, &im.Error{Code: im.CodeGroupBadParam, Info: "none of the listed accounts is online in the group"}
 	}
 	return applied, nil
+}
+
+// checkMarkLimits refuses additions that would give the group more than
+// MaxMarksPerGroup distinct ordinary marks or a mark more than
+// MaxMarkHolders holders (rest-groups.md, modify_user_info). The vendor
+// documents no code for either; chatd answers 10004.
+func checkMarkLimits(counts map[int]int, changes []MarkChange) error {
+	for _, c := range changes {
+		for _, m := range c.Marks {
+			counts[m]++
+		}
+	}
+	distinct := 0
+	for mark, n := range counts {
+		if mark >= MinOrdinaryMark {
+			distinct++
+		}
+		if n > MaxMarkHolders {
+			return im.Errorf(im.CodeGroupBadParam, "mark %d would have more than %d holders", mark, MaxMarkHolders)
+		}
+	}
+	if distinct > MaxMarksPerGroup {
+		return im.Errorf(im.CodeGroupBadParam, "a group may use at most %d distinct marks", MaxMarksPerGroup)
+	}
+	return nil
 }
 
 // banGroup checks the live-ban switch and the group type.

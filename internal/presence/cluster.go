@@ -300,3 +300,18 @@ func (c *Cluster) SetMarks(appID uint64, groupID, userID string, marks []int, ad
 	}
 	return online
 }
+
+// MarkCounts returns how many members hold each mark across the cluster.
+// Snapshots carry every mark holder, so remote counts are complete up to
+// one interval of staleness.
+func (c *Cluster) MarkCounts(appID uint64, groupID string) map[int]int {
+	out := c.local.MarkCounts(appID, groupID)
+	c.remoteRooms(roomKey{appID, groupID}, func(r RoomSnapshot) {
+		for _, m := range r.Members {
+			for _, mark := range m.Marks {
+				out[mark]++
+			}
+		}
+	})
+	return out
+}

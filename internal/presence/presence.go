@@ -516,3 +516,18 @@ func (r *room) listable() []OnlineMember {
 	}
 	return out
 }
+
+// MarkCounts returns how many members of the room hold each mark.
+func (t *Tracker) MarkCounts(appID uint64, groupID string) map[int]int {
+	k := roomKey{appID, groupID}
+	s := t.shard(k)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := map[int]int{}
+	if r := s.rooms[k]; r != nil {
+		for mark, holders := range r.marked {
+			out[mark] = len(holders)
+		}
+	}
+	return out
+}
