@@ -94,6 +94,14 @@ type options struct {
 	readLimit   int64
 	httpClient  *http.Client
 	header      http.Header
+	platform    string
+}
+
+// WithPlatform names the platform the client runs on, as
+// query_online_status reports it: iPhone, Android, Web, PC, iPad or Mac.
+// The server assumes Web when none is given.
+func WithPlatform(platform string) Option {
+	return func(o *options) { o.platform = platform }
 }
 
 // WithHeartbeatInterval overrides the heartbeat interval the server
@@ -149,6 +157,7 @@ type outFrame struct {
 	SDKAppID uint64 `json:"SDKAppID,omitempty"`
 	UserID   string `json:"UserID,omitempty"`
 	UserSig  string `json:"UserSig,omitempty"`
+	Platform string `json:"Platform,omitempty"`
 	GroupID  string `json:"GroupId,omitempty"`
 }
 
@@ -189,7 +198,7 @@ func Dial(ctx context.Context, serverURL string, sdkAppID uint64, userID, userSi
 		closing: make(chan struct{}),
 	}
 	go c.readLoop()
-	r, err := c.call(ctx, outFrame{Op: "login", SDKAppID: sdkAppID, UserID: userID, UserSig: userSig})
+	r, err := c.call(ctx, outFrame{Op: "login", SDKAppID: sdkAppID, UserID: userID, UserSig: userSig, Platform: o.platform})
 	if err != nil {
 		_ = c.Close()
 		return nil, err

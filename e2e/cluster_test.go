@@ -45,6 +45,35 @@ func TestCluster(t *testing.T) {
 	waitCount(t, b, "cluster-room", 50)
 	waitFor(t, countBound, "50 members listed on A", func() bool { return listedMembers(t, a, "cluster-room") == 50 })
 
+	// Online status answers for the whole cluster from either node.
+	ctx := context.Background()
+	phone, err := client.Dial(ctx, b.BaseURL, testAppID, "b_0001", userSig("b_0001"), client.WithPlatform("Android"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer phone.Close()
+	wantStatus := map[string]string{"a_0000": "Online", "b_0001": "Online", testAdmin: "Offline"}
+	waitFor(t, countBound, "online status of B's users on A", func() bool {
+		reply := mustOK(t, a.rest("v4/openim/query_online_status", map[string]any{
+			"To_Account": []string{"a_0000", "b_0001", testAdmin, "ghost"}, "IsNeedDetail": 1,
+		}))
+		if errs := reply["ErrorList"].([]any); len(errs) != 1 || errs[0].(map[string]any)["ErrorCode"] != float64(70107) {
+			t.Fatalf("ErrorList: %v", reply)
+		}
+		for _, it := range reply["QueryResult"].([]any) {
+			item := it.(map[string]any)
+			id := item["To_Account"].(string)
+			if item["Status"] != wantStatus[id] {
+				return false
+			}
+			if id == "b_0001" && len(item["Detail"].([]any)) != 2 {
+				return false // Web and Android
+			}
+		}
+		return true
+	})
+	_ = phone.Close()
+
 	// A user on B is kicked through A's REST API.
 	mustOK(t, a.rest("v4/im_open_login_svc/kick", map[string]any{"UserID": "b_0000"}))
 	select {
@@ -59,8 +88,12 @@ func TestCluster(t *testing.T) {
 	waitFor(t, deathBound, "A's count to fall to 30 after B died", func() bool { return onlineNum(t, a, "cluster-room") == 30 })
 	waitFor(t, deathBound, "A's member list to fall to 30", func() bool { return listedMembers(t, a, "cluster-room") == 30 })
 
+	waitFor(t, deathBound, "B's users to read Offline on A", func() bool {
+		reply := mustOK(t, a.rest("v4/openim/query_online_status", map[string]any{"To_Account": []string{"b_0002"}}))
+		return reply["QueryResult"].([]any)[0].(map[string]any)["Status"] == "Offline"
+	})
+
 	// The survivor still serves its own users.
-	ctx := context.Background()
 	c, err := client.Dial(ctx, a.BaseURL, testAppID, "late", userSig("late"))
 	if err != nil {
 		t.Fatal(err)

@@ -50,29 +50,25 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	now := time.Now
 	verifier := usersig.NewVerifier(config.DefaultSigCache, now)
 	accounts := account.NewService(db)
-	// The group service and the gateway need each other (bans drop users
-	// from rooms; joins are checked against groups), so the rooms adapter
-	// is filled in once both exist.
 	events, err := openBus(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
 	defer events.Close()
 	tracker := presence.NewTracker(now)
+	// The group service, the presence cluster and the gateway need each
+	// other (bans drop users from rooms, joins are checked against groups,
+	// snapshots list the gateway's users), so the rooms adapter is filled
+	// in once all exist, before anything runs.
+	rooms := &liveRooms{}
 	cluster, err := presence.NewCluster(tracker, events, presence.ClusterOptions{
 		Interval: time.Duration(cfg.PresenceInterval), Now: now, Logger: logger,
+		LocalUsers: func() []presence.UserRef { return rooms.gateway.OnlineUsers() },
 	})
 	if err != nil {
 		return fmt.Errorf("presence: %w", err)
 	}
-	if cfg.Bus != "" {
-		// Only other nodes read the snapshots; alone, the tracker is the truth.
-		clusterCtx, stopCluster := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() { cluster.Run(clusterCtx); close(done) }()
-		defer func() { stopCluster(); <-done }()
-	}
-	rooms := &liveRooms{cluster: cluster}
+	rooms.cluster = cluster
 	groups := group.NewService(db, db, rooms)
 	rooms.gateway = gateway.New(gateway.Config{}, gateway.Deps{
 		Authenticate: userAuthenticator(cfg, verifier, accounts, now),
@@ -84,7 +80,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Now:      now,
 		Logger:   logger,
 	})
-	accounts.SetSessions(rooms.gateway)
+	accounts.SetSessions(sessions{gateway: rooms.gateway, cluster: cluster})
+	if cfg.Bus != "" {
+		// Only other nodes read the snapshots; alone, the tracker is the truth.
+		clusterCtx, stopCluster := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { cluster.Run(clusterCtx); close(done) }()
+		defer func() { stopCluster(); <-done }()
+	}
 	for i := range cfg.Apps {
 		app := &cfg.Apps[i]
 		for _, admin := range app.Admins {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/chatd/chatd/internal/account"
@@ -73,4 +74,26 @@ func (l liveRooms) DropFromRoom(ctx context.Context, appID uint64, groupID, user
 
 func (l liveRooms) DropRoom(ctx context.Context, appID uint64, groupID string) error {
 	return l.gateway.DropRoom(ctx, appID, groupID)
+}
+
+// sessions is the account domain's view of live connections: kicks through
+// the gateway (which reaches every node), online platforms from this
+// node's gateway plus the other nodes' presence snapshots.
+type sessions struct {
+	gateway *gateway.Gateway
+	cluster *presence.Cluster
+}
+
+func (s sessions) KickUser(ctx context.Context, appID uint64, userID string) error {
+	return s.gateway.KickUser(ctx, appID, userID)
+}
+
+func (s sessions) Platforms(appID uint64, userID string) []string {
+	out := s.gateway.Platforms(appID, userID)
+	for _, p := range s.cluster.RemotePlatforms(appID, userID) {
+		if !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out
 }

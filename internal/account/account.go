@@ -23,9 +23,13 @@ const (
 	FeatureDelete = "account_delete"
 )
 
-// Sessions closes a user's live connections on every node.
+// Sessions are users' live connections on every node.
 type Sessions interface {
+	// KickUser closes every connection of the user.
 	KickUser(ctx context.Context, appID uint64, userID string) error
+	// Platforms returns the distinct platforms the user is connected
+	// from, nil when offline.
+	Platforms(appID uint64, userID string) []string
 }
 
 // Service is the account domain over its store.
@@ -216,4 +220,28 @@ func (s *Service) Kick(ctx context.Context, app *config.App, userID string, now 
 		}
 	}
 	return nil
+}
+
+// Status is one account's online state (query_online_status).
+type Status struct {
+	UserID    string
+	Imported  bool
+	Platforms []string // nil when offline
+}
+
+// OnlineStatus returns the online state of each account, in request order.
+func (s *Service) OnlineStatus(ctx context.Context, app *config.App, ids []string) ([]Status, error) {
+	found, err := s.store.GetAccounts(ctx, app.SDKAppID, ids)
+	if err != nil {
+		return nil, fmt.Errorf("account: online status: %w", err)
+	}
+	out := make([]Status, len(ids))
+	for i, id := range ids {
+		_, imported := found[id]
+		out[i] = Status{UserID: id, Imported: imported}
+		if imported && s.sessions != nil {
+			out[i].Platforms = s.sessions.Platforms(app.SDKAppID, id)
+		}
+	}
+	return out, nil
 }

@@ -17,6 +17,7 @@ func (a accountAPI) commands() []Command {
 		command("v4/im_open_login_svc/account_delete", 100, accountDomain, a.delete),
 		command("v4/im_open_login_svc/account_check", 100, accountDomain, a.check),
 		command("v4/im_open_login_svc/kick", 200, accountDomain, a.kick),
+		command("v4/openim/query_online_status", 200, accountDomain, a.onlineStatus),
 	}
 }
 

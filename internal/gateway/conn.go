@@ -38,9 +38,10 @@ type conn struct {
 	readerDone chan struct{}
 	writerDone chan struct{}
 
-	// Guarded by g.mu. app and user are set once at login.
+	// Guarded by g.mu. app, user and platform are set once at login.
 	app      uint64
 	user     string
+	platform string
 	rooms    map[string]struct{} // live rooms this connection is in
 	detached bool                // removed from users/rooms: receives nothing more
 }

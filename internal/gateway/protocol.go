@@ -57,8 +57,16 @@ type request struct {
 	SDKAppID flexUint `json:"SDKAppID"`
 	UserID   string   `json:"UserID"`
 	UserSig  string   `json:"UserSig"`
+	Platform string   `json:"Platform"`
 	GroupID  string   `json:"GroupId"`
 }
+
+// Platforms a client may name at login, as query_online_status reports
+// them (rest-users.md). A client that names none is a Web client: it
+// speaks WebSocket.
+var platforms = map[string]bool{"iPhone": true, "Android": true, "Web": true, "PC": true, "iPad": true, "Mac": true}
+
+const defaultPlatform = "Web"
 
 // reply answers one request, echoing its id and op.
 type reply struct {

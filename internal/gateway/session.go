@@ -71,6 +71,12 @@ func (g *Gateway) login(c *conn, req request) {
 	case req.UserID == "" || req.UserSig == "":
 		fail(im.Errorf(im.CodeBadURLParam, "UserID and UserSig are required"))
 		return
+	case req.Platform != "" && !platforms[req.Platform]:
+		fail(im.Errorf(im.CodeBadURLParam, "Platform %q must be one of iPhone, Android, Web, PC, iPad, Mac", req.Platform))
+		return
+	}
+	if req.Platform == "" {
+		req.Platform = defaultPlatform
 	}
 	app := uint64(req.SDKAppID)
 	ctx, cancel := context.WithTimeout(g.ctx, requestTimeout)
@@ -90,6 +96,7 @@ func (g *Gateway) login(c *conn, req request) {
 		g.mu.Unlock()
 		return
 	}
+	c.platform = req.Platform
 	evicted, err := g.loginLocked(c, app, req.UserID)
 	if err == nil {
 		c.loggedIn.Store(true)

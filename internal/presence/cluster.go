@@ -30,26 +30,42 @@ const (
 // owns the counts of its own connections; none is ever asked at query time,
 // so every query stays O(nodes) whatever the room size.
 type Cluster struct {
-	local    *Tracker
-	bus      bus.Bus
-	node     string
-	interval time.Duration
-	now      func() time.Time
-	log      *slog.Logger
+	local      *Tracker
+	localUsers func() []UserRef
+	bus        bus.Bus
+	node       string
+	interval   time.Duration
+	now        func() time.Time
+	log        *slog.Logger
 
 	mu      sync.RWMutex
 	remotes map[string]*remoteNode
 	gen     int64 // generation of this node's snapshots
 }
 
+// UserRef is a user connected to a node, with the platforms of their
+// connections there.
+type UserRef struct {
+	AppID     uint64   `json:"a"`
+	UserID    string   `json:"u"`
+	Platforms []string `json:"p"`
+}
+
+type userKey struct {
+	appID  uint64
+	userID string
+}
+
 // remoteNode is what one other node last published.
 type remoteNode struct {
 	seen  time.Time
 	rooms map[roomKey]RoomSnapshot
+	users map[userKey][]string
 	// pending collects the parts of a snapshot generation until all arrived.
 	pendingGen   int64
 	pendingParts int
 	pending      map[roomKey]RoomSnapshot
+	pendingUsers map[userKey][]string
 }
 
 // ClusterOptions tune a Cluster; zero values take the defaults.
@@ -58,6 +74,9 @@ type ClusterOptions struct {
 	Interval time.Duration
 	Now      func() time.Time
 	Logger   *slog.Logger
+	// LocalUsers lists the users connected to this node; their online
+	// status is published with the rooms. Nil publishes no users.
+	LocalUsers func() []UserRef
 }
 
 // snapshotMsg is one part of a node's snapshot on bus.PresenceSubject.
@@ -68,6 +87,7 @@ type snapshotMsg struct {
 	Parts   int            `json:"parts"`
 	Leaving bool           `json:"leaving,omitempty"`
 	Rooms   []RoomSnapshot `json:"rooms,omitempty"`
+	Users   []UserRef      `json:"users,omitempty"`
 }
 
 // marksMsg asks the node holding a member to change its marks.
@@ -97,7 +117,7 @@ func NewCluster(local *Tracker, b bus.Bus, opts ClusterOptions) (*Cluster, error
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	c := &Cluster{local: local, bus: b, node: opts.Node, interval: opts.Interval, now: opts.Now,
+	c := &Cluster{local: local, localUsers: opts.LocalUsers, bus: b, node: opts.Node, interval: opts.Interval, now: opts.Now,
 		log: opts.Logger.With("component", "presence"), remotes: map[string]*remoteNode{}}
 	if _, err := b.Subscribe(bus.PresenceSubject(), c.onSnapshot); err != nil {
 		return nil, err
@@ -139,19 +159,30 @@ func (c *Cluster) Publish(ctx context.Context) {
 	gen := c.gen
 	c.mu.Unlock()
 	rooms := c.local.Snapshot()
-	var parts [][]RoomSnapshot
-	var cur []RoomSnapshot
-	size := 0
-	for _, r := range rooms {
-		est := 64 + len(r.GroupID) + 100*len(r.Members)
-		if size+est > maxSnapshotBytes && len(cur) > 0 {
-			parts, cur, size = append(parts, cur), nil, 0
+	var users []UserRef
+	if c.localUsers != nil {
+		users = c.localUsers()
+	}
+	var parts []snapshotMsg
+	cur, size := snapshotMsg{}, 0
+	flush := func(est int) {
+		if size+est > maxSnapshotBytes && size > 0 {
+			parts, cur, size = append(parts, cur), snapshotMsg{}, 0
 		}
-		cur, size = append(cur, r), size+est
+		size += est
+	}
+	for _, r := range rooms {
+		flush(64 + len(r.GroupID) + 100*len(r.Members))
+		cur.Rooms = append(cur.Rooms, r)
+	}
+	for _, u := range users {
+		flush(48 + len(u.UserID) + 10*len(u.Platforms))
+		cur.Users = append(cur.Users, u)
 	}
 	parts = append(parts, cur) // an empty node still publishes one (empty) part
 	for i, p := range parts {
-		data, _ := json.Marshal(snapshotMsg{Node: c.node, Gen: gen, Part: i, Parts: len(parts), Rooms: p})
+		p.Node, p.Gen, p.Part, p.Parts = c.node, gen, i, len(parts)
+		data, _ := json.Marshal(p)
 		if err := c.bus.Publish(ctx, bus.PresenceSubject(), data); err != nil {
 			c.log.Warn("publish presence snapshot", "err", err)
 			return
@@ -179,18 +210,25 @@ func (c *Cluster) onSnapshot(data []byte) {
 	}
 	n := c.remotes[m.Node]
 	if n == nil {
-		n = &remoteNode{rooms: map[roomKey]RoomSnapshot{}}
+		// Counted as alive from its first part, so the expiry cannot drop it
+		// while the rest of a large snapshot is on its way.
+		n = &remoteNode{seen: c.now(), rooms: map[roomKey]RoomSnapshot{}}
 		c.remotes[m.Node] = n
 	}
-	if m.Gen != n.pendingGen {
-		n.pendingGen, n.pendingParts, n.pending = m.Gen, 0, map[roomKey]RoomSnapshot{}
+	if m.Gen != n.pendingGen || n.pending == nil {
+		n.pendingGen, n.pendingParts = m.Gen, 0
+		n.pending, n.pendingUsers = map[roomKey]RoomSnapshot{}, map[userKey][]string{}
 	}
 	for _, r := range m.Rooms {
 		n.pending[roomKey{r.AppID, r.GroupID}] = r
 	}
+	for _, u := range m.Users {
+		n.pendingUsers[userKey{u.AppID, u.UserID}] = u.Platforms
+	}
 	n.pendingParts++
 	if n.pendingParts == m.Parts {
-		n.rooms, n.pending = n.pending, nil
+		n.rooms, n.users = n.pending, n.pendingUsers
+		n.pending, n.pendingUsers = nil, nil
 		n.seen = c.now()
 	}
 }
@@ -203,9 +241,32 @@ func (c *Cluster) onMarks(data []byte) {
 	c.local.SetMarks(m.AppID, m.GroupID, m.UserID, m.Marks, m.Add)
 }
 
+// RemotePlatforms returns the platforms userID is connected from on other
+// nodes, as of their latest snapshots.
+func (c *Cluster) RemotePlatforms(appID uint64, userID string) []string {
+	var out []string
+	c.eachRemote(func(n *remoteNode) {
+		for _, p := range n.users[userKey{appID, userID}] {
+			if !slices.Contains(out, p) {
+				out = append(out, p)
+			}
+		}
+	})
+	return out
+}
+
 // remoteRooms calls f with each live remote node's snapshot of the room.
-// Nodes silent for longer than the expiry are forgotten here.
 func (c *Cluster) remoteRooms(k roomKey, f func(RoomSnapshot)) {
+	c.eachRemote(func(n *remoteNode) {
+		if r, ok := n.rooms[k]; ok {
+			f(r)
+		}
+	})
+}
+
+// eachRemote calls f with each remote node that published within the
+// expiry; nodes silent for longer are forgotten here.
+func (c *Cluster) eachRemote(f func(*remoteNode)) {
 	deadline := c.now().Add(-c.Expiry())
 	c.mu.RLock()
 	var expired []string
@@ -214,9 +275,7 @@ func (c *Cluster) remoteRooms(k roomKey, f func(RoomSnapshot)) {
 			expired = append(expired, id)
 			continue
 		}
-		if r, ok := n.rooms[k]; ok {
-			f(r)
-		}
+		f(n)
 	}
 	c.mu.RUnlock()
 	if len(expired) > 0 {
