@@ -119,6 +119,32 @@ func (t *Tracker) shard(k roomKey) *shard {
 	return &t.shards[maphash.Comparable(t.seed, k)%shardCount]
 }
 
+// readRoom runs fn with the room's shard read-locked; r is nil when nobody
+// is in the room.
+func (t *Tracker) readRoom(appID uint64, groupID string, fn func(r *room)) {
+	k := roomKey{appID, groupID}
+	s := t.shard(k)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	fn(s.rooms[k])
+}
+
+// updateMember runs fn with the room's shard write-locked and userID's
+// member found. It reports false, without calling fn, when the user is not
+// in the room.
+func (t *Tracker) updateMember(appID uint64, groupID, userID string, fn func(s *shard, k roomKey, r *room, m *member)) bool {
+	k := roomKey{appID, groupID}
+	s := t.shard(k)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.rooms[k]
+	if r == nil || r.members[userID] == nil {
+		return false
+	}
+	fn(s, k, r, r.members[userID])
+	return true
+}
+
 // Enter records one connection of userID in the room. It returns true when
 // the user was not in the room before (their first connection). Entering
 // again with a connection already recorded changes nothing. connID must not
@@ -151,43 +177,25 @@ func (t *Tracker) Enter(appID uint64, groupID, userID string, connID uint64) boo
 // also clears the user's marks (rest-groups.md, modify_user_info). An
 // unknown connection changes nothing and returns false.
 func (t *Tracker) Leave(appID uint64, groupID, userID string, connID uint64) bool {
-	k := roomKey{appID, groupID}
-	s := t.shard(k)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r := s.rooms[k]
-	if r == nil {
-		return false
-	}
-	m := r.members[userID]
-	if m == nil || !m.dropConn(connID) {
-		return false
-	}
-	if m.conn != 0 || len(m.more) > 0 {
-		return false
-	}
-	s.removeMember(k, r, m)
-	return true
+	left := false
+	t.updateMember(appID, groupID, userID, func(s *shard, k roomKey, r *room, m *member) {
+		if m.dropConn(connID) && m.conn == 0 && len(m.more) == 0 {
+			s.removeMember(k, r, m)
+			left = true
+		}
+	})
+	return left
 }
 
 // Remove drops userID from the room whatever connections they hold (a ban)
 // and returns the connection IDs that were in the room, nil when the user
 // was not there.
 func (t *Tracker) Remove(appID uint64, groupID, userID string) []uint64 {
-	k := roomKey{appID, groupID}
-	s := t.shard(k)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r := s.rooms[k]
-	if r == nil {
-		return nil
-	}
-	m := r.members[userID]
-	if m == nil {
-		return nil
-	}
-	conns := m.appendConns(nil)
-	s.removeMember(k, r, m)
+	var conns []uint64
+	t.updateMember(appID, groupID, userID, func(s *shard, k roomKey, r *room, m *member) {
+		conns = m.appendConns(nil)
+		s.removeMember(k, r, m)
+	})
 	return conns
 }
 
@@ -214,24 +222,20 @@ func (t *Tracker) DropRoom(appID uint64, groupID string) []uint64 {
 // at the moment of the call and O(1): the map length is maintained by the
 // runtime, nothing is scanned.
 func (t *Tracker) Count(appID uint64, groupID string) int {
-	k := roomKey{appID, groupID}
-	s := t.shard(k)
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if r := s.rooms[k]; r != nil {
-		return len(r.members)
-	}
-	return 0
+	n := 0
+	t.readRoom(appID, groupID, func(r *room) {
+		if r != nil {
+			n = len(r.members)
+		}
+	})
+	return n
 }
 
 // IsOnline reports whether userID holds at least one connection in the room.
 func (t *Tracker) IsOnline(appID uint64, groupID, userID string) bool {
-	k := roomKey{appID, groupID}
-	s := t.shard(k)
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	r := s.rooms[k]
-	return r != nil && r.members[userID] != nil
+	online := false
+	t.readRoom(appID, groupID, func(r *room) { online = r != nil && r.members[userID] != nil })
+	return online
 }
 
 // Members pages through the room's online members, newest first. Only the
@@ -306,26 +310,15 @@ func (r *room) markHolders(mark int, cursor int64, limit int) ([]OnlineMember, i
 // returns false, changing nothing, when the user is not online there (marks
 // exist only on online members).
 func (t *Tracker) SetMarks(appID uint64, groupID, userID string, marks []int, add bool) bool {
-	k := roomKey{appID, groupID}
-	s := t.shard(k)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r := s.rooms[k]
-	if r == nil {
-		return false
-	}
-	m := r.members[userID]
-	if m == nil {
-		return false
-	}
-	for _, mk := range marks {
-		if add {
-			r.addMark(m, mk)
-		} else {
-			r.removeMark(m, mk)
+	return t.updateMember(appID, groupID, userID, func(_ *shard, _ roomKey, r *room, m *member) {
+		for _, mk := range marks {
+			if add {
+				r.addMark(m, mk)
+			} else {
+				r.removeMark(m, mk)
+			}
 		}
-	}
-	return true
+	})
 }
 
 func (r *room) addMark(m *member, mk int) {
@@ -477,16 +470,13 @@ func (t *Tracker) Snapshot() []RoomSnapshot {
 
 // Listable returns the room's count and the members a listing may show
 // (see RoomSnapshot.Members).
-func (t *Tracker) Listable(appID uint64, groupID string) (int, []OnlineMember) {
-	k := roomKey{appID, groupID}
-	s := t.shard(k)
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	r := s.rooms[k]
-	if r == nil {
-		return 0, nil
-	}
-	return len(r.members), r.listable()
+func (t *Tracker) Listable(appID uint64, groupID string) (count int, members []OnlineMember) {
+	t.readRoom(appID, groupID, func(r *room) {
+		if r != nil {
+			count, members = len(r.members), r.listable()
+		}
+	})
+	return count, members
 }
 
 func (r *room) listable() []OnlineMember {
@@ -519,15 +509,14 @@ func (r *room) listable() []OnlineMember {
 
 // MarkCounts returns how many members of the room hold each mark.
 func (t *Tracker) MarkCounts(appID uint64, groupID string) map[int]int {
-	k := roomKey{appID, groupID}
-	s := t.shard(k)
-	s.mu.RLock()
-	defer s.mu.RUnlock()
 	out := map[int]int{}
-	if r := s.rooms[k]; r != nil {
+	t.readRoom(appID, groupID, func(r *room) {
+		if r == nil {
+			return
+		}
 		for mark, holders := range r.marked {
 			out[mark] = len(holders)
 		}
-	}
+	})
 	return out
 }

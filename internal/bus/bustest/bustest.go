@@ -49,16 +49,19 @@ func Run(t *testing.T, newBus func(t *testing.T) bus.Bus) {
 	}
 }
 
-// recorder collects what one subscription received.
-type recorder struct {
+// Recorder collects what one subscription received; bus tests of any
+// implementation can use it as their handler.
+type Recorder struct {
 	mu   sync.Mutex
 	msgs []string
 	cond chan struct{} // closed and replaced on every delivery
 }
 
-func newRecorder() *recorder { return &recorder{cond: make(chan struct{})} }
+// NewRecorder returns an empty Recorder.
+func NewRecorder() *Recorder { return &Recorder{cond: make(chan struct{})} }
 
-func (r *recorder) handle(data []byte) {
+// Handle records one delivery; pass it to Subscribe.
+func (r *Recorder) Handle(data []byte) {
 	r.mu.Lock()
 	r.msgs = append(r.msgs, string(data))
 	close(r.cond)
@@ -66,14 +69,15 @@ func (r *recorder) handle(data []byte) {
 	r.mu.Unlock()
 }
 
-func (r *recorder) snapshot() []string {
+// Snapshot returns what was received so far.
+func (r *Recorder) Snapshot() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return slices.Clone(r.msgs)
 }
 
-// waitFor blocks until ok holds for what was received, or fails the test.
-func (r *recorder) waitFor(t *testing.T, what string, ok func([]string) bool) []string {
+// WaitFor blocks until ok holds for what was received, or fails the test.
+func (r *Recorder) WaitFor(t *testing.T, what string, ok func([]string) bool) []string {
 	t.Helper()
 	deadline := time.After(waitTimeout)
 	for {
@@ -91,48 +95,50 @@ func (r *recorder) waitFor(t *testing.T, what string, ok func([]string) bool) []
 	}
 }
 
-// waitLast waits until the last message received is want: because order
+// WaitLast waits until the last message received is want: because order
 // per subject is guaranteed, everything published before it has arrived.
-func (r *recorder) waitLast(t *testing.T, want string) []string {
+func (r *Recorder) WaitLast(t *testing.T, want string) []string {
 	t.Helper()
-	return r.waitFor(t, strconv.Quote(want), func(m []string) bool {
+	return r.WaitFor(t, strconv.Quote(want), func(m []string) bool {
 		return len(m) > 0 && m[len(m)-1] == want
 	})
 }
 
 func head(m []string) []string { return m[:min(5, len(m))] }
 
-func mustSubscribe(t *testing.T, b bus.Bus, subject string, r *recorder) func() {
+// MustSubscribe subscribes fn or fails the test.
+func MustSubscribe(t *testing.T, b bus.Bus, subject string, fn func([]byte)) func() {
 	t.Helper()
-	unsub, err := b.Subscribe(subject, r.handle)
+	unsub, err := b.Subscribe(subject, fn)
 	if err != nil {
 		t.Fatalf("Subscribe(%s): %v", subject, err)
 	}
 	return unsub
 }
 
-func mustPublish(t *testing.T, b bus.Bus, subject, data string) {
+// MustPublish publishes data or fails the test.
+func MustPublish(t *testing.T, b bus.Bus, subject, data string) {
 	t.Helper()
 	if err := b.Publish(context.Background(), subject, []byte(data)); err != nil {
-		t.Fatalf("Publish(%s): %v", subject, err)
+		t.Fatalf("Publish(%s, %q): %v", subject, data, err)
 	}
 }
 
 func testDeliversExactBytes(t *testing.T, b bus.Bus) {
-	r := newRecorder()
+	r := NewRecorder()
 	subj := bus.GroupSubject(1, "g")
-	mustSubscribe(t, b, subj, r)
+	MustSubscribe(t, b, subj, r.Handle)
 	payload := `{"op":"push","event":{"x":"ü\u0000"}}`
-	mustPublish(t, b, subj, payload)
-	mustPublish(t, b, subj, "")
-	got := r.waitFor(t, "two messages", func(m []string) bool { return len(m) == 2 })
+	MustPublish(t, b, subj, payload)
+	MustPublish(t, b, subj, "")
+	got := r.WaitFor(t, "two messages", func(m []string) bool { return len(m) == 2 })
 	if got[0] != payload || got[1] != "" {
 		t.Fatalf("received %q, want [%q %q]", got, payload, "")
 	}
 }
 
 func testNoSubscribers(t *testing.T, b bus.Bus) {
-	mustPublish(t, b, bus.UserSubject(1, "nobody"), "x")
+	MustPublish(t, b, bus.UserSubject(1, "nobody"), "x")
 }
 
 func testSubjectsAreIsolated(t *testing.T, b bus.Bus) {
@@ -141,17 +147,17 @@ func testSubjectsAreIsolated(t *testing.T, b bus.Bus) {
 		bus.UserSubject(1, "a"), bus.KickSubject(1, "a"), bus.DropSubject(1, "a"),
 		bus.GroupSubject(12, "3"), bus.GroupSubject(1, "23"),
 	}
-	recs := make([]*recorder, len(subjects))
+	recs := make([]*Recorder, len(subjects))
 	for i, s := range subjects {
-		recs[i] = newRecorder()
-		mustSubscribe(t, b, s, recs[i])
+		recs[i] = NewRecorder()
+		MustSubscribe(t, b, s, recs[i].Handle)
 	}
 	for i, s := range subjects {
-		mustPublish(t, b, s, "msg"+strconv.Itoa(i))
+		MustPublish(t, b, s, "msg"+strconv.Itoa(i))
 	}
 	for i, s := range subjects {
-		mustPublish(t, b, s, "end")
-		got := recs[i].waitLast(t, "end")
+		MustPublish(t, b, s, "end")
+		got := recs[i].WaitLast(t, "end")
 		if want := []string{"msg" + strconv.Itoa(i), "end"}; !slices.Equal(got, want) {
 			t.Errorf("%s received %q, want %q", s, got, want)
 		}
@@ -160,22 +166,22 @@ func testSubjectsAreIsolated(t *testing.T, b bus.Bus) {
 
 func testEverySubscriberOnce(t *testing.T, b bus.Bus) {
 	subj := bus.GroupSubject(1, "room")
-	recs := []*recorder{newRecorder(), newRecorder(), newRecorder()}
+	recs := []*Recorder{NewRecorder(), NewRecorder(), NewRecorder()}
 	for _, r := range recs {
-		mustSubscribe(t, b, subj, r)
+		MustSubscribe(t, b, subj, r.Handle)
 	}
 	// The same handler registered twice is two subscriptions.
-	twice := newRecorder()
-	mustSubscribe(t, b, subj, twice)
-	mustSubscribe(t, b, subj, twice)
-	mustPublish(t, b, subj, "m")
-	mustPublish(t, b, subj, "end")
+	twice := NewRecorder()
+	MustSubscribe(t, b, subj, twice.Handle)
+	MustSubscribe(t, b, subj, twice.Handle)
+	MustPublish(t, b, subj, "m")
+	MustPublish(t, b, subj, "end")
 	for i, r := range recs {
-		if got := r.waitLast(t, "end"); !slices.Equal(got, []string{"m", "end"}) {
+		if got := r.WaitLast(t, "end"); !slices.Equal(got, []string{"m", "end"}) {
 			t.Errorf("subscriber %d received %q", i, got)
 		}
 	}
-	got := twice.waitFor(t, "both copies", func(m []string) bool { return len(m) >= 4 })
+	got := twice.WaitFor(t, "both copies", func(m []string) bool { return len(m) >= 4 })
 	slices.Sort(got)
 	if !slices.Equal(got, []string{"end", "end", "m", "m"}) {
 		t.Errorf("double subscription received %q", got)
@@ -184,35 +190,35 @@ func testEverySubscriberOnce(t *testing.T, b bus.Bus) {
 
 func testUnsubscribe(t *testing.T, b bus.Bus) {
 	subj := bus.UserSubject(1, "u")
-	gone, stays := newRecorder(), newRecorder()
-	unsub := mustSubscribe(t, b, subj, gone)
-	mustSubscribe(t, b, subj, stays)
-	mustPublish(t, b, subj, "before")
-	gone.waitLast(t, "before")
+	gone, stays := NewRecorder(), NewRecorder()
+	unsub := MustSubscribe(t, b, subj, gone.Handle)
+	MustSubscribe(t, b, subj, stays.Handle)
+	MustPublish(t, b, subj, "before")
+	gone.WaitLast(t, "before")
 	unsub()
 	unsub() // idempotent
-	mustPublish(t, b, subj, "after")
-	stays.waitLast(t, "after")
-	if got := gone.snapshot(); !slices.Equal(got, []string{"before"}) {
+	MustPublish(t, b, subj, "after")
+	stays.WaitLast(t, "after")
+	if got := gone.Snapshot(); !slices.Equal(got, []string{"before"}) {
 		t.Fatalf("unsubscribed handler received %q", got)
 	}
 	// Re-subscribing the subject works after its last subscriber left.
-	again := newRecorder()
-	mustSubscribe(t, b, bus.KickSubject(1, "solo"), again)()
-	mustSubscribe(t, b, bus.KickSubject(1, "solo"), again)
-	mustPublish(t, b, bus.KickSubject(1, "solo"), "x")
-	again.waitLast(t, "x")
+	again := NewRecorder()
+	MustSubscribe(t, b, bus.KickSubject(1, "solo"), again.Handle)()
+	MustSubscribe(t, b, bus.KickSubject(1, "solo"), again.Handle)
+	MustPublish(t, b, bus.KickSubject(1, "solo"), "x")
+	again.WaitLast(t, "x")
 }
 
 func testOrderPerSubject(t *testing.T, b bus.Bus) {
 	const n = 1000
 	subj := bus.GroupSubject(7, "ordered")
-	r := newRecorder()
-	mustSubscribe(t, b, subj, r)
+	r := NewRecorder()
+	MustSubscribe(t, b, subj, r.Handle)
 	for i := range n {
-		mustPublish(t, b, subj, strconv.Itoa(i))
+		MustPublish(t, b, subj, strconv.Itoa(i))
 	}
-	got := r.waitLast(t, strconv.Itoa(n-1))
+	got := r.WaitLast(t, strconv.Itoa(n-1))
 	if len(got) != n {
 		t.Fatalf("received %d messages, want %d", len(got), n)
 	}
@@ -228,22 +234,22 @@ func testOrderPerSubject(t *testing.T, b bus.Bus) {
 func testOddIDs(t *testing.T, b bus.Bus) {
 	ids := []string{"", "a.b", "a", "b", "*", ">", "a b", "@TGS#_@TGS#cX", "a.*.>", "用户", "ab.", ".ab", "a\x00"}
 	seen := map[string]string{}
-	recs := map[string]*recorder{}
+	recs := map[string]*Recorder{}
 	for _, id := range ids {
 		for _, s := range []string{bus.UserSubject(9, id), bus.GroupSubject(9, id)} {
 			if prev, dup := seen[s]; dup {
 				t.Fatalf("IDs %q and %q share subject %s", prev, id, s)
 			}
 			seen[s] = id
-			recs[s] = newRecorder()
-			mustSubscribe(t, b, s, recs[s])
+			recs[s] = NewRecorder()
+			MustSubscribe(t, b, s, recs[s].Handle)
 		}
 	}
 	for s, id := range seen {
-		mustPublish(t, b, s, "to "+id)
+		MustPublish(t, b, s, "to "+id)
 	}
 	for s, id := range seen {
-		if got := recs[s].waitLast(t, "to "+id); len(got) != 1 {
+		if got := recs[s].WaitLast(t, "to "+id); len(got) != 1 {
 			t.Errorf("subject %s (id %q) received %q", s, id, got)
 		}
 	}
@@ -251,8 +257,8 @@ func testOddIDs(t *testing.T, b bus.Bus) {
 
 func testReentrant(t *testing.T, b bus.Bus) {
 	in, out := bus.GroupSubject(1, "in"), bus.GroupSubject(1, "out")
-	r := newRecorder()
-	mustSubscribe(t, b, out, r)
+	r := NewRecorder()
+	MustSubscribe(t, b, out, r.Handle)
 	errs := make(chan error, 4)
 	_, err := b.Subscribe(in, func(data []byte) {
 		// A handler that publishes and churns a subscription must not deadlock.
@@ -270,8 +276,8 @@ func testReentrant(t *testing.T, b bus.Bus) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mustPublish(t, b, in, "x")
-	r.waitLast(t, "re:x")
+	MustPublish(t, b, in, "x")
+	r.WaitLast(t, "re:x")
 	select {
 	case err := <-errs:
 		t.Fatalf("inside handler: %v", err)
@@ -282,8 +288,8 @@ func testReentrant(t *testing.T, b bus.Bus) {
 func testConcurrent(t *testing.T, b bus.Bus) {
 	const publishers, perPublisher = 8, 200
 	subj := bus.GroupSubject(3, "busy")
-	stable := newRecorder()
-	mustSubscribe(t, b, subj, stable)
+	stable := NewRecorder()
+	MustSubscribe(t, b, subj, stable.Handle)
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
 	wg.Go(func() { // subscription churn on the same subject
@@ -315,7 +321,7 @@ func testConcurrent(t *testing.T, b bus.Bus) {
 	pubs.Wait()
 	close(stop)
 	wg.Wait()
-	got := stable.waitFor(t, "every message", func(m []string) bool { return len(m) >= publishers*perPublisher })
+	got := stable.WaitFor(t, "every message", func(m []string) bool { return len(m) >= publishers*perPublisher })
 	if len(got) != publishers*perPublisher {
 		t.Fatalf("received %d messages, want %d", len(got), publishers*perPublisher)
 	}
@@ -336,23 +342,23 @@ func testConcurrent(t *testing.T, b bus.Bus) {
 
 func testCancelledContext(t *testing.T, b bus.Bus) {
 	subj := bus.UserSubject(1, "c")
-	r := newRecorder()
-	mustSubscribe(t, b, subj, r)
+	r := NewRecorder()
+	MustSubscribe(t, b, subj, r.Handle)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if err := b.Publish(ctx, subj, []byte("no")); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Publish with a cancelled context = %v, want context.Canceled", err)
 	}
-	mustPublish(t, b, subj, "yes")
-	if got := r.waitLast(t, "yes"); !slices.Equal(got, []string{"yes"}) {
+	MustPublish(t, b, subj, "yes")
+	if got := r.WaitLast(t, "yes"); !slices.Equal(got, []string{"yes"}) {
 		t.Fatalf("received %q", got)
 	}
 }
 
 func testClose(t *testing.T, b bus.Bus) {
 	subj := bus.UserSubject(1, "z")
-	r := newRecorder()
-	unsub := mustSubscribe(t, b, subj, r)
+	r := NewRecorder()
+	unsub := MustSubscribe(t, b, subj, r.Handle)
 	if err := b.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
@@ -363,10 +369,10 @@ func testClose(t *testing.T, b bus.Bus) {
 	if err := b.Publish(context.Background(), subj, []byte("x")); !errors.Is(err, bus.ErrClosed) {
 		t.Fatalf("Publish after Close = %v, want ErrClosed", err)
 	}
-	if _, err := b.Subscribe(subj, r.handle); !errors.Is(err, bus.ErrClosed) {
+	if _, err := b.Subscribe(subj, r.Handle); !errors.Is(err, bus.ErrClosed) {
 		t.Fatalf("Subscribe after Close = %v, want ErrClosed", err)
 	}
-	if got := r.snapshot(); len(got) != 0 {
+	if got := r.Snapshot(); len(got) != 0 {
 		t.Fatalf("received %q after Close", got)
 	}
 }

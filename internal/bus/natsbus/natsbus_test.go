@@ -126,65 +126,6 @@ func TestConformance(t *testing.T) {
 	})
 }
 
-// recorder collects what one handler received.
-type recorder struct {
-	mu   sync.Mutex
-	msgs []string
-	cond chan struct{}
-}
-
-func newRecorder() *recorder { return &recorder{cond: make(chan struct{})} }
-
-func (r *recorder) handle(data []byte) {
-	r.mu.Lock()
-	r.msgs = append(r.msgs, string(data))
-	close(r.cond)
-	r.cond = make(chan struct{})
-	r.mu.Unlock()
-}
-
-func (r *recorder) snapshot() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return slices.Clone(r.msgs)
-}
-
-// waitLast waits until the last message received is want. Per-publisher
-// order lets callers then compare everything received so far.
-func (r *recorder) waitLast(t *testing.T, want string) []string {
-	t.Helper()
-	deadline := time.After(waitTimeout)
-	for {
-		r.mu.Lock()
-		msgs, ch := slices.Clone(r.msgs), r.cond
-		r.mu.Unlock()
-		if len(msgs) > 0 && msgs[len(msgs)-1] == want {
-			return msgs
-		}
-		select {
-		case <-ch:
-		case <-deadline:
-			t.Fatalf("timed out waiting for %q; received %q", want, msgs)
-		}
-	}
-}
-
-func mustSubscribe(t *testing.T, b bus.Bus, subject string, fn func([]byte)) func() {
-	t.Helper()
-	unsub, err := b.Subscribe(subject, fn)
-	if err != nil {
-		t.Fatalf("Subscribe(%s): %v", subject, err)
-	}
-	return unsub
-}
-
-func mustPublish(t *testing.T, b bus.Bus, subject, data string) {
-	t.Helper()
-	if err := b.Publish(context.Background(), subject, []byte(data)); err != nil {
-		t.Fatalf("Publish(%s, %q): %v", subject, data, err)
-	}
-}
-
 // TestTwoNodes is the reason the package exists: two Bus instances are two
 // chatd nodes, and a message published on either reaches the subscribers
 // on both, each exactly once.
@@ -193,9 +134,9 @@ func TestTwoNodes(t *testing.T) {
 	a := mustConnect(t, "", Options{Name: "node-a", Prefix: prefix})
 	b := mustConnect(t, "", Options{Name: "node-b", Prefix: prefix})
 	subj := bus.UserSubject(1400000001, "alice")
-	onA, onB := newRecorder(), newRecorder()
-	mustSubscribe(t, a, subj, onA.handle)
-	mustSubscribe(t, b, subj, onB.handle)
+	onA, onB := bustest.NewRecorder(), bustest.NewRecorder()
+	bustest.MustSubscribe(t, a, subj, onA.Handle)
+	bustest.MustSubscribe(t, b, subj, onB.Handle)
 	// Another node's publish only follows our SUB once the server has it.
 	mustFlush(t, a)
 	mustFlush(t, b)
@@ -205,17 +146,17 @@ func TestTwoNodes(t *testing.T) {
 		t.Fatalf("Flush without a deadline: %v", err)
 	}
 
-	mustPublish(t, a, subj, "from a")
-	mustPublish(t, a, subj, "end a")
-	for name, r := range map[string]*recorder{"a": onA, "b": onB} {
-		if got := r.waitLast(t, "end a"); !slices.Equal(got, []string{"from a", "end a"}) {
+	bustest.MustPublish(t, a, subj, "from a")
+	bustest.MustPublish(t, a, subj, "end a")
+	for name, r := range map[string]*bustest.Recorder{"a": onA, "b": onB} {
+		if got := r.WaitLast(t, "end a"); !slices.Equal(got, []string{"from a", "end a"}) {
 			t.Errorf("node %s received %q, want each message of node a once", name, got)
 		}
 	}
 
-	mustPublish(t, b, subj, "from b")
-	for name, r := range map[string]*recorder{"a": onA, "b": onB} {
-		if got := r.waitLast(t, "from b"); !slices.Equal(got, []string{"from a", "end a", "from b"}) {
+	bustest.MustPublish(t, b, subj, "from b")
+	for name, r := range map[string]*bustest.Recorder{"a": onA, "b": onB} {
+		if got := r.WaitLast(t, "from b"); !slices.Equal(got, []string{"from a", "end a", "from b"}) {
 			t.Errorf("node %s received %q, want each message once", name, got)
 		}
 	}
@@ -227,18 +168,18 @@ func TestPrefixesIsolate(t *testing.T) {
 	x := mustConnect(t, "", Options{Prefix: newPrefix()})
 	y := mustConnect(t, "", Options{Prefix: newPrefix()})
 	subj := bus.GroupSubject(1, "room")
-	onX, onY := newRecorder(), newRecorder()
-	mustSubscribe(t, x, subj, onX.handle)
-	mustSubscribe(t, y, subj, onY.handle)
+	onX, onY := bustest.NewRecorder(), bustest.NewRecorder()
+	bustest.MustSubscribe(t, x, subj, onX.Handle)
+	bustest.MustSubscribe(t, y, subj, onY.Handle)
 	mustFlush(t, y)
 
-	mustPublish(t, x, subj, "x")
-	onX.waitLast(t, "x")
+	bustest.MustPublish(t, x, subj, "x")
+	onX.WaitLast(t, "x")
 	// The server routed "x" before delivering it to x, so had it matched
 	// y's subscription it would be queued to y ahead of anything y
 	// publishes now.
-	mustPublish(t, y, subj, "y")
-	if got := onY.waitLast(t, "y"); !slices.Equal(got, []string{"y"}) {
+	bustest.MustPublish(t, y, subj, "y")
+	if got := onY.WaitLast(t, "y"); !slices.Equal(got, []string{"y"}) {
 		t.Fatalf("other prefix received %q", got)
 	}
 }
@@ -250,18 +191,18 @@ func TestOneNATSSubscriptionPerSubject(t *testing.T) {
 	b := mustConnect(t, "", Options{Prefix: newPrefix()})
 	subj := bus.GroupSubject(1, "big room")
 	const n = 100
-	recs := make([]*recorder, n)
+	recs := make([]*bustest.Recorder, n)
 	unsubs := make([]func(), n)
 	for i := range n {
-		recs[i] = newRecorder()
-		unsubs[i] = mustSubscribe(t, b, subj, recs[i].handle)
+		recs[i] = bustest.NewRecorder()
+		unsubs[i] = bustest.MustSubscribe(t, b, subj, recs[i].Handle)
 	}
 	if got := b.nc.NumSubscriptions(); got != 1 {
 		t.Fatalf("%d handlers hold %d NATS subscriptions, want 1", n, got)
 	}
-	mustPublish(t, b, subj, "m")
+	bustest.MustPublish(t, b, subj, "m")
 	for i, r := range recs {
-		if got := r.waitLast(t, "m"); len(got) != 1 {
+		if got := r.WaitLast(t, "m"); len(got) != 1 {
 			t.Fatalf("handler %d received %q", i, got)
 		}
 	}
@@ -280,10 +221,10 @@ func TestOneNATSSubscriptionPerSubject(t *testing.T) {
 func TestClose(t *testing.T) {
 	b := mustConnect(t, "", Options{Prefix: newPrefix()})
 	subj := bus.KickSubject(1, "u")
-	r := newRecorder()
-	unsub := mustSubscribe(t, b, subj, r.handle)
-	mustPublish(t, b, subj, "before")
-	r.waitLast(t, "before")
+	r := bustest.NewRecorder()
+	unsub := bustest.MustSubscribe(t, b, subj, r.Handle)
+	bustest.MustPublish(t, b, subj, "before")
+	r.WaitLast(t, "before")
 
 	if err := b.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
@@ -295,7 +236,7 @@ func TestClose(t *testing.T) {
 	if err := b.Publish(context.Background(), subj, []byte("x")); !errors.Is(err, bus.ErrClosed) {
 		t.Fatalf("Publish after Close = %v, want bus.ErrClosed", err)
 	}
-	if _, err := b.Subscribe(subj, r.handle); !errors.Is(err, bus.ErrClosed) {
+	if _, err := b.Subscribe(subj, r.Handle); !errors.Is(err, bus.ErrClosed) {
 		t.Fatalf("Subscribe after Close = %v, want bus.ErrClosed", err)
 	}
 	if err := b.Flush(context.Background()); !errors.Is(err, bus.ErrClosed) {
@@ -313,17 +254,17 @@ func TestCloseDeliversEarlierPublishes(t *testing.T) {
 	a := mustConnect(t, "", Options{Prefix: prefix})
 	b := mustConnect(t, "", Options{Prefix: prefix})
 	subj := bus.KickSubject(1, "u")
-	r := newRecorder()
-	mustSubscribe(t, b, subj, r.handle)
+	r := bustest.NewRecorder()
+	bustest.MustSubscribe(t, b, subj, r.Handle)
 	mustFlush(t, b)
 	const n = 1000
 	for i := range n {
-		mustPublish(t, a, subj, fmt.Sprint(i))
+		bustest.MustPublish(t, a, subj, fmt.Sprint(i))
 	}
 	if err := a.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if got := r.waitLast(t, fmt.Sprint(n-1)); len(got) != n {
+	if got := r.WaitLast(t, fmt.Sprint(n-1)); len(got) != n {
 		t.Fatalf("received %d of %d messages published before Close", len(got), n)
 	}
 }
@@ -334,8 +275,8 @@ func TestCloseInsideHandler(t *testing.T) {
 	b := mustConnect(t, "", Options{Prefix: newPrefix()})
 	subj := bus.DropSubject(1, "g")
 	done := make(chan error, 1)
-	mustSubscribe(t, b, subj, func([]byte) { done <- b.Close() })
-	mustPublish(t, b, subj, "")
+	bustest.MustSubscribe(t, b, subj, func([]byte) { done <- b.Close() })
+	bustest.MustPublish(t, b, subj, "")
 	select {
 	case err := <-done:
 		if err != nil {

@@ -3,6 +3,7 @@ package natsbus
 import (
 	"context"
 	"errors"
+	"github.com/chatd/chatd/internal/bus/bustest"
 	"io"
 	"net"
 	"net/url"
@@ -119,20 +120,20 @@ func TestReconnect(t *testing.T) {
 	a := mustConnect(t, "", Options{Name: "node-a", Prefix: prefix})
 	b := mustConnect(t, viaProxy, Options{Name: "node-b", Prefix: prefix, ReconnectWait: 10 * time.Millisecond})
 	toB, toA := bus.UserSubject(1, "on b"), bus.UserSubject(1, "on a")
-	onB, onA := newRecorder(), newRecorder()
-	mustSubscribe(t, b, toB, onB.handle)
-	mustSubscribe(t, a, toA, onA.handle)
+	onB, onA := bustest.NewRecorder(), bustest.NewRecorder()
+	bustest.MustSubscribe(t, b, toB, onB.Handle)
+	bustest.MustSubscribe(t, a, toA, onA.Handle)
 	mustFlush(t, a)
 	mustFlush(t, b)
-	mustPublish(t, a, toB, "before")
-	onB.waitLast(t, "before")
+	bustest.MustPublish(t, a, toB, "before")
+	onB.WaitLast(t, "before")
 
 	p.setRefuse(true)
 	p.cut()
 	waitStatus(t, b, nats.RECONNECTING)
 
 	// Down: Publish succeeds into the reconnect buffer...
-	mustPublish(t, b, toA, "buffered")
+	bustest.MustPublish(t, b, toA, "buffered")
 	// ...until the buffer is full, and then fails instead of blocking.
 	chunk := make([]byte, 512<<10)
 	var err error
@@ -145,20 +146,20 @@ func TestReconnect(t *testing.T) {
 		t.Fatalf("Publish with the reconnect buffer full = %v, want nats.ErrReconnectBufExceeded", err)
 	}
 	// Subscribe does not need the network either.
-	late := newRecorder()
-	mustSubscribe(t, b, bus.GroupSubject(1, "joined while down"), late.handle)
+	late := bustest.NewRecorder()
+	bustest.MustSubscribe(t, b, bus.GroupSubject(1, "joined while down"), late.Handle)
 
 	p.setRefuse(false)
 	waitStatus(t, b, nats.CONNECTED)
 	mustFlush(t, b) // the resent SUBs are in place
 
-	if got := onA.waitLast(t, "buffered"); !slices.Equal(got, []string{"buffered"}) {
+	if got := onA.WaitLast(t, "buffered"); !slices.Equal(got, []string{"buffered"}) {
 		t.Fatalf("node a received %q, want the buffered message once", got)
 	}
-	mustPublish(t, a, toB, "after")
-	if got := onB.waitLast(t, "after"); !slices.Equal(got, []string{"before", "after"}) {
+	bustest.MustPublish(t, a, toB, "after")
+	if got := onB.WaitLast(t, "after"); !slices.Equal(got, []string{"before", "after"}) {
 		t.Fatalf("node b received %q across the reconnect", got)
 	}
-	mustPublish(t, a, bus.GroupSubject(1, "joined while down"), "hello")
-	late.waitLast(t, "hello")
+	bustest.MustPublish(t, a, bus.GroupSubject(1, "joined while down"), "hello")
+	late.WaitLast(t, "hello")
 }
