@@ -14,10 +14,87 @@ import (
 // unknown field, ignored, not UserID. Bodies whose keys all match exactly
 // (the normal case) are returned as they are, without re-encoding.
 func exactKeys(data []byte, t reflect.Type) []byte {
-	if !hasInexactKey(data, t) {
+	if !hasSuspectKey(data, namesOf(t)) || !hasInexactKey(data, t) {
 		return data
 	}
 	return filterKeys(data, t)
+}
+
+// keyNames are the field names of a request type at every depth: a cheap
+// first test that most bodies pass without being decoded twice.
+type keyNames struct {
+	exact  map[string]bool
+	folded map[string]bool // ASCII lower case of each name
+}
+
+var namesCache sync.Map // reflect.Type -> *keyNames
+
+func namesOf(t reflect.Type) *keyNames {
+	if cached, ok := namesCache.Load(t); ok {
+		return cached.(*keyNames)
+	}
+	n := &keyNames{exact: map[string]bool{}, folded: map[string]bool{}}
+	var walk func(t reflect.Type, depth int)
+	walk = func(t reflect.Type, depth int) {
+		t = deref(t)
+		switch {
+		case depth > 8:
+		case t.Kind() == reflect.Slice || t.Kind() == reflect.Array:
+			walk(t.Elem(), depth+1)
+		case t.Kind() == reflect.Struct:
+			for name, ft := range fieldsOf(t) {
+				n.exact[name] = true
+				n.folded[strings.ToLower(name)] = true
+				walk(ft, depth+1)
+			}
+		}
+	}
+	walk(t, 0)
+	namesCache.Store(t, n)
+	return n
+}
+
+// hasSuspectKey scans the object keys of a JSON text (valid, as checked
+// before) and reports whether one could be matched to a field only by
+// encoding/json's case-insensitive rule: not a field name itself, yet equal
+// to one ignoring ASCII case, or not ASCII at all (Unicode folding).
+func hasSuspectKey(data []byte, names *keyNames) bool {
+	var lower [64]byte
+	for i := 0; i < len(data); i++ {
+		if data[i] != '"' {
+			continue
+		}
+		start := i + 1
+		for i++; i < len(data) && data[i] != '"'; i++ {
+			if data[i] == '\\' {
+				i++
+			}
+		}
+		key := data[start:min(i, len(data))]
+		j := i + 1
+		for j < len(data) && (data[j] == ' ' || data[j] == '\t' || data[j] == '\n' || data[j] == '\r') {
+			j++
+		}
+		if j >= len(data) || data[j] != ':' || names.exact[string(key)] {
+			continue // a string value, or an exact field name
+		}
+		if len(key) > len(lower) {
+			return true
+		}
+		for k, c := range key {
+			if c >= 0x80 || c == '\\' {
+				return true
+			}
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			lower[k] = c
+		}
+		if names.folded[string(lower[:len(key)])] {
+			return true
+		}
+	}
+	return false
 }
 
 // fieldsOf returns t's JSON field names and types, cached per type.

@@ -11,7 +11,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -92,11 +91,11 @@ func (s *Server) serve(r *http.Request, now time.Time) (*im.Error, any) {
 	if r.Method != http.MethodPost {
 		return im.Errorf(im.CodeHTTPParse, "method %s not allowed, use POST", r.Method), nil
 	}
-	query, err := url.ParseQuery(r.URL.RawQuery)
+	query, err := parseCommonParams(r.URL.RawQuery)
 	if err != nil {
 		return im.Errorf(im.CodeHTTPParse, "query string cannot be parsed: %v", err), nil
 	}
-	rawAppID := query.Get("sdkappid")
+	rawAppID := query.sdkAppID
 	if rawAppID == "" {
 		return &im.Error{Code: im.CodeMissingSDKAppID, Info: "sdkappid is missing from the URL"}, nil
 	}
@@ -109,11 +108,11 @@ func (s *Server) serve(r *http.Request, now time.Time) (*im.Error, any) {
 	if cmd == nil {
 		return im.Errorf(im.CodeUnknownPath, "unknown API %s", r.URL.Path), nil
 	}
-	identifier, sig := query.Get("identifier"), query.Get("usersig")
+	identifier, sig := query.identifier, query.userSig
 	if identifier == "" || sig == "" {
 		return &im.Error{Code: im.CodeBadURLParam, Info: "identifier and usersig are required in the URL"}, nil
 	}
-	if ct, ok := query["contenttype"]; ok && (len(ct) != 1 || ct[0] != "json") {
+	if query.contentTypes > 1 || query.contentTypes == 1 && query.contentType != "json" {
 		return &im.Error{Code: im.CodeBadURLParam, Info: "contenttype must be json"}, nil
 	}
 	if err := s.verifier.Verify(app.SecretKey, appID, identifier, sig); err != nil {

@@ -65,6 +65,7 @@ func (s *Service) Create(ctx context.Context, appID uint64, in CreateInput, now 
 	if err := s.insert(ctx, g, members); err != nil {
 		return nil, err
 	}
+	s.types.put(typeKey{appID, g.ID}, g.Type)
 	g.MemberNum = len(members)
 	return g, nil
 }

@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/chatd/chatd/internal/im"
 )
@@ -90,12 +91,13 @@ type Service struct {
 	accounts Accounts
 	rooms    LiveRooms
 	newID    func() string // random suffix of generated group IDs
+	types    *typeCache
 }
 
 // NewService returns the group service. rooms may be nil until the
 // gateway is wired; live-group calls then see empty rooms.
 func NewService(store im.GroupStore, accounts Accounts, rooms LiveRooms) *Service {
-	return &Service{store: store, accounts: accounts, rooms: rooms, newID: randomSuffix}
+	return &Service{store: store, accounts: accounts, rooms: rooms, newID: randomSuffix, types: newTypeCache(time.Now)}
 }
 
 // randomSuffix draws 10 characters from the upper-case alphanumerics: 36^10
@@ -150,6 +152,7 @@ func (s *Service) Destroy(ctx context.Context, appID uint64, groupID string) err
 	if err != nil {
 		return err
 	}
+	s.types.put(typeKey{appID, groupID}, "")
 	if err := s.store.DeleteGroup(ctx, appID, groupID); err != nil {
 		if errors.Is(err, im.ErrNotFound) {
 			return im.Errorf(im.CodeGroupNotFound, "group %s does not exist", groupID)

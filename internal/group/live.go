@@ -49,21 +49,23 @@ type LiveRooms interface {
 	DropRoom(ctx context.Context, appID uint64, groupID string) error
 }
 
-// liveGroup returns a group that must be an AVChatRoom (10007 otherwise).
-func (s *Service) liveGroup(ctx context.Context, appID uint64, groupID string) (*im.Group, error) {
-	g, err := s.Get(ctx, appID, groupID)
+// liveGroup checks that a group exists and is an AVChatRoom (10007
+// otherwise). Live-group commands are the hot path (apps poll the online
+// count of every room), so the answer comes from the type cache when it can.
+func (s *Service) liveGroup(ctx context.Context, appID uint64, groupID string) error {
+	t, err := s.groupType(ctx, appID, groupID)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if g.Type != im.GroupAVChatRoom {
-		return nil, im.Errorf(im.CodeGroupNotAllowed, "group %s is a %s group; this command is for AVChatRoom only", groupID, g.Type)
+	if t != im.GroupAVChatRoom {
+		return im.Errorf(im.CodeGroupNotAllowed, "group %s is a %s group; this command is for AVChatRoom only", groupID, t)
 	}
-	return g, nil
+	return nil
 }
 
 // OnlineCount is get_online_member_num: distinct users online in the room.
 func (s *Service) OnlineCount(ctx context.Context, appID uint64, groupID string) (int, error) {
-	if _, err := s.liveGroup(ctx, appID, groupID); err != nil {
+	if err := s.liveGroup(ctx, appID, groupID); err != nil {
 		return 0, err
 	}
 	if s.rooms == nil {
@@ -74,7 +76,7 @@ func (s *Service) OnlineCount(ctx context.Context, appID uint64, groupID string)
 
 // OnlineMembers is one page of get_members.
 func (s *Service) OnlineMembers(ctx context.Context, appID uint64, groupID string, mark int, cursor int64) ([]OnlineMember, int64, error) {
-	if _, err := s.liveGroup(ctx, appID, groupID); err != nil {
+	if err := s.liveGroup(ctx, appID, groupID); err != nil {
 		return nil, 0, err
 	}
 	if s.rooms == nil {
@@ -107,7 +109,7 @@ func (s *Service) SetMarks(ctx context.Context, appID uint64, groupID string, ad
 			}
 		}
 	}
-	if _, err := s.liveGroup(ctx, appID, groupID); err != nil {
+	if err := s.liveGroup(ctx, appID, groupID); err != nil {
 		return nil, err
 	}
 	if add && s.rooms != nil {
@@ -169,8 +171,7 @@ func (s *Service) banGroup(ctx context.Context, featureOn bool, appID uint64, gr
 			return &im.Error{Code: im.CodeGroupBadParam, Info: "Members_Account holds an empty UserID"}
 		}
 	}
-	_, err := s.liveGroup(ctx, appID, groupID)
-	return err
+	return s.liveGroup(ctx, appID, groupID)
 }
 
 // Ban bans users from a live group for duration and drops them from the

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/chatd/chatd/internal/im"
@@ -52,6 +53,12 @@ type DB struct {
 	// (WAL lets readers proceed beside the writer); on PostgreSQL it is the
 	// same pool as write.
 	read *sql.DB
+	// readStmts caches prepared plain reads by SQL text: preparing costs
+	// more than running a point lookup (SQLite parses the statement every
+	// time otherwise), and the set of read queries is small and fixed.
+	readStmts   sync.Map // string -> *sql.Stmt
+	readStmtsMu sync.Mutex
+	readStmtsN  int
 
 	// Now stamps schema_migrations.applied_at; tests may replace it.
 	Now func() time.Time
@@ -80,9 +87,14 @@ func (db *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close releases both pools.
+// Close releases the prepared statements and both pools.
 func (db *DB) Close() error {
-	err := db.write.Close()
+	var err error
+	db.readStmts.Range(func(_, v any) bool {
+		err = errors.Join(err, v.(*sql.Stmt).Close())
+		return true
+	})
+	err = errors.Join(err, db.write.Close())
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())
 	}
@@ -100,9 +112,11 @@ type querier interface {
 }
 
 // conn runs shared SQL on a pool or transaction, rebinding placeholders.
+// A conn for plain reads (db set) runs cached prepared statements.
 type conn struct {
-	q querier
-	d *Dialect
+	q  querier
+	d  *Dialect
+	db *DB
 }
 
 func (c conn) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
@@ -110,15 +124,53 @@ func (c conn) exec(ctx context.Context, query string, args ...any) (sql.Result, 
 }
 
 func (c conn) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if c.db != nil {
+		if stmt := c.db.prepared(ctx, c.d.rebind(query)); stmt != nil {
+			return stmt.QueryContext(ctx, args...)
+		}
+	}
 	return c.q.QueryContext(ctx, c.d.rebind(query), args...)
 }
 
 func (c conn) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if c.db != nil {
+		if stmt := c.db.prepared(ctx, c.d.rebind(query)); stmt != nil {
+			return stmt.QueryRowContext(ctx, args...)
+		}
+	}
 	return c.q.QueryRowContext(ctx, c.d.rebind(query), args...)
 }
 
-// reader returns the pool plain reads go to.
-func (db *DB) reader() conn { return conn{q: db.read, d: &db.dialect} }
+// maxReadStmts bounds the statement cache: queries with a variable IN list
+// have one text per list length.
+const maxReadStmts = 256
+
+// prepared returns the cached statement for a read query, preparing it on
+// first use, or nil when it cannot be cached (the caller then runs the
+// query unprepared, which reports any error).
+func (db *DB) prepared(ctx context.Context, query string) *sql.Stmt {
+	if v, ok := db.readStmts.Load(query); ok {
+		return v.(*sql.Stmt)
+	}
+	db.readStmtsMu.Lock()
+	defer db.readStmtsMu.Unlock()
+	if v, ok := db.readStmts.Load(query); ok {
+		return v.(*sql.Stmt)
+	}
+	if db.readStmtsN >= maxReadStmts {
+		return nil
+	}
+	stmt, err := db.read.PrepareContext(ctx, query)
+	if err != nil {
+		return nil
+	}
+	db.readStmts.Store(query, stmt)
+	db.readStmtsN++
+	return stmt
+}
+
+// reader returns the pool plain reads go to, with prepared statements.
+func (db *DB) reader() conn { return conn{q: db.read, d: &db.dialect, db: db} }
 
 // inTx runs fn in a write transaction, committing when fn returns nil and
 // rolling back otherwise. fn must use only the conn it is given: on SQLite
