@@ -36,10 +36,13 @@ type Sessions interface {
 type Service struct {
 	store    im.AccountStore
 	sessions Sessions
+	imports  *importBatcher
 }
 
 // NewService returns the account service.
-func NewService(store im.AccountStore) *Service { return &Service{store: store} }
+func NewService(store im.AccountStore) *Service {
+	return &Service{store: store, imports: &importBatcher{store: store}}
+}
 
 // SetSessions wires the gateway in; it is created after this service
 // because its logins are checked here.
@@ -123,7 +126,7 @@ func (s *Service) Import(ctx context.Context, app *config.App, items []im.Accoun
 		write = append(write, it)
 	}
 	if len(write) > 0 {
-		if err := s.store.ImportAccounts(ctx, write); err != nil {
+		if err := s.imports.write(ctx, write); err != nil {
 			return nil, fmt.Errorf("account: import: %w", err)
 		}
 	}
