@@ -406,6 +406,10 @@ func (c *Client) finish(err error) {
 	c.mu.Lock()
 	c.finished, c.err = true, err
 	c.mu.Unlock()
+	// A connection that ended without a close handshake (the server went
+	// away or cut us) still holds its socket; the library would only free
+	// it in a finalizer.
+	_ = c.ws.CloseNow()
 	close(c.done)
 	close(c.events)
 }

@@ -1,6 +1,15 @@
 package client
 
-import "testing"
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+)
 
 func TestGatewayURL(t *testing.T) {
 	tests := []struct {
@@ -29,4 +38,42 @@ func TestErrorText(t *testing.T) {
 	if got := (&Error{Code: 70001, Info: "UserSig expired"}).Error(); got != "chatd error 70001: UserSig expired" {
 		t.Errorf("Error() = %q", got)
 	}
+}
+
+// TestSocketReleasedWhenServerDrops: a connection the server cuts without
+// a close handshake frees its descriptor at once, not at the next GC.
+func TestSocketReleasedWhenServerDrops(t *testing.T) {
+	before := openFDs(t)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ws, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		_, _, _ = ws.Read(r.Context()) // the login frame
+		_ = ws.CloseNow()              // no reply, no handshake
+	}))
+	defer srv.Close()
+	for range 20 {
+		_, err := Dial(context.Background(), srv.URL, 1, "u", "sig")
+		if err == nil {
+			t.Fatal("login against a server that hangs up succeeded")
+		}
+	}
+	srv.CloseClientConnections()
+	deadline := time.Now().Add(5 * time.Second)
+	for openFDs(t) > before+5 {
+		if time.Now().After(deadline) {
+			t.Fatalf("descriptors: %d before, %d after 20 dropped connections", before, openFDs(t))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func openFDs(t *testing.T) int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skipf("no /proc/self/fd: %v", err)
+	}
+	return len(entries)
 }
