@@ -66,6 +66,12 @@ func ValidUserID(id string) bool {
 // because of the app's account cap or re-import cool-down; the others are
 // written atomically. Invalid input fails the whole call with 70402/40601.
 func (s *Service) Import(ctx context.Context, app *config.App, items []im.AccountImport, now time.Time) (failed []string, err error) {
+	return s.importItems(ctx, app, items, now, nil)
+}
+
+// importItems is Import; known, when not nil, is what the caller has just
+// read of these accounts, which saves reading them again.
+func (s *Service) importItems(ctx context.Context, app *config.App, items []im.AccountImport, now time.Time, known map[string]im.Account) (failed []string, err error) {
 	ids := make([]string, 0, len(items))
 	unique := items[:0:0]
 	seen := map[string]bool{}
@@ -86,9 +92,11 @@ func (s *Service) Import(ctx context.Context, app *config.App, items []im.Accoun
 		ids = append(ids, it.UserID)
 	}
 
-	existing, err := s.store.GetAccounts(ctx, app.SDKAppID, ids)
-	if err != nil {
-		return nil, fmt.Errorf("account: import: %w", err)
+	existing := known
+	if existing == nil {
+		if existing, err = s.store.GetAccounts(ctx, app.SDKAppID, ids); err != nil {
+			return nil, fmt.Errorf("account: import: %w", err)
+		}
 	}
 	var cooling map[string]int64
 	if app.ReimportCooldown > 0 {
@@ -198,7 +206,7 @@ func (s *Service) Login(ctx context.Context, app *config.App, userID string, iss
 		return a, nil
 	}
 	item := im.AccountImport{Account: im.Account{UserID: userID}}
-	if _, err := s.Import(ctx, app, []im.AccountImport{item}, now); err != nil {
+	if _, err := s.importItems(ctx, app, []im.AccountImport{item}, now, found); err != nil {
 		return im.Account{}, err
 	}
 	return item.Account, nil
