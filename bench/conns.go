@@ -1,0 +1,179 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func init() {
+	register(Scenario{
+		Name:  "conns",
+		Order: 20,
+		Description: "hold 10,000 and 50,000 idle logged-in WebSocket connections: server RSS per connection " +
+			"and logins/s (first login, which creates the account, and a returning user's)",
+		Baseline: "bare coder/websocket server: reads the login frame, answers it, holds the socket with one goroutine",
+		Flags: func(fs *flag.FlagSet) {
+			fs.StringVar(&connsCfg.counts, "counts", "10000,50000", "conns: connection counts to hold, comma-separated")
+			fs.IntVar(&connsCfg.parallel, "login-parallel", 100, "conns: logins in flight at once")
+			fs.DurationVar(&connsCfg.settle, "settle", 2*time.Second, "conns: wait after the last login before reading RSS")
+		},
+		Run: runConns,
+	})
+}
+
+var connsCfg struct {
+	counts   string
+	parallel int
+	settle   time.Duration
+}
+
+// Targets from the issue.
+const (
+	connsBytesTarget = 10 << 10 // RSS per idle connection at 50,000
+	connsLoginTarget = 5000     // logins per second
+	// fdReserve is the descriptors a server needs besides its sockets
+	// (listener, database, epoll, logs).
+	fdReserve = 200
+)
+
+// parseCounts reads "10000,50000".
+func parseCounts(s string) ([]int, error) {
+	var out []int
+	for part := range strings.SplitSeq(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(part))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("count %q: want a positive integer", part)
+		}
+		out = append(out, n)
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// fileLimit is the RLIMIT_NOFILE soft limit in force (the servers inherit
+// it).
+func fileLimit() int {
+	var lim syscall.Rlimit
+	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim) != nil {
+		return 0
+	}
+	return int(min(lim.Cur, 1<<30))
+}
+
+// connsResult is one server holding n connections.
+type connsResult struct {
+	rssBefore, rssAfter int64
+	cold, warm          time.Duration // time to log everyone in
+	coldUsage           string
+	warmUsage           string
+}
+
+func (r connsResult) perConn(n int) float64 { return float64(r.rssAfter-r.rssBefore) / float64(n) }
+
+func runConns(ctx context.Context, env *Env) (*Report, error) {
+	rep := &Report{}
+	counts, err := parseCounts(connsCfg.counts)
+	if err != nil {
+		return rep, err
+	}
+	limit := fileLimit()
+	for _, n := range counts {
+		name := groupThousands(int64(n)) + " conns"
+		if n+fdReserve > limit {
+			rep.Rows = append(rep.Rows, skipRow(name, "too few file descriptors"))
+			rep.addNote("%s: skipped — one server process needs about %d descriptors, and RLIMIT_NOFILE here is %d "+
+				"(the hard limit: raising it needs CAP_SYS_RESOURCE, which this machine does not grant)", name, n+fdReserve, limit)
+			continue
+		}
+		base, err := connsOnce(ctx, env, n, false)
+		if err != nil {
+			return rep, fmt.Errorf("conns %d: baseline: %w", n, err)
+		}
+		got, err := connsOnce(ctx, env, n, true)
+		if err != nil {
+			return rep, fmt.Errorf("conns %d: chatd: %w", n, err)
+		}
+		perConn, baseRate := got.perConn(n), float64(n)/base.cold.Seconds()
+		cold, warm := float64(n)/got.cold.Seconds(), float64(n)/got.warm.Seconds()
+		target := fmt.Sprintf("≥ %s/s", groupThousands(connsLoginTarget))
+		rep.Rows = append(rep.Rows,
+			Row{Case: name, Metric: "server RSS per idle conn", Unit: "B", Value: perConn, Baseline: base.perConn(n),
+				Target: "≤ 10 KB (issue: at 50,000)", Status: check(perConn <= connsBytesTarget)},
+			Row{Case: name, Metric: "logins/s, first login (creates account)", Unit: "/s", Value: cold, Baseline: baseRate,
+				Target: target, Status: check(cold >= connsLoginTarget)},
+			Row{Case: name, Metric: "logins/s, returning user", Unit: "/s", Value: warm, Baseline: baseRate,
+				Target: target, Status: check(warm >= connsLoginTarget)},
+		)
+		rep.addNote("%s: chatd RSS %s → %s MiB, baseline %s → %s MiB", name, mib(got.rssBefore), mib(got.rssAfter), mib(base.rssBefore), mib(base.rssAfter))
+		rep.addNote("%s, first logins: %s", name, got.coldUsage)
+		rep.addNote("%s, returning logins: %s", name, got.warmUsage)
+		rep.addNote("%s, baseline logins: %s", name, base.coldUsage)
+	}
+	rep.addNote("a login is TCP connect + WebSocket upgrade + login frame and its reply, %d in flight; UserSigs are signed before the clock starts", connsCfg.parallel)
+	return rep, nil
+}
+
+// connsOnce starts a fresh server, logs n users in, and reads its RSS once
+// they are all idle. For chatd it then closes them and logs the same users
+// in again, timing returning logins.
+func connsOnce(ctx context.Context, env *Env, n int, chatd bool) (connsResult, error) {
+	var r connsResult
+	var p *Proc
+	var err error
+	if chatd {
+		p, err = env.startChatd(ctx)
+	} else {
+		p, err = env.startBaseline(ctx, "baseline-ws")
+	}
+	if err != nil {
+		return r, err
+	}
+	defer p.Stop()
+	waitIdle(p, 5*time.Second)
+	if r.rssBefore, err = p.RSS(); err != nil {
+		return r, err
+	}
+	users := userIDs(fmt.Sprintf("conns%d_", n), n)
+	sig := sigs(users)
+	plan := dialPlan{URL: p.URL, Users: users, Sigs: sig, Parallel: connsCfg.parallel, Options: idleOptions()}
+
+	env.logf("conns: %s, logging %d users in", p.Name, n)
+	u := startUsage(p)
+	clients, elapsed, err := env.dialMany(ctx, plan, dialLimit(n))
+	if err != nil {
+		return r, err
+	}
+	r.cold, r.coldUsage = elapsed, u.String()
+	select {
+	case <-time.After(connsCfg.settle):
+	case <-ctx.Done():
+	}
+	r.rssAfter, err = p.RSS()
+	if err == nil {
+		err = p.Alive()
+	}
+	if err != nil || !chatd {
+		closeAll(clients)
+		return r, err
+	}
+
+	env.logf("conns: %s, closing %d connections, then logging the same users in again", p.Name, n)
+	closeAll(clients)
+	waitIdle(p, 15*time.Second)
+	u = startUsage(p)
+	again, elapsed, err := env.dialMany(ctx, plan, dialLimit(n))
+	if err != nil {
+		return r, err
+	}
+	r.warm, r.warmUsage = elapsed, u.String()
+	closeAll(again)
+	return r, nil
+}
+
+func mib(b int64) string { return fmt.Sprintf("%.1f", float64(b)/(1<<20)) }

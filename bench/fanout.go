@@ -1,0 +1,246 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/chatd/chatd/client"
+)
+
+func init() {
+	register(Scenario{
+		Name:  "fanout",
+		Order: 30,
+		Description: "one AVChatRoom with 10,000 / 50,000 online members; send_group_msg of 100 bytes every 100 ms: " +
+			"deliveries/s and p50/p99 end-to-end latency",
+		Baseline: "bare coder/websocket broadcast server: encode once, one queue and writer per connection",
+		Flags: func(fs *flag.FlagSet) {
+			fs.StringVar(&fanoutCfg.members, "members", "10000,50000", "fanout: room sizes, comma-separated")
+			fs.DurationVar(&fanoutCfg.interval, "interval", 100*time.Millisecond, "fanout: time between messages")
+			fs.IntVar(&fanoutCfg.payload, "payload", 100, "fanout: bytes of custom data per message")
+			fs.BoolVar(&fanoutCfg.baselineAnyway, "fanout-baseline", false,
+				"fanout: measure the baseline even when chatd has no send_group_msg (checks the harness itself)")
+		},
+		Run: runFanout,
+	})
+}
+
+var fanoutCfg struct {
+	members        string
+	interval       time.Duration
+	payload        int
+	baselineAnyway bool
+}
+
+// sendPath is the vendor's group message API; chatd answers 60009 (unknown
+// API) until it implements it.
+const sendPath = "v4/group_open_http_svc/send_group_msg"
+
+// fanoutSkip is printed while chatd cannot send to a group.
+const fanoutSkip = "no group message API yet (needs send_group_msg)"
+
+func runFanout(ctx context.Context, env *Env) (*Report, error) {
+	rep := &Report{}
+	sizes, err := parseCounts(fanoutCfg.members)
+	if err != nil {
+		return rep, err
+	}
+	supported, err := probeSend(ctx, env)
+	if err != nil {
+		return rep, err
+	}
+	if !supported {
+		rep.Skipped = fanoutSkip
+		if !fanoutCfg.baselineAnyway {
+			return rep, nil
+		}
+	}
+	limit := fileLimit()
+	for _, n := range sizes {
+		name := groupThousands(int64(n)) + " members"
+		if n+fdReserve > limit {
+			rep.Rows = append(rep.Rows, skipRow(name, "too few file descriptors"))
+			rep.addNote("%s: skipped — needs about %d descriptors in one process, RLIMIT_NOFILE here is %d (hard limit)", name, n+fdReserve, limit)
+			continue
+		}
+		base, err := fanoutOnce(ctx, env, n, false)
+		if err != nil {
+			return rep, fmt.Errorf("fanout %d: baseline: %w", n, err)
+		}
+		got := fanoutResult{deliveriesPerSec: notMeasured, p50: notMeasured, p99: notMeasured}
+		if supported {
+			if got, err = fanoutOnce(ctx, env, n, true); err != nil {
+				return rep, fmt.Errorf("fanout %d: chatd: %w", n, err)
+			}
+			rep.addNote("%s, chatd: %s", name, got.summary)
+		}
+		rep.addNote("%s, baseline: %s", name, base.summary)
+		rep.Rows = append(rep.Rows,
+			Row{Case: name, Metric: "deliveries/s", Unit: "/s", Value: got.deliveriesPerSec, Baseline: base.deliveriesPerSec},
+			Row{Case: name, Metric: "end-to-end latency p50", Unit: "ms", Value: got.p50, Baseline: base.p50},
+			Row{Case: name, Metric: "end-to-end latency p99", Unit: "ms", Value: got.p99, Baseline: base.p99},
+		)
+	}
+	rep.addNote("latency: send timestamp in the payload to receipt by the member's client, same clock; one message every %s, %d-byte payload", fanoutCfg.interval, fanoutCfg.payload)
+	return rep, nil
+}
+
+// probeSend asks chatd for send_group_msg: false when it answers 60009.
+func probeSend(ctx context.Context, env *Env) (bool, error) {
+	p, err := env.startChatd(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer p.Stop()
+	hc := env.Sources.httpClient(2)
+	if err := createRoom(ctx, p, hc, benchRoom); err != nil {
+		return false, err
+	}
+	res, err := adminCall(ctx, hc, restURL(p.URL, sendPath), sendBody(0, time.Now(), fanoutCfg.payload))
+	switch {
+	case err != nil:
+		return false, fmt.Errorf("fanout: probe %s: %w", sendPath, err)
+	case res.ErrorCode == 60009:
+		return false, nil
+	case res.ErrorCode != 0:
+		return false, fmt.Errorf("fanout: probe %s: error %d: %s", sendPath, res.ErrorCode, res.ErrorInfo)
+	}
+	return true, nil
+}
+
+// payloadMark starts the custom data; seq and the send time follow it.
+const payloadMark = "bench:"
+
+// sendBody is a send_group_msg request whose custom data carries the
+// sequence number and the send time, padded to size bytes.
+func sendBody(seq int, at time.Time, size int) map[string]any {
+	data := fmt.Sprintf("%s%d:%d:", payloadMark, seq, at.UnixNano())
+	if pad := size - len(data); pad > 0 {
+		data += strings.Repeat("x", pad)
+	}
+	return map[string]any{
+		"GroupId": benchRoom, "From_Account": benchAdmin, "Random": seq,
+		"MsgBody": []any{map[string]any{"MsgType": "TIMCustomElem", "MsgContent": map[string]string{"Data": data}}},
+	}
+}
+
+// sentAt finds the send time in a pushed frame, whatever its shape.
+func sentAt(frame []byte) (time.Time, bool) {
+	i := bytes.Index(frame, []byte(payloadMark))
+	if i < 0 {
+		return time.Time{}, false
+	}
+	fields := bytes.SplitN(frame[i+len(payloadMark):], []byte(":"), 3)
+	if len(fields) < 3 {
+		return time.Time{}, false
+	}
+	ns, err := strconv.ParseInt(string(fields[1]), 10, 64)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return time.Unix(0, ns), true
+}
+
+// fanoutResult is one server delivering to one room.
+type fanoutResult struct {
+	deliveriesPerSec float64
+	p50, p99         float64 // ms
+	summary          string
+}
+
+// fanoutOnce fills a room of n members on a fresh server, sends for the
+// configured duration, and waits (at most 5 s) for the last deliveries.
+func fanoutOnce(ctx context.Context, env *Env, n int, chatd bool) (fanoutResult, error) {
+	var r fanoutResult
+	var p *Proc
+	var err error
+	if chatd {
+		p, err = env.startChatd(ctx)
+	} else {
+		p, err = env.startBaseline(ctx, "baseline-ws")
+	}
+	if err != nil {
+		return r, err
+	}
+	defer p.Stop()
+	hc := env.Sources.httpClient(2)
+	if chatd {
+		if err := createRoom(ctx, p, hc, benchRoom); err != nil {
+			return r, err
+		}
+	}
+	lat := &histogram{}
+	var lastRecv atomic.Int64
+	drain := func(_ int, c *client.Client) {
+		go func() {
+			for ev := range c.Events() {
+				if at, ok := sentAt(ev.Raw); ok {
+					now := time.Now()
+					lat.record(now.Sub(at))
+					lastRecv.Store(now.UnixNano())
+				}
+			}
+		}()
+	}
+	users := userIDs("fan_", n)
+	env.logf("fanout: %s, %d members joining", p.Name, n)
+	clients, _, err := env.dialMany(ctx, dialPlan{URL: p.URL, Users: users, Sigs: sigs(users), Parallel: 100, Group: benchRoom,
+		Options: []client.Option{client.WithHeartbeatInterval(time.Minute), client.WithEventBuffer(64)}, OnClient: drain}, dialLimit(n))
+	if err != nil {
+		return r, err
+	}
+	defer closeAll(clients)
+
+	msgs := max(1, int(env.Duration/fanoutCfg.interval))
+	url := restURL(p.URL, sendPath)
+	env.logf("fanout: %s, %d messages to %d members", p.Name, msgs, n)
+	u := startUsage(p)
+	start := time.Now()
+	tick := time.NewTicker(fanoutCfg.interval)
+	defer tick.Stop()
+	sent, slowSends := 0, 0
+	for seq := range msgs {
+		at := time.Now()
+		if err := mustOK(adminCall(ctx, hc, url, sendBody(seq, at, fanoutCfg.payload))); err != nil {
+			return r, fmt.Errorf("%s message %d: %w", sendPath, seq, err)
+		}
+		sent++
+		if time.Since(at) > fanoutCfg.interval {
+			slowSends++
+		}
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			return r, ctx.Err()
+		}
+	}
+	want := int64(sent) * int64(n)
+	deadline := time.Now().Add(5 * time.Second)
+	for lat.count() < want && time.Now().Before(deadline) && ctx.Err() == nil {
+		time.Sleep(20 * time.Millisecond)
+	}
+	usage := u.String()
+	end := time.Unix(0, lastRecv.Load())
+	got := lat.count()
+	lost := 0
+	for _, c := range clients {
+		select {
+		case <-c.Done():
+			lost++
+		default:
+		}
+	}
+	if got > 0 {
+		r.deliveriesPerSec = float64(got) / end.Sub(start).Seconds()
+	}
+	r.p50, r.p99 = ms(lat.quantile(0.5)), ms(lat.quantile(0.99))
+	r.summary = fmt.Sprintf("%d messages, %s of %s deliveries, %d members disconnected, %d sends slower than the interval; %s",
+		sent, groupThousands(got), groupThousands(want), lost, slowSends, usage)
+	return r, p.Alive()
+}
