@@ -64,15 +64,21 @@ var accountFields = map[string]bool{
 
 // decodeBody parses a request body that must be one JSON object.
 func decodeBody(body []byte, dst any, d Domain) error {
+	notJSON := &im.Error{Code: im.CodeBodyNotJSON, Info: "request body is not a JSON object"}
 	trimmed := bytes.TrimSpace(body)
-	if len(trimmed) == 0 || trimmed[0] != '{' || !json.Valid(trimmed) {
-		return &im.Error{Code: im.CodeBodyNotJSON, Info: "request body is not a JSON object"}
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return notJSON
 	}
+	// Unmarshal validates the whole text before decoding, so a syntax
+	// error is reported as such whatever the key check below did with it.
 	err := json.Unmarshal(exactKeys(trimmed, reflect.TypeOf(dst)), dst)
 	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
 	switch {
 	case err == nil:
 		return nil
+	case errors.As(err, &syntaxErr):
+		return notJSON
 	case errors.As(err, &typeErr):
 		field := typeErr.Field
 		if i := strings.LastIndexByte(field, '.'); i >= 0 {

@@ -11,25 +11,29 @@ import (
 	"github.com/chatd/chatd/internal/im"
 )
 
+// Reply headers, shared by every reply: net/http only reads them.
+var (
+	contentTypeJSON = []string{"application/json; charset=utf-8"}
+	okPrefix        = []byte(`{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"","RequestId":"`)
+)
+
 // writeEnvelope writes the vendor envelope with the API's own fields at the
 // same level: the result is encoded on its own and its members spliced in
 // after the envelope's, which keeps response types free of envelope fields.
-func writeEnvelope(w http.ResponseWriter, requestID string, e *im.Error, result any) {
-	status := "OK"
-	if e.Code != 0 {
-		status = "FAIL"
+// buf is scratch space, returned for reuse.
+func writeEnvelope(w http.ResponseWriter, buf []byte, ids *requestIDs, seq uint64, e *im.Error, result any) []byte {
+	if e.Code == 0 {
+		buf = append(buf, okPrefix...)
+	} else {
 		result = nil
+		buf = append(buf, `{"ActionStatus":"FAIL","ErrorCode":`...)
+		buf = strconv.AppendInt(buf, int64(e.Code), 10)
+		buf = append(buf, `,"ErrorInfo":`...)
+		info, _ := json.Marshal(e.Info)
+		buf = append(buf, info...)
+		buf = append(buf, `,"RequestId":"`...)
 	}
-	buf := make([]byte, 0, 256)
-	buf = append(buf, `{"ActionStatus":"`...)
-	buf = append(buf, status...)
-	buf = append(buf, `","ErrorCode":`...)
-	buf = strconv.AppendInt(buf, int64(e.Code), 10)
-	buf = append(buf, `,"ErrorInfo":`...)
-	info, _ := json.Marshal(e.Info)
-	buf = append(buf, info...)
-	buf = append(buf, `,"RequestId":"`...)
-	buf = append(buf, requestID...)
+	buf = ids.appendID(buf, seq)
 	buf = append(buf, '"')
 	if result != nil {
 		fields, err := json.Marshal(result)
@@ -41,11 +45,11 @@ func writeEnvelope(w http.ResponseWriter, requestID string, e *im.Error, result 
 		}
 	}
 	buf = append(buf, "}\n"...)
-	h := w.Header()
-	h["Content-Type"] = []string{"application/json; charset=utf-8"}
-	h["Content-Length"] = []string{strconv.Itoa(len(buf))}
+	// net/http adds Content-Length itself for a reply written in one piece.
+	w.Header()["Content-Type"] = contentTypeJSON
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(buf)
+	return buf
 }
 
 // requestIDs makes RequestId values in the vendor's shape
@@ -62,11 +66,18 @@ func newRequestIDs() *requestIDs {
 	return &requestIDs{prefix: hex.EncodeToString(b)}
 }
 
-func (r *requestIDs) next() string {
-	n := r.seq.Add(1)
+// next numbers a new request.
+func (r *requestIDs) next() uint64 { return r.seq.Add(1) }
+
+// appendID appends the RequestId of request n.
+func (r *requestIDs) appendID(dst []byte, n uint64) []byte {
+	dst = append(dst, "Id-"...)
+	dst = append(dst, r.prefix...)
 	var counter [8]byte
 	for i := range counter {
 		counter[i] = byte(n >> (56 - 8*i))
 	}
-	return "Id-" + r.prefix + hex.EncodeToString(counter[:]) + "-O-Seq-" + strconv.FormatUint(n, 10)
+	dst = hex.AppendEncode(dst, counter[:])
+	dst = append(dst, "-O-Seq-"...)
+	return strconv.AppendUint(dst, n, 10)
 }

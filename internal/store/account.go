@@ -14,6 +14,8 @@ import (
 // lock them in the same order and cannot deadlock on PostgreSQL; the stable
 // sort keeps the caller's order among duplicates, so the last one wins.
 func (db *DB) ImportAccounts(ctx context.Context, items []im.AccountImport) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	if len(items) == 0 {
 		return nil
 	}
@@ -48,6 +50,8 @@ func (db *DB) ImportAccounts(ctx context.Context, items []im.AccountImport) erro
 
 // GetAccounts implements im.AccountStore.
 func (db *DB) GetAccounts(ctx context.Context, app uint64, userIDs []string) (map[string]im.Account, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	out := make(map[string]im.Account, len(userIDs))
 	for _, ids := range chunks(userIDs) {
 		args := withIDs(ids, appID(app))
@@ -70,6 +74,8 @@ func (db *DB) GetAccounts(ctx context.Context, app uint64, userIDs []string) (ma
 
 // CountAccounts implements im.AccountStore.
 func (db *DB) CountAccounts(ctx context.Context, app uint64) (int, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	var n int
 	if err := db.reader().queryRow(ctx, `SELECT COUNT(*) FROM accounts WHERE app_id = ?`, appID(app)).Scan(&n); err != nil {
 		return 0, db.fail("count accounts", err)
@@ -83,6 +89,8 @@ func (db *DB) CountAccounts(ctx context.Context, app uint64) (int, error) {
 // keep their Owner field: handing ownership over is the group domain's
 // business.
 func (db *DB) DeleteAccount(ctx context.Context, app uint64, userID string, now int64) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	a := appID(app)
 	err := db.inTx(ctx, func(c conn) error {
 		res, err := c.exec(ctx, `DELETE FROM accounts WHERE app_id = ? AND user_id = ?`, a, userID)
@@ -127,6 +135,8 @@ func (db *DB) DeleteAccount(ctx context.Context, app uint64, userID string, now 
 // RevokeLogins implements im.AccountStore. The revocation only moves
 // forward, so a late retry of an older kick cannot re-admit sigs.
 func (db *DB) RevokeLogins(ctx context.Context, app uint64, userID string, before int64) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	err := db.inTx(ctx, func(c conn) error {
 		var current int64
 		err := c.queryRow(ctx, `SELECT logins_revoked_before FROM accounts WHERE app_id = ? AND user_id = ?`, appID(app), userID).Scan(&current)
@@ -144,6 +154,8 @@ func (db *DB) RevokeLogins(ctx context.Context, app uint64, userID string, befor
 
 // DeletedSince implements im.AccountStore.
 func (db *DB) DeletedSince(ctx context.Context, app uint64, userIDs []string, since int64) (map[string]int64, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	out := make(map[string]int64)
 	for _, ids := range chunks(userIDs) {
 		args := withIDs(ids, appID(app), since)

@@ -13,6 +13,8 @@ import (
 // exist violates the group_bans foreign key, which surfaces as
 // im.ErrNotFound.
 func (db *DB) BanMembers(ctx context.Context, app uint64, groupID string, bans []im.Ban) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	if len(bans) == 0 {
 		return nil
 	}
@@ -36,6 +38,8 @@ func (db *DB) BanMembers(ctx context.Context, app uint64, groupID string, bans [
 
 // UnbanMembers implements im.GroupStore.
 func (db *DB) UnbanMembers(ctx context.Context, app uint64, groupID string, userIDs []string) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	if len(userIDs) == 0 {
 		return nil
 	}
@@ -58,6 +62,8 @@ func (db *DB) UnbanMembers(ctx context.Context, app uint64, groupID string, user
 
 // ListBans implements im.GroupStore. A ban is in force while until > now.
 func (db *DB) ListBans(ctx context.Context, app uint64, groupID string, now int64, offset, limit int) ([]im.Ban, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	if limit <= 0 || offset < 0 {
 		return nil, fmt.Errorf("store: list bans: offset %d, limit %d out of range", offset, limit)
 	}
@@ -81,6 +87,8 @@ func (db *DB) ListBans(ctx context.Context, app uint64, groupID string, now int6
 
 // BannedUntil implements im.GroupStore.
 func (db *DB) BannedUntil(ctx context.Context, app uint64, groupID, userID string, now int64) (int64, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	var until int64
 	err := db.reader().queryRow(ctx, `SELECT until FROM group_bans
 		WHERE app_id = ? AND group_id = ? AND user_id = ? AND until > ?`, appID(app), groupID, userID, now).Scan(&until)

@@ -62,6 +62,19 @@ type DB struct {
 
 	// Now stamps schema_migrations.applied_at; tests may replace it.
 	Now func() time.Time
+	// Timeout bounds every store operation, so a database that stops
+	// answering fails calls (with the caller's internal-error code) instead
+	// of holding REST calls and logins forever.
+	Timeout time.Duration
+}
+
+// DefaultTimeout is the vendor's REST timeout (overview.md §1.8): past it
+// the caller has given up anyway.
+const DefaultTimeout = 3 * time.Second
+
+// bound limits one store operation to db.Timeout.
+func (db *DB) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, db.Timeout)
 }
 
 var _ im.Store = (*DB)(nil)
@@ -73,7 +86,7 @@ func New(d Dialect, write, read *sql.DB) *DB {
 	if read == nil {
 		read = write
 	}
-	return &DB{dialect: d, write: write, read: read, Now: time.Now}
+	return &DB{dialect: d, write: write, read: read, Now: time.Now, Timeout: DefaultTimeout}
 }
 
 // Engine returns the dialect name ("sqlite" or "postgres").

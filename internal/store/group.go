@@ -37,6 +37,8 @@ func scanGroup(r interface{ Scan(...any) error }, app uint64, extra ...any) (*im
 // fails the whole call with a plain error (not ErrConflict, which callers
 // read as "group ID taken").
 func (db *DB) CreateGroup(ctx context.Context, g *im.Group, members []im.Member) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	seen := make(map[string]bool, len(members))
 	for _, m := range members {
 		if seen[m.UserID] {
@@ -75,6 +77,8 @@ func (db *DB) CreateGroup(ctx context.Context, g *im.Group, members []im.Member)
 
 // GetGroup implements im.GroupStore.
 func (db *DB) GetGroup(ctx context.Context, app uint64, groupID string) (*im.Group, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	row := db.reader().queryRow(ctx, `SELECT `+groupColumns+` FROM groups g WHERE g.app_id = ? AND g.group_id = ?`,
 		appID(app), groupID)
 	g, err := scanGroup(row, app)
@@ -88,6 +92,8 @@ func (db *DB) GetGroup(ctx context.Context, app uint64, groupID string) (*im.Gro
 // explicitly rather than left to ON DELETE CASCADE, so the result does not
 // depend on the connection having foreign keys enabled.
 func (db *DB) DeleteGroup(ctx context.Context, app uint64, groupID string) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	a := appID(app)
 	err := db.inTx(ctx, func(c conn) error {
 		if _, err := c.exec(ctx, `DELETE FROM group_bans WHERE app_id = ? AND group_id = ?`, a, groupID); err != nil {
@@ -118,6 +124,8 @@ func (db *DB) DeleteGroup(ctx context.Context, app uint64, groupID string) error
 // page follows. Total counts every group of the type filter, independent of
 // the cursor.
 func (db *DB) ListGroupIDs(ctx context.Context, app uint64, groupType im.GroupType, after int64, limit int) (im.GroupPage, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	if limit <= 0 {
 		return im.GroupPage{}, fmt.Errorf("store: list group ids: limit %d is not positive", limit)
 	}
@@ -151,6 +159,8 @@ func (db *DB) ListGroupIDs(ctx context.Context, app uint64, groupType im.GroupTy
 
 // CountGroups implements im.GroupStore.
 func (db *DB) CountGroups(ctx context.Context, app uint64, groupType im.GroupType) (int, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	filter, args := typeFilter(app, groupType)
 	var n int
 	if err := db.reader().queryRow(ctx, `SELECT COUNT(*) FROM groups WHERE `+filter, args...).Scan(&n); err != nil {

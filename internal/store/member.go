@@ -48,6 +48,8 @@ func insertMember(ctx context.Context, c conn, app int64, groupID string, m im.M
 // insertion order among members who joined in the same second. A group
 // that does not exist has no members: the result is empty, not an error.
 func (db *DB) ListMembers(ctx context.Context, app uint64, groupID string) ([]im.Member, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	var out []im.Member
 	rows, err := db.reader().query(ctx, `SELECT `+memberColumns+` FROM group_members m
 		WHERE m.app_id = ? AND m.group_id = ? ORDER BY m.join_time, m.seq`, appID(app), groupID)
@@ -72,6 +74,8 @@ func (db *DB) ListMembers(ctx context.Context, app uint64, groupID string) ([]im
 // ListJoinedGroups implements im.GroupStore, in the same join order as
 // ListMembers.
 func (db *DB) ListJoinedGroups(ctx context.Context, app uint64, userID string) ([]im.JoinedGroup, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	var out []im.JoinedGroup
 	rows, err := db.reader().query(ctx, `SELECT `+groupColumns+`, `+memberColumns+`
 		FROM group_members m JOIN groups g ON g.app_id = m.app_id AND g.group_id = m.group_id
@@ -97,6 +101,8 @@ func (db *DB) ListJoinedGroups(ctx context.Context, app uint64, userID string) (
 
 // CountJoinedGroups implements im.GroupStore.
 func (db *DB) CountJoinedGroups(ctx context.Context, app uint64, userID string) (int, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	var n int
 	err := db.reader().queryRow(ctx, `SELECT COUNT(*) FROM group_members WHERE app_id = ? AND user_id = ?`,
 		appID(app), userID).Scan(&n)
