@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,7 +17,7 @@ func init() {
 		Name:  "conns",
 		Order: 20,
 		Description: "hold 10,000 and 50,000 idle logged-in WebSocket connections: server RSS per connection " +
-			"and logins/s (first login, which creates the account, and a returning user's)",
+			"and logins/s (first login, which creates the account, and a returning user's), then the same users all in one AVChatRoom",
 		Baseline: "bare coder/websocket server: reads the login frame, answers it, holds the socket with one goroutine",
 		Flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&connsCfg.counts, "counts", "10000,50000", "conns: connection counts to hold, comma-separated")
@@ -69,6 +70,7 @@ func fileLimit() int {
 // connsResult is one server holding n connections.
 type connsResult struct {
 	rssBefore, rssAfter int64
+	rssInRoom           int64         // chatd only: the same users again, all in one AVChatRoom
 	cold, warm          time.Duration // time to log everyone in
 	coldUsage           string
 	warmUsage           string
@@ -109,6 +111,8 @@ func runConns(ctx context.Context, env *Env) (*Report, error) {
 				Target: target, Status: check(cold >= connsLoginTarget)},
 			Row{Case: name, Metric: "logins/s, returning user", Unit: "/s", Value: warm, Baseline: baseRate,
 				Target: target, Status: check(warm >= connsLoginTarget)},
+			Row{Case: name, Metric: "server RSS per conn, all in one AVChatRoom", Unit: "B",
+				Value: float64(got.rssInRoom-got.rssBefore) / float64(n), Baseline: math.NaN(), BaselineNote: "the baseline has no rooms"},
 		)
 		rep.addNote("%s: chatd RSS %s → %s MiB, baseline %s → %s MiB", name, mib(got.rssBefore), mib(got.rssAfter), mib(base.rssBefore), mib(base.rssAfter))
 		rep.addNote("%s, first logins: %s", name, got.coldUsage)
@@ -173,6 +177,36 @@ func connsOnce(ctx context.Context, env *Env, n int, chatd bool) (connsResult, e
 	}
 	r.warm, r.warmUsage = elapsed, u.String()
 	closeAll(again)
+
+	// The same users once more, every one of them in one live room: the
+	// room's presence and fan-out state on top of the idle connections.
+	env.logf("conns: %s, logging %d users in again, each joining one AVChatRoom", p.Name, n)
+	waitIdle(p, 15*time.Second)
+	hc := env.Sources.httpClient(1)
+	if err := createRoom(ctx, p, hc, benchRoom); err != nil {
+		return r, err
+	}
+	roomPlan := plan
+	roomPlan.Group = benchRoom
+	inRoom, _, err := env.dialMany(ctx, roomPlan, dialLimit(n))
+	if err != nil {
+		return r, err
+	}
+	defer closeAll(inRoom)
+	select {
+	case <-time.After(connsCfg.settle):
+	case <-ctx.Done():
+	}
+	if r.rssInRoom, err = p.RSS(); err != nil {
+		return r, err
+	}
+	count, err := onlineCount(ctx, hc, restURL(p.URL, "v4/group_open_http_svc/get_online_member_num"), benchRoom)
+	if err != nil {
+		return r, err
+	}
+	if count != n {
+		return r, fmt.Errorf("room holds %d users, get_online_member_num says %d", n, count)
+	}
 	return r, nil
 }
 
