@@ -123,18 +123,20 @@ func runConns(ctx context.Context, env *Env) (*Report, error) {
 	return rep, nil
 }
 
+// startWSServer starts chatd, or the bare WebSocket baseline.
+func (e *Env) startWSServer(ctx context.Context, chatd bool) (*Proc, error) {
+	if chatd {
+		return e.startChatd(ctx)
+	}
+	return e.startBaseline(ctx, "baseline-ws")
+}
+
 // connsOnce starts a fresh server, logs n users in, and reads its RSS once
 // they are all idle. For chatd it then closes them and logs the same users
-// in again, timing returning logins.
+// in again, timing returning logins, and once more into one AVChatRoom.
 func connsOnce(ctx context.Context, env *Env, n int, chatd bool) (connsResult, error) {
 	var r connsResult
-	var p *Proc
-	var err error
-	if chatd {
-		p, err = env.startChatd(ctx)
-	} else {
-		p, err = env.startBaseline(ctx, "baseline-ws")
-	}
+	p, err := env.startWSServer(ctx, chatd)
 	if err != nil {
 		return r, err
 	}

@@ -158,13 +158,7 @@ type fanoutResult struct {
 // configured duration, and waits (at most 5 s) for the last deliveries.
 func fanoutOnce(ctx context.Context, env *Env, n int, chatd bool) (fanoutResult, error) {
 	var r fanoutResult
-	var p *Proc
-	var err error
-	if chatd {
-		p, err = env.startChatd(ctx)
-	} else {
-		p, err = env.startBaseline(ctx, "baseline-ws")
-	}
+	p, err := env.startWSServer(ctx, chatd)
 	if err != nil {
 		return r, err
 	}
