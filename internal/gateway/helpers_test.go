@@ -43,8 +43,16 @@ type harness struct {
 
 func newHarness(t *testing.T, cfg Config) *harness {
 	t.Helper()
-	h := &harness{t: t, tracker: presence.NewTracker(nil), banned: map[string]bool{}}
 	b := bus.NewLocal()
+	t.Cleanup(func() { _ = b.Close() })
+	return newHarnessOnBus(t, cfg, b)
+}
+
+// newHarnessOnBus is a harness on a given bus: several of them on one
+// NATS bus are several nodes.
+func newHarnessOnBus(t *testing.T, cfg Config, b bus.Bus) *harness {
+	t.Helper()
+	h := &harness{t: t, tracker: presence.NewTracker(nil), banned: map[string]bool{}}
 	h.gw = New(cfg, Deps{
 		Authenticate: h.authenticate,
 		CheckJoin:    h.checkJoin,
@@ -57,7 +65,6 @@ func newHarness(t *testing.T, cfg Config) *harness {
 		defer cancel()
 		_ = h.gw.Shutdown(ctx)
 		h.srv.Close()
-		_ = b.Close()
 	})
 	return h
 }
