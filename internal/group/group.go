@@ -152,11 +152,14 @@ func (s *Service) Destroy(ctx context.Context, appID uint64, groupID string) err
 	if err != nil {
 		return err
 	}
-	s.types.put(typeKey{appID, groupID}, "")
-	if err := s.store.DeleteGroup(ctx, appID, groupID); err != nil {
-		if errors.Is(err, im.ErrNotFound) {
-			return im.Errorf(im.CodeGroupNotFound, "group %s does not exist", groupID)
-		}
+	err = s.store.DeleteGroup(ctx, appID, groupID)
+	if err == nil || errors.Is(err, im.ErrNotFound) {
+		s.types.put(typeKey{appID, groupID}, "")
+	}
+	if errors.Is(err, im.ErrNotFound) {
+		return im.Errorf(im.CodeGroupNotFound, "group %s does not exist", groupID)
+	}
+	if err != nil {
 		return fmt.Errorf("group: destroy %s: %w", groupID, err)
 	}
 	if g.Type == im.GroupAVChatRoom && s.rooms != nil {
