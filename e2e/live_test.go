@@ -142,6 +142,9 @@ func testLiveRoom(t *testing.T, storeArgs []string) {
 		}
 	})
 
+	// Clients that later subtests count on stay connected until the test ends.
+	keep := func(c *client.Client) { t.Cleanup(func() { _ = c.Close() }) }
+
 	t.Run("ban", func(t *testing.T) {
 		mustOK(t, n.rest("v4/group_open_http_svc/ban_group_member", map[string]any{
 			"GroupId": "live-1", "Members_Account": []string{"viewer_0030"}, "Duration": 3600,
@@ -151,7 +154,7 @@ func testLiveRoom(t *testing.T, storeArgs []string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer c.Close()
+		keep(c)
 		var ce *client.Error
 		if err := c.JoinGroup(ctx, "live-1"); !errors.As(err, &ce) || ce.Code != 10007 {
 			t.Fatalf("banned user joined: %v", err)
@@ -199,6 +202,22 @@ func testLiveRoom(t *testing.T, storeArgs []string) {
 			"MemberList": []any{map[string]any{"Member_Account": "viewer_0041", "Marks": []int{1010}}},
 		}))
 		mustOK(t, mark(1011))
+
+		// Mark 500 holds a user who is not connected online.
+		pin := func(cmd int) map[string]any {
+			return n.rest("v4/group_open_avchatroom_http_svc/modify_user_info", map[string]any{
+				"GroupId": "live-1", "CommandType": cmd,
+				"MemberList": []any{map[string]any{"Member_Account": "stage_host", "Marks": []int{500}}},
+			})
+		}
+		mustOK(t, pin(1))
+		if got := onlineNum(t, n, "live-1"); got != 31 {
+			t.Fatalf("after pinning an offline host the count is %d, want 31", got)
+		}
+		mustOK(t, pin(2))
+		if got := onlineNum(t, n, "live-1"); got != 30 {
+			t.Fatalf("after unpinning the count is %d, want 30", got)
+		}
 	})
 }
 

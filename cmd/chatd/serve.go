@@ -56,6 +56,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer events.Close()
 	tracker := presence.NewTracker(now)
+	// Members held online by mark 500 leave when its three days run out.
+	go tracker.RunSweeper(ctx, time.Minute)
 	// The group service, the presence cluster and the gateway need each
 	// other (bans drop users from rooms, joins are checked against groups,
 	// snapshots list the gateway's users), so the rooms adapter is filled

@@ -238,7 +238,7 @@ func (c *Cluster) onMarks(data []byte) {
 	if err := json.Unmarshal(data, &m); err != nil || m.Node == c.node {
 		return
 	}
-	c.local.SetMarks(m.AppID, m.GroupID, m.UserID, m.Marks, m.Add)
+	c.local.SetMarksIfPresent(m.AppID, m.GroupID, m.UserID, m.Marks, m.Add)
 }
 
 // RemotePlatforms returns the platforms userID is connected from on other
@@ -345,12 +345,20 @@ func (c *Cluster) Members(appID uint64, groupID string, mark int, cursor int64, 
 // connections are. It reports whether the member is online in the room on
 // this node or in another node's latest snapshot.
 func (c *Cluster) SetMarks(appID uint64, groupID, userID string, marks []int, add bool) bool {
-	online := c.local.SetMarks(appID, groupID, userID, marks, add)
+	remote := false
 	c.remoteRooms(roomKey{appID, groupID}, func(r RoomSnapshot) {
-		if !online {
-			online = slices.ContainsFunc(r.Members, func(m OnlineMember) bool { return m.UserID == userID })
+		if !remote {
+			remote = slices.ContainsFunc(r.Members, func(m OnlineMember) bool { return m.UserID == userID })
 		}
 	})
+	// A user online on another node gets the mark there; only a user online
+	// nowhere may be held in the room here by MarkAlwaysOnline.
+	var online bool
+	if remote {
+		online = c.local.SetMarksIfPresent(appID, groupID, userID, marks, add) || remote
+	} else {
+		online = c.local.SetMarks(appID, groupID, userID, marks, add)
+	}
 	data, _ := json.Marshal(marksMsg{Node: c.node, AppID: appID, GroupID: groupID, UserID: userID, Marks: marks, Add: add})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()

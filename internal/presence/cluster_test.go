@@ -100,6 +100,18 @@ func TestClusterCountsAndLists(t *testing.T) {
 	if a.cluster.SetMarks(1, "room", "nobody", []int{1001}, true) {
 		t.Fatal("SetMarks on an offline user reported online")
 	}
+	// Mark 500 for a member of B lands on B; A holds no second copy.
+	if !a.cluster.SetMarks(1, "room", "b003", []int{MarkAlwaysOnline}, true) || a.tracker.Count(1, "room") != 30 {
+		t.Fatalf("mark 500 for B's member: A counts %d locally, want 30", a.tracker.Count(1, "room"))
+	}
+	if page, _ := b.tracker.Members(1, "room", MarkAlwaysOnline, 0, 10); len(page) != 1 || page[0].UserID != "b003" {
+		t.Fatalf("mark 500 did not reach B: %v", page)
+	}
+	// For a user online nowhere, the node that got the call holds them.
+	if !a.cluster.SetMarks(1, "room", "host", []int{MarkAlwaysOnline}, true) || a.cluster.Count(1, "room") != 51 {
+		t.Fatalf("pinned offline host: cluster counts %d, want 51", a.cluster.Count(1, "room"))
+	}
+	a.cluster.SetMarks(1, "room", "host", []int{MarkAlwaysOnline}, false)
 
 	// B goes silent: after the expiry A counts only its own users.
 	clock.add(a.cluster.Expiry() + time.Second)

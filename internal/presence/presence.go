@@ -9,6 +9,7 @@
 package presence
 
 import (
+	"context"
 	"hash/maphash"
 	"slices"
 	"sync"
@@ -24,6 +25,15 @@ const MaxListed = 1000
 // MarkHidden is the special mark that hides a member from unfiltered
 // listings; only a query for this very mark lists its holders.
 const MarkHidden = 600
+
+// MarkAlwaysOnline is the special mark that keeps a member online, counted
+// and listed, whatever their connections do, for at most MaxAlwaysOnline
+// from when it was set. Unlike other marks it may be set on a user who is
+// not connected (rest-groups.md, modify_user_info).
+const MarkAlwaysOnline = 500
+
+// MaxAlwaysOnline is how long MarkAlwaysOnline holds a member online.
+const MaxAlwaysOnline = 3 * 24 * time.Hour
 
 // shardCount spreads rooms over independent locks so joins in different
 // rooms do not contend. A room lives in exactly one shard, which keeps every
@@ -85,8 +95,11 @@ type member struct {
 	conn     uint64
 	more     []uint64
 	marks    []int
-	prev     *member // older
-	next     *member // newer
+	// pinnedUntil (Unix seconds) keeps the member in the room without
+	// connections while it is in the future: MarkAlwaysOnline.
+	pinnedUntil int64
+	prev        *member // older
+	next        *member // newer
 }
 
 // NewTracker returns an empty tracker reading the clock through now
@@ -178,8 +191,9 @@ func (t *Tracker) Enter(appID uint64, groupID, userID string, connID uint64) boo
 // unknown connection changes nothing and returns false.
 func (t *Tracker) Leave(appID uint64, groupID, userID string, connID uint64) bool {
 	left := false
+	now := t.now().Unix()
 	t.updateMember(appID, groupID, userID, func(s *shard, k roomKey, r *room, m *member) {
-		if m.dropConn(connID) && m.conn == 0 && len(m.more) == 0 {
+		if m.dropConn(connID) && !m.connected() && m.pinnedUntil <= now {
 			s.removeMember(k, r, m)
 			left = true
 		}
@@ -308,17 +322,95 @@ func (r *room) markHolders(mark int, cursor int64, limit int) ([]OnlineMember, i
 
 // SetMarks adds (add=true) or removes marks on userID in the room. It
 // returns false, changing nothing, when the user is not online there (marks
-// exist only on online members).
+// exist only on online members), except that adding MarkAlwaysOnline puts
+// a user who is not connected into the room, held there by the mark.
 func (t *Tracker) SetMarks(appID uint64, groupID, userID string, marks []int, add bool) bool {
-	return t.updateMember(appID, groupID, userID, func(_ *shard, _ roomKey, r *room, m *member) {
-		for _, mk := range marks {
-			if add {
-				r.addMark(m, mk)
-			} else {
-				r.removeMark(m, mk)
+	return t.setMarks(appID, groupID, userID, marks, add, true)
+}
+
+// SetMarksIfPresent is SetMarks that never puts a user into the room: for
+// marks forwarded from another node, which holds the member itself.
+func (t *Tracker) SetMarksIfPresent(appID uint64, groupID, userID string, marks []int, add bool) bool {
+	return t.setMarks(appID, groupID, userID, marks, add, false)
+}
+
+func (t *Tracker) setMarks(appID uint64, groupID, userID string, marks []int, add, mayPin bool) bool {
+	now := t.now()
+	pin := slices.Contains(marks, MarkAlwaysOnline)
+	k := roomKey{appID, groupID}
+	s := t.shard(k)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.rooms[k]
+	var m *member
+	if r != nil {
+		m = r.members[userID]
+	}
+	if m == nil {
+		if !add || !pin || !mayPin {
+			return false
+		}
+		if r == nil {
+			r = &room{members: make(map[string]*member)}
+			s.rooms[k] = r
+		}
+		m = &member{userID: userID, seq: t.nextStamp(now), joinTime: now.Unix()}
+		r.members[userID] = m
+		r.link(m)
+	}
+	for _, mk := range marks {
+		if add {
+			r.addMark(m, mk)
+		} else {
+			r.removeMark(m, mk)
+		}
+	}
+	switch {
+	case pin && add:
+		m.pinnedUntil = now.Add(MaxAlwaysOnline).Unix()
+	case pin && !m.connected():
+		s.removeMember(k, r, m) // only the mark held them: they leave now
+	case pin:
+		m.pinnedUntil = 0
+	}
+	return true
+}
+
+// Sweep takes out of their rooms the members held online only by a
+// MarkAlwaysOnline that has run out, and returns how many left.
+func (t *Tracker) Sweep() int {
+	now := t.now().Unix()
+	n := 0
+	for i := range t.shards {
+		s := &t.shards[i]
+		s.mu.Lock()
+		for k, r := range s.rooms {
+			for m := r.oldest; m != nil; {
+				next := m.next
+				if m.pinnedUntil > 0 && m.pinnedUntil <= now && !m.connected() {
+					s.removeMember(k, r, m)
+					n++
+				}
+				m = next
 			}
 		}
-	})
+		s.mu.Unlock()
+	}
+	return n
+}
+
+// RunSweeper calls Sweep every interval until ctx ends.
+func (t *Tracker) RunSweeper(ctx context.Context, interval time.Duration) {
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			t.Sweep()
+		}
+	}
 }
 
 func (r *room) addMark(m *member, mk int) {
@@ -389,6 +481,9 @@ func (r *room) unlink(m *member) {
 	}
 	m.prev, m.next = nil, nil
 }
+
+// connected reports whether the member holds any connection.
+func (m *member) connected() bool { return m.conn != 0 || len(m.more) > 0 }
 
 func (m *member) hasConn(id uint64) bool {
 	return m.conn == id || slices.Contains(m.more, id)
