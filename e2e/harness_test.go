@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"os/exec"
@@ -88,7 +89,7 @@ func startNode(t testing.TB, dataDir string, args ...string) *node {
 		dataDir = t.TempDir()
 	}
 	full := append([]string{"serve", "--addr", "127.0.0.1:0", "--data", dataDir}, args...)
-	cmd := exec.Command(binary, full...)
+	cmd := exec.Command(uncachedBinary(), full...)
 	cmd.Env = append(os.Environ(), "CHATD_CONFIG=")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -253,10 +254,33 @@ func postRaw(t testing.TB, url, body string) map[string]any {
 	return out
 }
 
+// uncachedBinary returns the chatd build, having opened the source it was
+// built from. go test caches a package's result by what the test binary
+// imports and the files its tests open; the server is built from source the
+// tests do not import, so without this a change to the server alone would
+// be answered from the cache.
+func uncachedBinary() string {
+	sourcesOnce.Do(func() {
+		for _, root := range []string{"../cmd", "../internal", "../go.mod", "../go.sum"} {
+			_ = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+				if err == nil && !d.IsDir() {
+					if f, err := os.Open(path); err == nil {
+						f.Close()
+					}
+				}
+				return nil
+			})
+		}
+	})
+	return binary
+}
+
+var sourcesOnce sync.Once
+
 // runBinary runs a chatd subcommand to completion and returns its stdout.
 func runBinary(args ...string) (string, error) {
 	var stdout bytes.Buffer
-	cmd := exec.Command(binary, args...)
+	cmd := exec.Command(uncachedBinary(), args...)
 	cmd.Stdout = &stdout
 	cmd.Stderr = os.Stderr
 	err := cmd.Run()
