@@ -34,24 +34,20 @@ const (
 	CodeProfileValueTooLong = 40601
 
 	// Groups (rest-groups.md S1 and per-endpoint tables).
-	CodeGroupInternal       = 10002
-	CodeGroupUnknownCommand = 10003
-	CodeGroupBadParam       = 10004
-	CodeGroupTooMany        = 10005
-	CodeGroupRateLimit      = 10006
-	CodeGroupNotAllowed     = 10007
-	CodeGroupNotFound       = 10010
-	CodeGroupAlreadyMember  = 10013
-	CodeGroupFull           = 10014
-	CodeGroupInvalidID      = 10015
-	CodeGroupIDTaken        = 10021
-	CodeGroupIDTakenByOwner = 10025
-	CodeGroupAVCount        = 10036
-	CodeGroupJoinLimit      = 10037
-	CodeGroupMemberLimit    = 10038
-)
-
-// Codes added with the group service.
-const (
+	CodeGroupInternal        = 10002
+	CodeGroupUnknownCommand  = 10003
+	CodeGroupBadParam        = 10004
+	CodeGroupTooMany         = 10005
+	CodeGroupRateLimit       = 10006
+	CodeGroupNotAllowed      = 10007
+	CodeGroupNotFound        = 10010
 	CodeGroupAccountNotFound = 10019 // an account named in the request is not imported
+	CodeGroupAlreadyMember   = 10013
+	CodeGroupFull            = 10014
+	CodeGroupInvalidID       = 10015
+	CodeGroupIDTaken         = 10021
+	CodeGroupIDTakenByOwner  = 10025
+	CodeGroupAVCount         = 10036
+	CodeGroupJoinLimit       = 10037
+	CodeGroupMemberLimit     = 10038
 )
