@@ -67,6 +67,18 @@ func fileLimit() int {
 	return int(min(lim.Cur, 1<<30))
 }
 
+// skipForDescriptors reports, as a skipped row with its reason, a case of n
+// sockets that one process cannot hold under RLIMIT_NOFILE limit.
+func (rep *Report) skipForDescriptors(name string, n, limit int) bool {
+	if n+fdReserve <= limit {
+		return false
+	}
+	rep.Rows = append(rep.Rows, skipRow(name, "too few file descriptors"))
+	rep.addNote("%s: skipped — one server process needs about %d descriptors, and RLIMIT_NOFILE here is %d "+
+		"(the hard limit: raising it needs CAP_SYS_RESOURCE, which this machine does not grant)", name, n+fdReserve, limit)
+	return true
+}
+
 // connsResult is one server holding n connections.
 type connsResult struct {
 	rssBefore, rssAfter int64
@@ -87,10 +99,7 @@ func runConns(ctx context.Context, env *Env) (*Report, error) {
 	limit := fileLimit()
 	for _, n := range counts {
 		name := groupThousands(int64(n)) + " conns"
-		if n+fdReserve > limit {
-			rep.Rows = append(rep.Rows, skipRow(name, "too few file descriptors"))
-			rep.addNote("%s: skipped — one server process needs about %d descriptors, and RLIMIT_NOFILE here is %d "+
-				"(the hard limit: raising it needs CAP_SYS_RESOURCE, which this machine does not grant)", name, n+fdReserve, limit)
+		if rep.skipForDescriptors(name, n, limit) {
 			continue
 		}
 		base, err := connsOnce(ctx, env, n, false)

@@ -64,9 +64,7 @@ func runFanout(ctx context.Context, env *Env) (*Report, error) {
 	limit := fileLimit()
 	for _, n := range sizes {
 		name := groupThousands(int64(n)) + " members"
-		if n+fdReserve > limit {
-			rep.Rows = append(rep.Rows, skipRow(name, "too few file descriptors"))
-			rep.addNote("%s: skipped — needs about %d descriptors in one process, RLIMIT_NOFILE here is %d (hard limit)", name, n+fdReserve, limit)
+		if rep.skipForDescriptors(name, n, limit) {
 			continue
 		}
 		base, err := fanoutOnce(ctx, env, n, false)

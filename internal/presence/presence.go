@@ -167,22 +167,33 @@ func (t *Tracker) Enter(appID uint64, groupID, userID string, connID uint64) boo
 	s := t.shard(k)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r := s.rooms[k]
-	if r == nil {
-		r = &room{members: make(map[string]*member)}
-		s.rooms[k] = r
-	}
+	r := s.roomFor(k)
 	if m := r.members[userID]; m != nil {
 		if !m.hasConn(connID) {
 			m.more = append(m.more, connID)
 		}
 		return false
 	}
-	now := t.now()
-	m := &member{userID: userID, seq: t.nextStamp(now), joinTime: now.Unix(), conn: connID}
+	t.addMember(r, userID, t.now()).conn = connID
+	return true
+}
+
+// roomFor returns the room, creating it empty; the shard must be locked.
+func (s *shard) roomFor(k roomKey) *room {
+	r := s.rooms[k]
+	if r == nil {
+		r = &room{members: make(map[string]*member)}
+		s.rooms[k] = r
+	}
+	return r
+}
+
+// addMember puts a new member, stamped now, at the newest end of the room.
+func (t *Tracker) addMember(r *room, userID string, now time.Time) *member {
+	m := &member{userID: userID, seq: t.nextStamp(now), joinTime: now.Unix()}
 	r.members[userID] = m
 	r.link(m)
-	return true
+	return m
 }
 
 // Leave removes one connection of userID from the room. It returns true when
@@ -350,13 +361,8 @@ func (t *Tracker) setMarks(appID uint64, groupID, userID string, marks []int, ad
 		if !add || !pin || !mayPin {
 			return false
 		}
-		if r == nil {
-			r = &room{members: make(map[string]*member)}
-			s.rooms[k] = r
-		}
-		m = &member{userID: userID, seq: t.nextStamp(now), joinTime: now.Unix()}
-		r.members[userID] = m
-		r.link(m)
+		r = s.roomFor(k)
+		m = t.addMember(r, userID, now)
 	}
 	for _, mk := range marks {
 		if add {
