@@ -1,42 +1,63 @@
 package gateway
 
 import (
-	"context"
+	"fmt"
+	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
-	"github.com/coder/websocket"
+	"github.com/gobwas/ws"
 )
 
-// conn is one WebSocket connection. Two goroutines serve it: the reader
-// (the HTTP handler's own goroutine) parses and answers requests, the
-// writer drains the send queue. Nothing else ever writes to the socket, so
-// fan-out only has to put a frame on a queue and can never block on a slow
-// peer.
+// conn is one WebSocket connection. An idle connection owns no goroutine:
+// the poller watches its socket and starts a short-lived reader when a
+// frame arrives (see read.go), and a writer goroutine exists only while the
+// socket's kernel buffer is full (see write.go). What stays in memory per
+// idle connection is this struct, the socket and its timer, which is what
+// lets one node hold tens of thousands of users.
 type conn struct {
 	g      *Gateway
 	id     uint64 // never 0 (presence uses 0 as "none")
-	ws     *websocket.Conn
+	nc     net.Conn
+	raw    syscall.RawConn // nc's descriptor, held open while the poller arms it
+	fd     int             // nc's descriptor, for direct writes (see writeNow)
 	remote string
 	since  time.Time
 
-	// send holds frames to write. Frames are shared between connections
-	// (one encoded group message reaches every socket) and must not be
-	// modified once queued. Slots are pointers because a channel's buffer
-	// is allocated in full up front: 8 bytes a slot instead of a 24-byte
-	// slice header saves 4 KiB per connection at the default queue length,
-	// 200 MB at 50,000 connections.
-	send     chan *[]byte
-	closeReq chan closeRequest // capacity 1; written once, under closeOnce
+	// The read side, used by one reader at a time. The poller's one-shot
+	// events already serialise readers; rmu is what lets the race detector
+	// see it, as it cannot see through the kernel.
+	rmu sync.Mutex
+	// pending holds bytes the client sent right behind its upgrade request,
+	// read by the HTTP server before the socket was handed over; the first
+	// read consumes them.
+	pending []byte
+	// partialOp and partial: a fragmented data message being received.
+	partialOp ws.OpCode
+	partial   []byte
 
-	closeOnce  sync.Once
-	closing    atomic.Bool // no more frames are accepted or handled
-	loggedIn   atomic.Bool
-	timer      *time.Timer                // login timeout, then idle timeout; reader goroutine only
-	backstop   atomic.Pointer[time.Timer] // cuts a close that got stuck
-	readerDone chan struct{}
-	writerDone chan struct{}
+	// wmu guards the write side: the queue, and whether a writer goroutine
+	// currently owns the socket.
+	wmu     sync.Mutex
+	queue   []*[]byte // encoded frames not yet written; shared, never modified
+	offset  int       // bytes of queue[0] already written
+	writing bool      // a writer goroutine owns the socket's write side
+	// closing: no more frames are accepted; set by the first close.
+	closing bool
+	// closeSent: our close frame is queued; the peer's close ends the socket.
+	closeSent bool
+	// cutAfterFlush: cut the socket once the queue is written (our reply to
+	// the peer's close).
+	cutAfterFlush bool
+
+	closeOnce sync.Once
+	cutOnce   sync.Once
+	gone      atomic.Bool // cut: the socket is closed
+	loggedIn  atomic.Bool
+	timer     *time.Timer                // login timeout, then idle timeout
+	backstop  atomic.Pointer[time.Timer] // cuts a close handshake that got stuck
 
 	// Guarded by g.mu. app, user and platform are set once at login.
 	app      uint64
@@ -46,128 +67,106 @@ type conn struct {
 	detached bool                // removed from users/rooms: receives nothing more
 }
 
-// closeRequest asks the writer to send a last frame, then close.
-type closeRequest struct {
-	code   websocket.StatusCode
-	reason string
-	frame  []byte // optional: a reply or push explaining the close
-}
-
-func (g *Gateway) newConn(ws *websocket.Conn, remote string) *conn {
-	return &conn{
-		g:          g,
-		id:         g.nextConn.Add(1),
-		ws:         ws,
-		remote:     remote,
-		since:      g.deps.Now(),
-		send:       make(chan *[]byte, g.cfg.SendQueue),
-		closeReq:   make(chan closeRequest, 1),
-		readerDone: make(chan struct{}),
-		writerDone: make(chan struct{}),
+// newConn wraps a socket that has a descriptor (a TCP or Unix socket).
+func (g *Gateway) newConn(nc net.Conn, remote string) (*conn, error) {
+	sc, ok := nc.(syscall.Conn)
+	if !ok {
+		return nil, fmt.Errorf("gateway: %T has no descriptor", nc)
 	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	c := &conn{g: g, nc: nc, raw: raw, remote: remote, since: g.deps.Now()}
+	if err := raw.Control(func(fd uintptr) { c.fd = int(fd) }); err != nil {
+		return nil, err
+	}
+	c.id = g.nextConn.Add(1)
+	return c, nil
 }
 
-// run serves the connection until the socket ends, then removes every
-// trace of it (rooms, presence, user) before returning.
-func (c *conn) run() {
-	// Shutdown's deadline cuts sockets whose close handshake hangs.
-	stop := context.AfterFunc(c.g.ctx, func() { _ = c.ws.CloseNow() })
-	defer stop()
-	c.timer = time.AfterFunc(c.g.cfg.LoginTimeout, c.onTimeout)
-	go c.writeLoop()
-	c.readLoop()
-	c.timer.Stop()
-	c.g.unregister(c)
-	close(c.readerDone)
-	<-c.writerDone
-	_ = c.ws.CloseNow()
-	c.g.log.Debug("connection closed", "conn", c.id, "app", c.app, "user", c.user,
-		"duration", c.g.deps.Now().Sub(c.since))
+// isClosing reports whether the connection has begun to close: frames
+// arriving from then on are ignored.
+func (c *conn) isClosing() bool {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	return c.closing
 }
 
-// readLoop reads until the socket fails or closes. It keeps reading after a
-// close was requested, because reading is what completes the close
-// handshake; frames arriving then are ignored by handle.
-func (c *conn) readLoop() {
-	for {
-		// A background context: a cancellable one would cost an allocation
-		// per read inside the library, and timeouts are enforced by c.timer.
-		typ, data, err := c.ws.Read(context.Background())
-		if err != nil {
+// closeWith closes the connection gracefully: frame (if any) and then a
+// close frame with code and reason are written, and the socket ends when
+// the peer answers the close, or after WriteTimeout. Only the first close
+// of a connection counts.
+func (c *conn) closeWith(code ws.StatusCode, reason string, frame []byte) {
+	c.closeOnce.Do(func() {
+		closeFrame := encodeFrame(ws.OpClose, ws.NewCloseFrameBody(code, reason))
+		c.wmu.Lock()
+		if c.closing { // cut, or the peer's close arrived first
+			c.wmu.Unlock()
 			return
 		}
-		if c.loggedIn.Load() {
-			c.timer.Reset(c.g.cfg.IdleTimeout) // any frame proves liveness
+		c.closing, c.closeSent = true, true
+		if frame != nil {
+			wire := encodeFrame(ws.OpText, frame)
+			c.queueLocked(&wire)
 		}
-		c.g.handle(c, typ, data)
-	}
+		c.queueLocked(&closeFrame)
+		c.wmu.Unlock()
+		// A peer that never answers the close, or never reads, is cut.
+		c.backstop.Store(time.AfterFunc(c.g.cfg.WriteTimeout, c.cut))
+	})
 }
 
-func (c *conn) writeLoop() {
-	defer close(c.writerDone)
-	defer func() {
+// answerClose replies to the peer's close frame with the same status and
+// ends the socket once the reply is written (RFC 6455 §5.5.1).
+func (c *conn) answerClose(payload []byte) {
+	c.closeOnce.Do(func() {
+		code, _ := ws.ParseCloseFrameData(payload)
+		body := []byte(nil)
+		if !code.Empty() {
+			body = ws.NewCloseFrameBody(code, "")
+		}
+		reply := encodeFrame(ws.OpClose, body)
+		c.wmu.Lock()
+		c.closing = true
+		c.queueLocked(&reply)
+		if c.writing {
+			c.cutAfterFlush = true
+			c.wmu.Unlock()
+			c.backstop.Store(time.AfterFunc(c.g.cfg.WriteTimeout, c.cut))
+			return
+		}
+		c.wmu.Unlock()
+		c.cut()
+	})
+}
+
+// cut ends the connection at once, without a close handshake, and removes
+// every trace of it (rooms, presence, user). Safe to call any number of
+// times from anywhere that holds neither g.mu nor a room lock.
+func (c *conn) cut() {
+	c.cutOnce.Do(func() {
+		c.wmu.Lock()
+		c.gone.Store(true) // under wmu: no direct write starts after this
+		c.closing = true
+		c.queue = nil
+		c.wmu.Unlock()
+		c.g.poller.remove(c)
+		_ = c.nc.Close()
+		if c.timer != nil {
+			c.timer.Stop()
+		}
 		if t := c.backstop.Load(); t != nil {
 			t.Stop()
 		}
-	}()
-	for {
-		select {
-		case frame := <-c.send:
-			// No deadline here on purpose: a context with one allocates per
-			// write, and fan-out must not allocate per connection. A peer
-			// that stops reading fills its queue and is cut by overflow; a
-			// dead one stops sending heartbeats and is closed by the timer.
-			if err := c.ws.Write(context.Background(), websocket.MessageText, *frame); err != nil {
-				c.closing.Store(true)
-				_ = c.ws.CloseNow()
-				return
-			}
-		case req := <-c.closeReq:
-			if req.frame != nil {
-				ctx, cancel := context.WithTimeout(context.Background(), c.g.cfg.WriteTimeout)
-				_ = c.ws.Write(ctx, websocket.MessageText, req.frame)
-				cancel()
-			}
-			_ = c.ws.Close(req.code, req.reason)
-			return
-		case <-c.readerDone:
-			return
-		}
-	}
-}
-
-// enqueue queues a frame without ever blocking. A full queue means the peer
-// does not keep up; it is disconnected rather than allowed to stall the
-// fan-out that called us (or to make the server buffer without bound).
-func (c *conn) enqueue(frame *[]byte) {
-	if c.closing.Load() {
-		return
-	}
-	select {
-	case c.send <- frame:
-	default:
-		c.closeOnce.Do(func() {
-			c.closing.Store(true)
-			c.g.log.Warn("slow consumer disconnected", "conn", c.id, "remote", c.remote, "queue", cap(c.send))
-			// Asynchronous: the caller may hold a room lock, and the writer
-			// may be blocked in Write, which only closing the socket ends.
-			go func() { _ = c.ws.CloseNow() }()
-		})
-	}
-}
-
-// closeWith closes the connection gracefully: the writer sends frame (if
-// any), then a close frame with code and reason. Only the first close of a
-// connection counts.
-func (c *conn) closeWith(code websocket.StatusCode, reason string, frame []byte) {
-	c.closeOnce.Do(func() {
-		c.closing.Store(true)
-		c.closeReq <- closeRequest{code: code, reason: reason, frame: frame}
-		// If the writer is stuck in a Write to a peer that reads nothing,
-		// it never sees the request; cutting the socket frees it.
-		c.backstop.Store(time.AfterFunc(c.g.cfg.WriteTimeout, func() { _ = c.ws.CloseNow() }))
+		c.g.unregister(c)
+		c.g.log.Debug("connection closed", "conn", c.id, "app", c.app, "user", c.user,
+			"duration", c.g.deps.Now().Sub(c.since))
 	})
 }
+
+// cutLater cuts from a context that may hold g.mu or a room lock (fan-out).
+func (c *conn) cutLater() { go c.cut() }
 
 // onTimeout fires when a connection did not log in in time, or when a
 // logged-in one sent nothing for IdleTimeout.

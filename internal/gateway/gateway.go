@@ -11,6 +11,7 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -19,7 +20,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/coder/websocket"
+	"github.com/gobwas/ws"
 
 	"github.com/chatd/chatd/internal/bus"
 	"github.com/chatd/chatd/internal/presence"
@@ -68,11 +69,6 @@ type Config struct {
 	SendQueue       int
 	MaxConnsPerUser int
 	MaxRoomsPerConn int
-	// OriginPatterns restricts browser Origins (see websocket.AcceptOptions).
-	// Empty accepts every origin: authentication is the UserSig inside the
-	// first frame, never a cookie, so a foreign page gains nothing by
-	// opening a socket (no cross-site WebSocket hijacking).
-	OriginPatterns []string
 }
 
 func (c Config) withDefaults() Config {
@@ -128,9 +124,10 @@ type Gateway struct {
 	deps     Deps
 	log      *slog.Logger
 	nextConn atomic.Uint64
-	ctx      context.Context // cancelled by Shutdown; parent of every connection's
+	ctx      context.Context // cancelled by Shutdown; bounds requests' store calls
 	cancel   context.CancelFunc
-	wg       sync.WaitGroup // one per live connection handler
+	wg       sync.WaitGroup // one per registered connection, until it is cut
+	poller   poller
 
 	// mu guards the registry below and every conn's login/room state. It
 	// is never held while publishing (Local delivers synchronously and the
@@ -164,38 +161,52 @@ func New(cfg Config, deps Deps) *Gateway {
 	}
 }
 
-// ServeHTTP upgrades the request to a WebSocket and runs the connection
-// until it ends.
+// ServeHTTP upgrades the request to a WebSocket and hands the socket to the
+// poller; the handler's goroutine then ends, as do net/http's buffers for
+// it. Any Origin is accepted: authentication is the UserSig inside the
+// first frame, never a cookie, so a foreign page gains nothing by opening a
+// socket (no cross-site WebSocket hijacking).
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	g.mu.Lock()
-	if g.shutdown {
-		g.mu.Unlock()
+	shutdown := g.shutdown
+	g.mu.Unlock()
+	if shutdown {
 		http.Error(w, "server shutting down", http.StatusServiceUnavailable)
 		return
 	}
-	g.wg.Add(1) // under mu, so Shutdown's Wait cannot miss it
-	g.mu.Unlock()
-	defer g.wg.Done()
-
-	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
-		InsecureSkipVerify: len(g.cfg.OriginPatterns) == 0,
-		OriginPatterns:     g.cfg.OriginPatterns,
-		// Per-connection compression would defeat encode-once fan-out
-		// (every socket would compress the same frame again) and its
-		// state costs tens of KiB per connection at 50,000 connections.
-		CompressionMode: websocket.CompressionDisabled,
-	})
+	// No extension is negotiated: per-connection compression would defeat
+	// encode-once fan-out (every socket would compress the same frame
+	// again) and its state costs tens of KiB per connection.
+	nc, rw, _, err := ws.UpgradeHTTP(r, w)
 	if err != nil {
-		g.log.Debug("websocket accept failed", "err", err, "remote", r.RemoteAddr)
-		return // Accept has written the HTTP error
-	}
-	ws.SetReadLimit(g.cfg.MaxFrameBytes)
-	c := g.newConn(ws, r.RemoteAddr)
-	if !g.register(c) {
-		_ = ws.Close(closeShutdown, "server shutting down")
+		g.log.Debug("websocket upgrade failed", "err", err, "remote", r.RemoteAddr)
+		if nc != nil { // the refusal is written; the socket is ours to close
+			_ = nc.Close()
+		}
 		return
 	}
-	c.run()
+	c, err := g.newConn(nc, r.RemoteAddr)
+	if err != nil {
+		g.log.Error("websocket: unusable connection", "err", err)
+		_ = nc.Close()
+		return
+	}
+	if n := rw.Reader.Buffered(); n > 0 { // the client did not wait for our 101
+		c.pending, _ = rw.Reader.Peek(n)
+		c.pending = bytes.Clone(c.pending)
+	}
+	c.timer = time.AfterFunc(g.cfg.LoginTimeout, c.onTimeout)
+	if !g.register(c) {
+		c.timer.Stop()
+		frame := encodeFrame(ws.OpClose, ws.NewCloseFrameBody(closeShutdown, "server shutting down"))
+		_, _ = nc.Write(frame)
+		_ = nc.Close()
+		return
+	}
+	if err := g.poller.add(c); err != nil {
+		g.log.Error("websocket: watch connection", "err", err)
+		c.cut()
+	}
 }
 
 // Stats is a snapshot of this node's connections.
@@ -219,23 +230,35 @@ func (g *Gateway) Stats() Stats {
 func (g *Gateway) Shutdown(ctx context.Context) error {
 	g.mu.Lock()
 	g.shutdown = true
-	open := make([]*conn, 0, len(g.conns))
-	for _, c := range g.conns {
-		open = append(open, c)
-	}
+	open := g.openConnsLocked()
 	g.mu.Unlock()
 	for _, c := range open {
 		c.closeWith(closeShutdown, "server shutting down", nil)
 	}
 	done := make(chan struct{})
 	go func() { g.wg.Wait(); close(done) }()
+	var err error
 	select {
 	case <-done:
-		g.cancel()
-		return nil
 	case <-ctx.Done():
-		g.cancel() // cuts every socket still open (see conn.run)
+		g.mu.Lock()
+		open = g.openConnsLocked()
+		g.mu.Unlock()
+		for _, c := range open {
+			c.cut()
+		}
 		<-done
-		return errors.Join(errors.New("gateway: shutdown: connections cut"), ctx.Err())
+		err = errors.Join(errors.New("gateway: shutdown: connections cut"), ctx.Err())
 	}
+	g.cancel()
+	g.poller.close()
+	return err
+}
+
+func (g *Gateway) openConnsLocked() []*conn {
+	open := make([]*conn, 0, len(g.conns))
+	for _, c := range g.conns {
+		open = append(open, c)
+	}
+	return open
 }

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"strconv"
 
-	"github.com/coder/websocket"
+	"github.com/gobwas/ws"
 )
 
 // The wire protocol; docs/client-protocol.md is its specification and must
@@ -44,10 +44,12 @@ const (
 // Close status codes. Standard ones where one fits; 4001 is ours because no
 // standard code means "another party ended your session".
 const (
-	closeLogout   = websocket.StatusNormalClosure   // 1000: client logged out
-	closeShutdown = websocket.StatusGoingAway       // 1001: server shutting down
-	closePolicy   = websocket.StatusPolicyViolation // 1008: login/heartbeat timeout, login refused, op before login
-	closeKicked   = websocket.StatusCode(4001)      // kicked (reason in the preceding kicked push)
+	closeLogout   = ws.StatusNormalClosure   // 1000: client logged out
+	closeShutdown = ws.StatusGoingAway       // 1001: server shutting down
+	closeProtocol = ws.StatusProtocolError   // 1002: RFC 6455 violated
+	closePolicy   = ws.StatusPolicyViolation // 1008: login/heartbeat timeout, login refused, op before login
+	closeTooBig   = ws.StatusMessageTooBig   // 1009: a message over MaxFrameBytes
+	closeKicked   = ws.StatusCode(4001)      // kicked (reason in the preceding kicked push)
 )
 
 // request is every frame a client sends; fields unused by an op are ignored.

@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"time"
 
-	"github.com/coder/websocket"
+	"github.com/gobwas/ws"
 
 	"github.com/chatd/chatd/internal/im"
 )
@@ -15,14 +15,13 @@ import (
 // reader forever.
 const requestTimeout = 10 * time.Second
 
-// handle answers one client frame. It runs on the connection's reader
-// goroutine, so requests of one connection are handled in order.
-func (g *Gateway) handle(c *conn, typ websocket.MessageType, data []byte) {
-	if c.closing.Load() {
-		return
-	}
+// handle answers one client message. It runs on the connection's reader,
+// so requests of one connection are handled in order; the reader is a
+// short-lived goroutine, so the stack a store call grows is not kept for
+// the connection's idle life.
+func (g *Gateway) handle(c *conn, op ws.OpCode, data []byte) {
 	var req request
-	if typ != websocket.MessageText || json.Unmarshal(data, &req) != nil {
+	if op != ws.OpText || json.Unmarshal(data, &req) != nil {
 		g.refuse(c, req, im.CodeBodyNotJSON, "frame is not a JSON object of the protocol")
 		return
 	}
@@ -31,14 +30,14 @@ func (g *Gateway) handle(c *conn, typ websocket.MessageType, data []byte) {
 			g.refuse(c, req, im.CodeBadURLParam, "not logged in: the first frame must be a login")
 			return
 		}
-		onOwnStack(func() { g.login(c, req) })
+		g.login(c, req)
 		return
 	}
 	switch req.Op {
 	case opHeartbeat:
 		c.reply(req, nil)
 	case opJoinGroup:
-		onOwnStack(func() { g.join(c, req) })
+		g.join(c, req)
 	case opQuitGroup:
 		g.quit(c, req)
 	case opLogout:
@@ -48,20 +47,6 @@ func (g *Gateway) handle(c *conn, typ websocket.MessageType, data []byte) {
 	default:
 		c.reply(req, im.Errorf(im.CodeUnknownPath, "unknown op %q", req.Op))
 	}
-}
-
-// onOwnStack runs f on a short-lived goroutine and waits for it. Login and
-// join call into the store, which grows a goroutine's stack to tens of KiB;
-// on the connection's reader that growth would stay for the connection's
-// whole idle life, multiplied by every connection. The extra goroutine
-// costs about a microsecond per such request.
-func onOwnStack(f func()) {
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		f()
-	}()
-	<-done
 }
 
 // refuse answers a bad frame. Before login the connection is closed with
@@ -106,7 +91,7 @@ func (g *Gateway) login(c *conn, req request) {
 	}
 
 	g.mu.Lock()
-	if c.closing.Load() || g.shutdown { // timed out or shut down meanwhile
+	if c.isClosing() || g.shutdown { // timed out or shut down meanwhile
 		g.mu.Unlock()
 		return
 	}
@@ -125,12 +110,11 @@ func (g *Gateway) login(c *conn, req request) {
 	c.timer.Reset(g.cfg.IdleTimeout)
 	g.log.Debug("login", "conn", c.id, "app", app, "user", req.UserID, "remote", c.remote)
 	// Queued only now, so a client that sees success is already reachable.
-	ok := mustEncode(reply{
+	c.sendText(mustEncode(reply{
 		ID: req.ID, Op: req.Op,
 		HeartbeatIntervalMs: g.cfg.HeartbeatInterval.Milliseconds(),
 		IdleTimeoutMs:       g.cfg.IdleTimeout.Milliseconds(),
-	})
-	c.enqueue(&ok)
+	}))
 }
 
 func (g *Gateway) join(c *conn, req request) {
@@ -205,8 +189,7 @@ func (g *Gateway) logout(c *conn, req request) {
 
 // reply queues the answer to req: success when e is nil.
 func (c *conn) reply(req request, e *im.Error) {
-	frame := encodeReply(req, e)
-	c.enqueue(&frame)
+	c.sendText(encodeReply(req, e))
 }
 
 func encodeReply(req request, e *im.Error) []byte {

@@ -1,0 +1,116 @@
+package gateway
+
+import (
+	"encoding/binary"
+	"net"
+
+	"github.com/gobwas/ws"
+)
+
+// The write side. A frame is written straight into the socket by whoever
+// sends it, without blocking: a live room's fan-out writes the same encoded
+// bytes into every member's socket from one goroutine, and allocates
+// nothing per connection. Only when a socket's kernel buffer is full does
+// the rest wait in the connection's queue, drained by a writer goroutine
+// that exists until the queue is empty.
+
+// encodeFrame is a complete unmasked server frame (header and payload in
+// one slice), so that one write sends it and any number of connections
+// can share it.
+func encodeFrame(op ws.OpCode, payload []byte) []byte {
+	n := len(payload)
+	b := make([]byte, 0, ws.MaxHeaderSize+n)
+	b = append(b, 0x80|byte(op)) // FIN: chatd never fragments
+	switch {
+	case n < 126:
+		b = append(b, byte(n))
+	case n <= 0xFFFF:
+		b = append(b, 126)
+		b = binary.BigEndian.AppendUint16(b, uint16(n))
+	default:
+		b = append(b, 127)
+		b = binary.BigEndian.AppendUint64(b, uint64(n))
+	}
+	return append(b, payload...)
+}
+
+// sendText queues one JSON text frame for this connection alone.
+func (c *conn) sendText(payload []byte) {
+	frame := encodeFrame(ws.OpText, payload)
+	c.enqueue(&frame)
+}
+
+// enqueue writes an encoded frame, or queues it behind frames still
+// waiting, without ever blocking. A connection that has SendQueue frames
+// waiting does not keep up; it is cut rather than allowed to stall the
+// fan-out that called us, or to make the server buffer without bound.
+func (c *conn) enqueue(frame *[]byte) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if !c.closing {
+		c.queueLocked(frame)
+	}
+}
+
+func (c *conn) queueLocked(frame *[]byte) {
+	if c.writing {
+		if len(c.queue) >= c.g.cfg.SendQueue {
+			c.closing = true
+			c.g.log.Warn("slow consumer disconnected", "conn", c.id, "remote", c.remote, "queue", c.g.cfg.SendQueue)
+			c.cutLater()
+			return
+		}
+		c.queue = append(c.queue, frame)
+		return
+	}
+	if c.gone.Load() {
+		return
+	}
+	n, err := writeNow(c.fd, *frame)
+	if err != nil {
+		c.closing = true
+		c.cutLater()
+		return
+	}
+	if n == len(*frame) {
+		return
+	}
+	c.queue = append(c.queue, frame)
+	c.offset = n
+	c.writing = true
+	go c.drain()
+}
+
+// drain is the writer goroutine: it writes the queue with blocking writes
+// until it is empty, then ends. No deadline: a peer that stops reading
+// fills its queue and is cut by overflow; a dead one stops sending
+// heartbeats and is closed by its timer; either closes the socket, which
+// ends the write.
+func (c *conn) drain() {
+	for {
+		c.wmu.Lock()
+		if len(c.queue) == 0 {
+			c.writing = false
+			c.queue = nil // an idle connection keeps no queue
+			cutNow := c.cutAfterFlush
+			c.wmu.Unlock()
+			if cutNow {
+				c.cut()
+			}
+			return
+		}
+		batch, off := c.queue, c.offset
+		c.queue, c.offset = nil, 0
+		c.wmu.Unlock()
+
+		bufs := make(net.Buffers, len(batch))
+		for i, f := range batch {
+			bufs[i] = *f
+		}
+		bufs[0] = bufs[0][off:]
+		if _, err := bufs.WriteTo(c.nc); err != nil { // writev
+			c.cut()
+			return
+		}
+	}
+}
