@@ -16,7 +16,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/coder/websocket"
+	"github.com/gobwas/ws"
+	"github.com/gobwas/ws/wsutil"
 )
 
 // The baselines are this program re-executed with a hidden subcommand, so
@@ -91,10 +92,12 @@ func runBaselineHTTP(args []string) error {
 	}))
 }
 
-// bareWS is the baseline WebSocket server: it answers the protocol's
-// requests with success without checking anything, holds connections with
-// one goroutine each, and broadcasts send_group_msg bodies to a room with
-// the encode-once, queue-per-connection design chatd uses.
+// bareWS is the baseline WebSocket server, written the way gobwas/ws (the
+// library chatd's gateway uses) is ordinarily used: one goroutine per
+// connection blocked in a read. It answers the protocol's requests with
+// success without checking anything, and broadcasts send_group_msg bodies
+// to a room by encoding the frame once and queueing it on a writer
+// goroutine per member connection.
 type bareWS struct {
 	mu    sync.RWMutex
 	rooms map[string]map[*bareConn]struct{}
@@ -102,7 +105,8 @@ type bareWS struct {
 }
 
 type bareConn struct {
-	ws   *websocket.Conn
+	nc   net.Conn
+	wmu  sync.Mutex  // replies and the writer goroutine share the socket
 	send chan []byte // nil until the first join: idle conns have no writer
 	done chan struct{}
 }
@@ -130,12 +134,11 @@ type bareRequest struct {
 }
 
 func (s *bareWS) serveWS(w http.ResponseWriter, r *http.Request) {
-	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true, CompressionMode: websocket.CompressionDisabled})
+	nc, _, _, err := ws.UpgradeHTTP(r, w)
 	if err != nil {
 		return
 	}
-	ws.SetReadLimit(64 << 10)
-	c := &bareConn{ws: ws, done: make(chan struct{})}
+	c := &bareConn{nc: nc, done: make(chan struct{})}
 	defer func() {
 		close(c.done)
 		s.mu.Lock()
@@ -143,11 +146,11 @@ func (s *bareWS) serveWS(w http.ResponseWriter, r *http.Request) {
 			delete(room, c)
 		}
 		s.mu.Unlock()
-		_ = ws.CloseNow()
+		_ = nc.Close()
 	}()
 	for {
-		_, data, err := ws.Read(context.Background())
-		if err != nil {
+		data, op, err := wsutil.ReadClientData(nc)
+		if err != nil || op != ws.OpText {
 			return
 		}
 		var req bareRequest
@@ -164,10 +167,17 @@ func (s *bareWS) serveWS(w http.ResponseWriter, r *http.Request) {
 		default:
 			answer = fmt.Sprintf(`{"id":%d,"op":%q,"ErrorCode":0,"ErrorInfo":""}`, req.ID, req.Op)
 		}
-		if ws.Write(context.Background(), websocket.MessageText, []byte(answer)) != nil {
+		if c.write(ws.MustCompileFrame(ws.NewTextFrame([]byte(answer)))) != nil {
 			return
 		}
 	}
+}
+
+func (c *bareConn) write(frame []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	_, err := c.nc.Write(frame)
+	return err
 }
 
 func (s *bareWS) setMember(c *bareConn, group string, in bool) {
@@ -193,8 +203,8 @@ func (c *bareConn) writeLoop() {
 	for {
 		select {
 		case f := <-c.send:
-			if c.ws.Write(context.Background(), websocket.MessageText, f) != nil {
-				_ = c.ws.CloseNow()
+			if c.write(f) != nil {
+				_ = c.nc.Close()
 				return
 			}
 		case <-c.done:
@@ -213,18 +223,19 @@ func (s *bareWS) broadcast(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	group, _ := json.Marshal(req.GroupId)
-	frame := make([]byte, 0, len(body)+64)
-	frame = append(frame, `{"op":"push","GroupId":`...)
-	frame = append(frame, group...)
-	frame = append(frame, `,"event":`...)
-	frame = append(frame, body...)
-	frame = append(frame, '}')
+	push := make([]byte, 0, len(body)+64)
+	push = append(push, `{"op":"push","GroupId":`...)
+	push = append(push, group...)
+	push = append(push, `,"event":`...)
+	push = append(push, body...)
+	push = append(push, '}')
+	frame := ws.MustCompileFrame(ws.NewTextFrame(push))
 	s.mu.RLock()
 	for c := range s.rooms[req.GroupId] {
 		select {
 		case c.send <- frame:
 		default:
-			go func() { _ = c.ws.CloseNow() }() // slow consumer, as chatd does
+			go func() { _ = c.nc.Close() }() // slow consumer, as chatd does
 		}
 	}
 	s.mu.RUnlock()

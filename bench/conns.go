@@ -18,7 +18,7 @@ func init() {
 		Order: 20,
 		Description: "hold 10,000 and 50,000 idle logged-in WebSocket connections: server RSS per connection " +
 			"and logins/s (first login, which creates the account, and a returning user's), then the same users all in one AVChatRoom",
-		Baseline: "bare coder/websocket server: reads the login frame, answers it, holds the socket with one goroutine",
+		Baseline: "bare gobwas/ws server: reads the login frame, answers it, holds the socket with one goroutine blocked in a read",
 		Flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&connsCfg.counts, "counts", "10000,50000", "conns: connection counts to hold, comma-separated")
 			fs.IntVar(&connsCfg.parallel, "login-parallel", 100, "conns: logins in flight at once")

@@ -19,7 +19,7 @@ func init() {
 		Order: 30,
 		Description: "one AVChatRoom with 10,000 / 50,000 online members; send_group_msg of 100 bytes every 100 ms: " +
 			"deliveries/s and p50/p99 end-to-end latency",
-		Baseline: "bare coder/websocket broadcast server: encode once, one queue and writer per connection",
+		Baseline: "bare gobwas/ws broadcast server: encode once, one queue and writer goroutine per connection",
 		Flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&fanoutCfg.members, "members", "10000,50000", "fanout: room sizes, comma-separated")
 			fs.DurationVar(&fanoutCfg.interval, "interval", 100*time.Millisecond, "fanout: time between messages")

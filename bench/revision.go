@@ -53,8 +53,10 @@ func describeTree(ctx context.Context, root string) string {
 	status, _ := git(ctx, root, "status", "--porcelain", "--", ".", ":!bench", ":!docs/BENCHMARKS.md")
 	var changed []string
 	for line := range strings.SplitSeq(status, "\n") {
-		if len(line) > 3 {
-			changed = append(changed, strings.TrimSpace(line[3:]))
+		// "XY path": git's output arrives trimmed, so the first line may
+		// have lost a blank status column.
+		if _, path, ok := strings.Cut(strings.TrimSpace(line), " "); ok {
+			changed = append(changed, strings.TrimSpace(path))
 		}
 	}
 	if len(changed) == 0 {
