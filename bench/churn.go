@@ -8,8 +8,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/chatd/chatd/client"
 )
 
 func init() {
@@ -60,7 +58,7 @@ func runChurn(ctx context.Context, env *Env) (*Report, error) {
 		return rep, err
 	}
 	users := userIDs("churn_", churnCfg.pool)
-	clients, _, err := env.dialMany(ctx, dialPlan{URL: p.URL, Users: users, Sigs: sigs(users), Parallel: 64, Options: idleOptions()}, dialLimit(len(users)))
+	clients, _, err := env.dialMany(ctx, dialPlan{URL: p.URL, Users: users, Sigs: sigs(users), Parallel: 64}, dialLimit(len(users)))
 	if err != nil {
 		return rep, err
 	}
@@ -75,7 +73,7 @@ func runChurn(ctx context.Context, env *Env) (*Report, error) {
 	var firstErr atomic.Value
 	var wg sync.WaitGroup
 	for _, c := range clients {
-		wg.Go(func() { churnWorker(ctx, c, tokens, &counts, opLat, &opErrs, &firstErr) })
+		wg.Go(func() { churnWorker(c, tokens, &counts, opLat, &opErrs, &firstErr) })
 	}
 	env.logf("churn: %d ops/s over %d clients for %s, polling every %s", churnCfg.rate, len(clients), env.Duration, churnCfg.poll)
 	u := startUsage(p)
@@ -163,24 +161,22 @@ func pace(ctx context.Context, tokens chan<- struct{}, rate int, dropped *atomic
 
 // churnWorker alternates join_group and quit_group on one client, one per
 // token.
-func churnWorker(ctx context.Context, c *client.Client, tokens <-chan struct{}, counts *churnCounts, lat *histogram, errs *atomic.Int64, first *atomic.Value) {
+func churnWorker(c *wsClient, tokens <-chan struct{}, counts *churnCounts, lat *histogram, errs *atomic.Int64, first *atomic.Value) {
 	in := false
 	for range tokens {
 		t0 := time.Now()
-		opCtx, cancel := context.WithTimeout(ctx, callTimeout)
 		var err error
 		if in {
 			counts.quitsSent.Add(1)
-			if err = c.QuitGroup(opCtx, benchRoom); err == nil {
+			if err = c.quit(benchRoom); err == nil {
 				counts.quitsAcked.Add(1)
 			}
 		} else {
 			counts.joinsSent.Add(1)
-			if err = c.JoinGroup(opCtx, benchRoom); err == nil {
+			if err = c.join(benchRoom); err == nil {
 				counts.joinsAcked.Add(1)
 			}
 		}
-		cancel()
 		if err != nil {
 			errs.Add(1)
 			first.CompareAndSwap(nil, err)

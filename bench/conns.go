@@ -156,7 +156,7 @@ func connsOnce(ctx context.Context, env *Env, n int, chatd bool) (connsResult, e
 	}
 	users := userIDs(fmt.Sprintf("conns%d_", n), n)
 	sig := sigs(users)
-	plan := dialPlan{URL: p.URL, Users: users, Sigs: sig, Parallel: connsCfg.parallel, Options: idleOptions()}
+	plan := dialPlan{URL: p.URL, Users: users, Sigs: sig, Parallel: connsCfg.parallel}
 
 	env.logf("conns: %s, logging %d users in", p.Name, n)
 	u := startUsage(p)

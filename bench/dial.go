@@ -8,12 +8,10 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/chatd/chatd/client"
 	"github.com/chatd/chatd/internal/usersig"
 )
 
@@ -101,21 +99,18 @@ type dialPlan struct {
 	Sigs     []string
 	Parallel int
 	Group    string // joined after login when set
-	Options  []client.Option
 	// OnClient, when set, is called with each logged-in client (e.g. to
-	// drain its events) before the next is dialled on that slot.
-	OnClient func(i int, c *client.Client)
+	// read its pushes) before the next is dialled on that slot.
+	OnClient func(i int, c *wsClient)
 }
 
 // dialMany logs every user in with at most Parallel logins in flight and
 // returns the clients in user order and the time from the first dial to
 // the last reply. It stops at the first failure, or at limit.
-func (e *Env) dialMany(ctx context.Context, plan dialPlan, limit time.Duration) ([]*client.Client, time.Duration, error) {
+func (e *Env) dialMany(ctx context.Context, plan dialPlan, limit time.Duration) ([]*wsClient, time.Duration, error) {
 	ctx, cancel := context.WithTimeoutCause(ctx, limit, fmt.Errorf("dial %d clients: not done within %s", len(plan.Users), limit))
 	defer cancel()
-	hc := e.Sources.httpClient(0)
-	opts := append([]client.Option{client.WithHTTPClient(hc)}, plan.Options...)
-	clients := make([]*client.Client, len(plan.Users))
+	clients := make([]*wsClient, len(plan.Users))
 	var (
 		wg       sync.WaitGroup
 		firstErr error
@@ -133,14 +128,14 @@ func (e *Env) dialMany(ctx context.Context, plan dialPlan, limit time.Duration) 
 				if i >= len(plan.Users) || ctx.Err() != nil {
 					return
 				}
-				c, err := client.Dial(ctx, plan.URL, benchAppID, plan.Users[i], plan.Sigs[i], opts...)
+				c, err := e.Sources.dialWS(ctx, plan.URL, plan.Users[i], plan.Sigs[i])
 				if err != nil {
 					fail(fmt.Errorf("login %s: %w", plan.Users[i], err))
 					return
 				}
 				clients[i] = c
 				if plan.Group != "" {
-					if err := c.JoinGroup(ctx, plan.Group); err != nil {
+					if err := c.join(plan.Group); err != nil {
 						fail(fmt.Errorf("%s: join %s: %w", plan.Users[i], plan.Group, err))
 						return
 					}
@@ -163,28 +158,14 @@ func (e *Env) dialMany(ctx context.Context, plan dialPlan, limit time.Duration) 
 	return clients, elapsed, nil
 }
 
-// closeAll closes clients, 256 at a time, and forgets them (nil entries
-// are skipped). Close them while the server still runs: a client whose
-// server vanished returns from Close without closing its socket (the
-// WebSocket library leaves it to a finalizer), so the descriptors would
-// pile up in the generator until the next GC; the GC here is the safety
-// net for those.
-func closeAll(clients []*client.Client) {
-	var wg sync.WaitGroup
-	slots := make(chan struct{}, 256)
+// closeAll closes clients and forgets them (nil entries are skipped).
+func closeAll(clients []*wsClient) {
 	for i, c := range clients {
-		if c == nil {
-			continue
-		}
-		clients[i] = nil
-		slots <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-slots }()
+		if c != nil {
 			_ = c.Close()
-		})
+			clients[i] = nil
+		}
 	}
-	wg.Wait()
-	runtime.GC()
 }
 
 // restURL is the URL of a REST command called as the admin.

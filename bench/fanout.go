@@ -9,8 +9,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
-
-	"github.com/chatd/chatd/client"
 )
 
 func init() {
@@ -169,21 +167,23 @@ func fanoutOnce(ctx context.Context, env *Env, n int, chatd bool) (fanoutResult,
 	}
 	lat := &histogram{}
 	var lastRecv atomic.Int64
-	drain := func(_ int, c *client.Client) {
+	var disconnected atomic.Int64
+	drain := func(_ int, c *wsClient) {
 		go func() {
-			for ev := range c.Events() {
-				if at, ok := sentAt(ev.Raw); ok {
+			c.receive(func(frame []byte) {
+				if at, ok := sentAt(frame); ok {
 					now := time.Now()
 					lat.record(now.Sub(at))
 					lastRecv.Store(now.UnixNano())
 				}
-			}
+			})
+			disconnected.Add(1)
 		}()
 	}
 	users := userIDs("fan_", n)
 	env.logf("fanout: %s, %d members joining", p.Name, n)
 	clients, _, err := env.dialMany(ctx, dialPlan{URL: p.URL, Users: users, Sigs: sigs(users), Parallel: 100, Group: benchRoom,
-		Options: []client.Option{client.WithHeartbeatInterval(time.Minute), client.WithEventBuffer(64)}, OnClient: drain}, dialLimit(n))
+		OnClient: drain}, dialLimit(n))
 	if err != nil {
 		return r, err
 	}
@@ -220,14 +220,7 @@ func fanoutOnce(ctx context.Context, env *Env, n int, chatd bool) (fanoutResult,
 	usage := u.String()
 	end := time.Unix(0, lastRecv.Load())
 	got := lat.count()
-	lost := 0
-	for _, c := range clients {
-		select {
-		case <-c.Done():
-			lost++
-		default:
-		}
-	}
+	lost := disconnected.Load()
 	if got > 0 {
 		r.deliveriesPerSec = float64(got) / end.Sub(start).Seconds()
 	}

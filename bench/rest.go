@@ -10,8 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
-
-	"github.com/chatd/chatd/client"
 )
 
 func init() {
@@ -43,11 +41,9 @@ const restTarget = 0.8
 // benchRoom is the live room of every scenario.
 const benchRoom = "bench-room"
 
-// idleOptions keep a client quiet and small: a heartbeat every minute
-// (under the server's 90 s idle timeout) and room for few events.
-func idleOptions() []client.Option {
-	return []client.Option{client.WithHeartbeatInterval(time.Minute), client.WithEventBuffer(4)}
-}
+// heartbeatEvery keeps long-lived idle clients under the server's 90 s
+// idle timeout.
+const heartbeatEvery = time.Minute
 
 // dialLimit bounds logging n clients in: a minimum of 100 logins/s.
 func dialLimit(n int) time.Duration { return 30*time.Second + time.Duration(n)*10*time.Millisecond }
@@ -158,11 +154,14 @@ func restFill(ctx context.Context, env *Env, p *Proc, hc *http.Client, members i
 	users := userIDs("rest_", members)
 	env.logf("rest: logging %d members in", members)
 	clients, _, err := env.dialMany(ctx, dialPlan{URL: p.URL, Users: users, Sigs: sigs(users), Parallel: 64,
-		Group: benchRoom, Options: idleOptions()}, dialLimit(members))
+		Group: benchRoom}, dialLimit(members))
 	if err != nil {
 		return nil, p.Stop, err
 	}
+	beat, stopBeats := context.WithCancel(ctx)
+	go keepAlive(beat, clients, heartbeatEvery)
 	cleanup := func() {
+		stopBeats()
 		closeAll(clients)
 		p.Stop()
 	}

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/gobwas/ws"
+	"github.com/gobwas/ws/wsutil"
+)
+
+// wsClient is the harness's own WebSocket client of the gateway protocol
+// (docs/client-protocol.md), on gobwas/ws: a socket, a reader, nothing per
+// connection in the background. The generator must stay cheaper than the
+// server it measures; a full client library per simulated user would make
+// 19,000 logins or 100,000 deliveries a second measure the generator.
+type wsClient struct {
+	nc     net.Conn
+	r      *bufio.Reader
+	nextID int64
+}
+
+// wsURL is the gateway endpoint of a server's base URL.
+func wsURL(base string) string { return "ws" + strings.TrimPrefix(base, "http") + "/v4/ws" }
+
+// dialWS opens a socket and logs user in.
+func (s *sourcePool) dialWS(ctx context.Context, base, user, sig string) (*wsClient, error) {
+	d := ws.Dialer{NetDial: s.DialContext, Timeout: callTimeout}
+	nc, br, _, err := d.Dial(ctx, wsURL(base))
+	if err != nil {
+		return nil, err
+	}
+	if br == nil { // nothing arrived behind the handshake response
+		br = bufio.NewReaderSize(nc, 512)
+	}
+	c := &wsClient{nc: nc, r: br}
+	err = c.call(fmt.Sprintf(`"op":"login","SDKAppID":%d,"UserID":%q,"UserSig":%q`, benchAppID, user, sig))
+	if err != nil {
+		_ = nc.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *wsClient) join(group string) error {
+	return c.call(fmt.Sprintf(`"op":"join_group","GroupId":%q`, group))
+}
+
+func (c *wsClient) quit(group string) error {
+	return c.call(fmt.Sprintf(`"op":"quit_group","GroupId":%q`, group))
+}
+
+// Close drops the socket without a close handshake, as a vanished client
+// would; the server cleans up on the reset.
+func (c *wsClient) Close() error { return c.nc.Close() }
+
+// call sends one request (its fields after "id") and waits for its reply.
+// Requests are sequential per client and nothing is pushed to a client
+// that has not joined a room, so the next frame is the reply.
+func (c *wsClient) call(fields string) error {
+	c.nextID++
+	id := c.nextID
+	if err := c.nc.SetDeadline(time.Now().Add(callTimeout)); err != nil {
+		return err
+	}
+	defer c.nc.SetDeadline(time.Time{})
+	if err := wsutil.WriteClientText(c.nc, fmt.Appendf(nil, `{"id":%d,%s}`, id, fields)); err != nil {
+		return err
+	}
+	data, err := wsutil.ReadServerText(struct {
+		io.Reader
+		io.Writer
+	}{c.r, c.nc})
+	if err != nil {
+		return err
+	}
+	var reply struct {
+		ID        int64
+		ErrorCode int
+		ErrorInfo string
+	}
+	if err := json.Unmarshal(data, &reply); err != nil || reply.ID != id {
+		return fmt.Errorf("want the reply to request %d, got %s", id, data)
+	}
+	if reply.ErrorCode != 0 {
+		return fmt.Errorf("error %d: %s", reply.ErrorCode, reply.ErrorInfo)
+	}
+	return nil
+}
+
+// receive calls fn with every text frame until the socket ends. chatd's
+// frames are never fragmented or masked; the payload is only valid during
+// the call.
+func (c *wsClient) receive(fn func(payload []byte)) {
+	var hdr [ws.MaxHeaderSize - 2]byte
+	var buf []byte
+	for {
+		h, err := ws.ReadHeaderBuffer(c.r, hdr[:])
+		if err != nil || h.OpCode == ws.OpClose {
+			return
+		}
+		if int64(cap(buf)) < h.Length {
+			buf = make([]byte, h.Length)
+		}
+		p := buf[:h.Length]
+		if _, err := io.ReadFull(c.r, p); err != nil {
+			return
+		}
+		if h.OpCode == ws.OpText {
+			fn(p)
+		}
+	}
+}
+
+// keepAlive sends a heartbeat on every client each interval until ctx
+// ends, for clients that stay otherwise silent for longer than the server's
+// idle timeout. Nothing else may use the clients meanwhile; the replies
+// are left unread.
+func keepAlive(ctx context.Context, clients []*wsClient, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	frame := []byte(`{"id":0,"op":"heartbeat"}`)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		for _, c := range clients {
+			_ = wsutil.WriteClientText(c.nc, frame)
+		}
+	}
+}
