@@ -36,6 +36,9 @@ var fanoutCfg struct {
 	baselineAnyway bool
 }
 
+// fanoutTarget: chatd's deliveries/s at least this share of the baseline's.
+const fanoutTarget = 0.7
+
 // sendPath is the vendor's group message API; chatd answers 60009 (unknown
 // API) until it implements it.
 const sendPath = "v4/group_open_http_svc/send_group_msg"
@@ -77,8 +80,12 @@ func runFanout(ctx context.Context, env *Env) (*Report, error) {
 			rep.addNote("%s, chatd: %s", name, got.summary)
 		}
 		rep.addNote("%s, baseline: %s", name, base.summary)
-		rep.Rows = append(rep.Rows,
-			Row{Case: name, Metric: "deliveries/s", Unit: "/s", Value: got.deliveriesPerSec, Baseline: base.deliveriesPerSec},
+		rate := Row{Case: name, Metric: "deliveries/s", Unit: "/s", Value: got.deliveriesPerSec, Baseline: base.deliveriesPerSec}
+		if supported {
+			rate.Target = fmt.Sprintf("ratio ≥ %.1f", fanoutTarget)
+			rate.Status = check(got.deliveriesPerSec >= fanoutTarget*base.deliveriesPerSec)
+		}
+		rep.Rows = append(rep.Rows, rate,
 			Row{Case: name, Metric: "end-to-end latency p50", Unit: "ms", Value: got.p50, Baseline: base.p50},
 			Row{Case: name, Metric: "end-to-end latency p99", Unit: "ms", Value: got.p99, Baseline: base.p99},
 		)

@@ -30,27 +30,79 @@ type userEntry struct {
 }
 
 // roomEntry is a live room with connections on this node. It has its own
-// lock so that fan-out (a read lock held while queuing one frame on each
+// lock so that fan-out (a read lock held while writing one frame into each
 // connection) never waits for, or blocks, logins and joins elsewhere.
 type roomEntry struct {
 	mu    sync.RWMutex
 	conns map[*conn]struct{}
 	unsub []func()
+
+	// Messages to the room wait in outbox for the room's delivery
+	// goroutine, which runs while there are some. The publisher (a REST
+	// call on the in-process bus, the NATS reader otherwise) then never
+	// waits for a fan-out to thousands of sockets, rooms fan out in
+	// parallel, and one room's messages leave in the order they came.
+	qmu     sync.Mutex
+	space   sync.Cond // signalled when outbox shrinks
+	outbox  []*[]byte
+	sending bool
 }
 
-// deliver is the room's bus handler: the frame arrives encoded, once, is
-// made a WebSocket frame once, and the same bytes are written into every
-// connection in the room. Iterating a map and a direct write allocate
-// nothing, so a message to a 50,000-connection room costs the same two
-// allocations (the frame and its shared header) whatever its size, and no
-// copy of the frame per connection.
-func (re *roomEntry) deliver(payload []byte) {
+// maxOutbox bounds the messages waiting for one room's fan-out. A room
+// that receives messages faster than it can deliver them slows its
+// publishers down rather than dropping messages or growing without bound.
+const maxOutbox = 1024
+
+func newRoomEntry() *roomEntry {
+	re := &roomEntry{conns: make(map[*conn]struct{})}
+	re.space.L = &re.qmu
+	return re
+}
+
+// publish is the room's bus handler: the message arrives encoded, once,
+// and is made a WebSocket frame once for every connection in the room.
+func (re *roomEntry) publish(payload []byte) {
 	frame := encodeFrame(ws.OpText, payload)
-	shared := &frame
+	re.qmu.Lock()
+	defer re.qmu.Unlock()
+	for len(re.outbox) >= maxOutbox {
+		re.space.Wait()
+	}
+	re.outbox = append(re.outbox, &frame)
+	if !re.sending {
+		re.sending = true
+		go re.send()
+	}
+}
+
+// send is the delivery goroutine: it empties the outbox, then ends.
+func (re *roomEntry) send() {
+	for {
+		re.qmu.Lock()
+		batch := re.outbox
+		re.outbox = nil
+		if len(batch) == 0 {
+			re.sending = false
+			re.qmu.Unlock()
+			return
+		}
+		re.space.Broadcast()
+		re.qmu.Unlock()
+		for _, frame := range batch {
+			re.deliver(frame)
+		}
+	}
+}
+
+// deliver writes one frame into every connection in the room. Iterating a
+// map and a direct write allocate nothing, so a message to a 50,000-
+// connection room costs the same whatever its size, and no copy of the
+// frame per connection.
+func (re *roomEntry) deliver(frame *[]byte) {
 	re.mu.RLock()
 	defer re.mu.RUnlock()
 	for c := range re.conns {
-		c.enqueue(shared)
+		c.enqueue(frame)
 	}
 }
 
@@ -142,8 +194,8 @@ func (g *Gateway) joinLocked(c *conn, group string) error {
 	k := roomKey{c.app, group}
 	re := g.rooms[k]
 	if re == nil {
-		re = &roomEntry{conns: make(map[*conn]struct{})}
-		push, err := g.deps.Bus.Subscribe(bus.GroupSubject(k.app, k.group), re.deliver)
+		re = newRoomEntry()
+		push, err := g.deps.Bus.Subscribe(bus.GroupSubject(k.app, k.group), re.publish)
 		if err != nil {
 			return err
 		}
