@@ -170,3 +170,37 @@ func TestFraming(t *testing.T) {
 		waitFor(t, "the user to go offline", func() bool { return h.gw.Platforms(testApp, "bye") == nil })
 	})
 }
+
+// FuzzReadMessage feeds arbitrary bytes to the frame parser: it must
+// return messages or errors, never panic or allocate what a header claims
+// beyond MaxFrameBytes.
+func FuzzReadMessage(f *testing.F) {
+	for _, fr := range []ws.Frame{
+		loginFrame("fuzz"),
+		masked(ws.OpText, false, `{"id":2,`),
+		masked(ws.OpPing, true, "p"),
+		masked(ws.OpClose, true, string(ws.NewCloseFrameBody(ws.StatusNormalClosure, ""))),
+	} {
+		b, err := ws.CompileFrame(fr)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		g := New(Config{MaxFrameBytes: 1 << 10}, Deps{})
+		local, remote := net.Pipe()
+		_ = remote.Close() // reads past data end with EOF
+		c := &conn{g: g, nc: local}
+		s := &socketReader{c: c, buf: data, w: len(data), pooled: make([]byte, 64)}
+		for range 64 {
+			op, msg, err := c.readMessage(s)
+			if err != nil {
+				return
+			}
+			if op.IsData() && int64(len(msg)) > g.cfg.MaxFrameBytes {
+				t.Fatalf("a %d-byte message passed the %d-byte limit", len(msg), g.cfg.MaxFrameBytes)
+			}
+		}
+	})
+}

@@ -37,9 +37,10 @@ var errTooBig = errors.New("message too big")
 // happen: the poller saw bytes); later ones wait at most frameTimeout.
 type socketReader struct {
 	c        *conn
-	buf      []byte
+	buf      []byte // unread bytes are buf[r:w]
 	r, w     int
-	deadline bool // a read deadline is set on the socket
+	pooled   []byte // where the socket is read into
+	deadline bool   // a read deadline is set on the socket
 }
 
 func (s *socketReader) Read(p []byte) (int, error) {
@@ -60,8 +61,8 @@ func (s *socketReader) fill() error {
 		}
 		s.deadline = true
 	}
-	n, err := s.c.nc.Read(s.buf)
-	s.r, s.w = 0, n
+	n, err := s.c.nc.Read(s.pooled)
+	s.buf, s.r, s.w = s.pooled, 0, n
 	if n > 0 {
 		return nil
 	}
@@ -81,9 +82,9 @@ func (c *conn) readable() bool {
 	defer c.rmu.Unlock()
 	bp := readBuffers.Get().(*[]byte)
 	defer readBuffers.Put(bp)
-	s := &socketReader{c: c, buf: *bp}
+	s := &socketReader{c: c, pooled: *bp}
 	if c.pending != nil {
-		s.w = copy(s.buf, c.pending) // at most one upgrade request's tail
+		s.buf, s.w = c.pending, len(c.pending)
 		c.pending = nil
 	}
 	for {
