@@ -22,6 +22,7 @@ import (
 	"github.com/chatd/chatd/internal/gateway"
 	"github.com/chatd/chatd/internal/group"
 	"github.com/chatd/chatd/internal/im"
+	"github.com/chatd/chatd/internal/message"
 	"github.com/chatd/chatd/internal/presence"
 	"github.com/chatd/chatd/internal/store/postgres"
 	"github.com/chatd/chatd/internal/store/sqlite"
@@ -100,8 +101,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 
+	messages := message.NewService(message.Deps{Store: db, Groups: groups, Accounts: db, Pusher: rooms.gateway, Logger: logger})
 	rest, err := api.NewServer(api.Options{Config: cfg, Verifier: verifier, Now: now, Logger: logger},
-		api.Commands(api.Services{Accounts: accounts, Groups: groups, Store: db}))
+		api.Commands(api.Services{Accounts: accounts, Groups: groups, Messages: messages, Store: db}))
 	if err != nil {
 		return err
 	}

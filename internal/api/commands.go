@@ -4,12 +4,14 @@ import (
 	"github.com/chatd/chatd/internal/account"
 	"github.com/chatd/chatd/internal/group"
 	"github.com/chatd/chatd/internal/im"
+	"github.com/chatd/chatd/internal/message"
 )
 
 // Services are the domain services the REST commands call.
 type Services struct {
 	Accounts *account.Service
 	Groups   *group.Service
+	Messages *message.Service
 	Store    im.AccountStore // profile lookups for listings
 }
 
@@ -19,5 +21,6 @@ func Commands(s Services) []Command {
 	all = append(all, accountAPI{s.Accounts}.commands()...)
 	all = append(all, groupAPI{s.Groups}.commands()...)
 	all = append(all, liveAPI{svc: s.Groups, accounts: s.Store}.commands()...)
+	all = append(all, messageAPI{s.Messages}.commands()...)
 	return all
 }

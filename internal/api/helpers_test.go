@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"flag"
 	"io"
@@ -24,6 +25,7 @@ import (
 	"github.com/chatd/chatd/internal/api"
 	"github.com/chatd/chatd/internal/config"
 	"github.com/chatd/chatd/internal/group"
+	"github.com/chatd/chatd/internal/message"
 	"github.com/chatd/chatd/internal/store"
 	"github.com/chatd/chatd/internal/store/sqlite"
 	"github.com/chatd/chatd/internal/usersig"
@@ -421,4 +423,75 @@ func golden(t *testing.T, name string, v map[string]any) {
 	if !bytes.Equal(got, want) {
 		t.Errorf("reply differs from %s:\ngot:\n%s\nwant:\n%s", path, got, want)
 	}
+}
+
+// pushed is one push the message service made: to a live room (PushToGroup)
+// or to one user (PushToUser), with its event decoded.
+type pushed struct {
+	room  bool
+	to    string // group ID or UserID
+	event map[string]any
+}
+
+// pushRecorder is the message service's Pusher in tests: it keeps every push.
+type pushRecorder struct {
+	mu     sync.Mutex
+	pushes []pushed
+}
+
+func (p *pushRecorder) PushToGroup(_ context.Context, _ uint64, groupID string, payload json.RawMessage) error {
+	return p.record(true, groupID, payload)
+}
+
+func (p *pushRecorder) PushToUser(_ context.Context, _ uint64, userID string, payload json.RawMessage) error {
+	return p.record(false, userID, payload)
+}
+
+func (p *pushRecorder) record(room bool, to string, payload json.RawMessage) error {
+	var ev map[string]any
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	dec.UseNumber()
+	if err := dec.Decode(&ev); err != nil {
+		return err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.pushes = append(p.pushes, pushed{room: room, to: to, event: ev})
+	return nil
+}
+
+// take returns the pushes made since the last take.
+func (p *pushRecorder) take() []pushed {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := p.pushes
+	p.pushes = nil
+	return out
+}
+
+// newMessageServer is newTestServer with the message commands served, their
+// pushes going to the returned recorder. Its calls reach a second api.Server
+// over the same store and clock.
+func newMessageServer(t *testing.T, opts ...option) (*testServer, *pushRecorder) {
+	t.Helper()
+	ts := *newTestServer(t, opts...)
+	groups := group.NewService(ts.db, ts.db, nil)
+	rec := &pushRecorder{}
+	srv, err := api.NewServer(api.Options{
+		Config:   ts.cfg,
+		Verifier: usersig.NewVerifier(config.DefaultSigCache, ts.clock.Now),
+		Now:      ts.clock.Now,
+		Logger:   slog.New(slog.NewTextHandler(t.Output(), nil)),
+	}, api.Commands(api.Services{
+		Accounts: account.NewService(ts.db),
+		Groups:   groups,
+		Messages: message.NewService(message.Deps{Store: ts.db, Groups: groups, Accounts: ts.db, Pusher: rec}),
+		Store:    ts.db,
+	}))
+	if err != nil {
+		t.Fatalf("new server: %v", err)
+	}
+	ts.http = httptest.NewServer(api.Handler(srv, nil, func() bool { return true }))
+	t.Cleanup(ts.http.Close)
+	return &ts, rec
 }

@@ -50,4 +50,9 @@ const (
 	CodeGroupAVCount         = 10036
 	CodeGroupJoinLimit       = 10037
 	CodeGroupMemberLimit     = 10038
+	CodeGroupSenderMuted     = 10017 // the sender is muted in the group
+	CodeGroupTooManyAts      = 10053 // more than 30 @-mentions in one message
+
+	// Content (overview.md §5.3).
+	CodeMsgTooLong = 80002 // message content over 12 KB
 )

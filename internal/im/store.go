@@ -4,6 +4,7 @@ package im
 type Store interface {
 	AccountStore
 	GroupStore
+	MessageStore
 	// Close releases the engine's resources.
 	Close() error
 }

@@ -88,20 +88,16 @@ func (db *DB) GetGroup(ctx context.Context, app uint64, groupID string) (*im.Gro
 	return g, nil
 }
 
-// DeleteGroup implements im.GroupStore. Members and bans are deleted
-// explicitly rather than left to ON DELETE CASCADE, so the result does not
+// DeleteGroup implements im.GroupStore. The group row goes first, which
+// locks it first: the order a message send locks in, so the two cannot
+// deadlock. Its members, bans and messages are then deleted explicitly
+// rather than left to ON DELETE CASCADE alone, so the result does not
 // depend on the connection having foreign keys enabled.
 func (db *DB) DeleteGroup(ctx context.Context, app uint64, groupID string) error {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	a := appID(app)
 	err := db.inTx(ctx, func(c conn) error {
-		if _, err := c.exec(ctx, `DELETE FROM group_bans WHERE app_id = ? AND group_id = ?`, a, groupID); err != nil {
-			return err
-		}
-		if _, err := c.exec(ctx, `DELETE FROM group_members WHERE app_id = ? AND group_id = ?`, a, groupID); err != nil {
-			return err
-		}
 		res, err := c.exec(ctx, `DELETE FROM groups WHERE app_id = ? AND group_id = ?`, a, groupID)
 		if err != nil {
 			return err
@@ -110,6 +106,11 @@ func (db *DB) DeleteGroup(ctx context.Context, app uint64, groupID string) error
 			return err
 		} else if n == 0 {
 			return im.ErrNotFound
+		}
+		for _, table := range []string{"group_members", "group_bans", "group_messages", "group_msg_dedup"} {
+			if _, err := c.exec(ctx, `DELETE FROM `+table+` WHERE app_id = ? AND group_id = ?`, a, groupID); err != nil {
+				return err
+			}
 		}
 		return nil
 	})

@@ -1,0 +1,131 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"math"
+
+	"github.com/chatd/chatd/internal/im"
+	"github.com/chatd/chatd/internal/message"
+)
+
+// messageAPI is the group half of rest-messages.md: sending ordinary group
+// messages and pulling a group's history.
+type messageAPI struct{ svc *message.Service }
+
+func (a messageAPI) commands() []Command {
+	return []Command{
+		command("v4/group_open_http_svc/send_group_msg", 200, groupDomain, a.send),
+		command("v4/group_open_http_svc/group_msg_get_simple", 200, groupDomain, a.history),
+	}
+}
+
+// msgElem is one MsgBody element (rest-messages.md S2); its content is
+// kept as JSON text for the domain to check and pass through.
+type msgElem struct {
+	MsgType    string
+	MsgContent json.RawMessage
+}
+
+type sendGroupMsgReq struct {
+	GroupId         string
+	Random          *int64
+	MsgPriority     string
+	MsgBody         []msgElem
+	From_Account    string
+	OfflinePushInfo json.RawMessage
+	// Webhooks are not served yet, so there is nothing to forbid.
+	ForbidCallbackControl   []string
+	OnlineOnlyFlag          int
+	SendMsgControl          []string
+	CloudCustomData         string
+	SupportMessageExtension int
+	To_Account              []string
+	TopicId                 string
+	NeedReadReceipt         int
+	GroupAtInfo             []message.GroupAt
+}
+
+type sendGroupMsgResp struct {
+	MsgTime       int64
+	MsgSeq        int64
+	MsgDropReason string // always "": the per-group rate is not enforced
+}
+
+func (a messageAPI) send(ctx context.Context, call *Call, req *sendGroupMsgReq) (*sendGroupMsgResp, error) {
+	if req.Random == nil || *req.Random < 0 || *req.Random > math.MaxUint32 {
+		return nil, &im.Error{Code: im.CodeGroupBadParam, Info: "Random is required: an unsigned 32-bit integer"}
+	}
+	for _, f := range []struct {
+		name  string
+		value int
+	}{{"OnlineOnlyFlag", req.OnlineOnlyFlag}, {"SupportMessageExtension", req.SupportMessageExtension}, {"NeedReadReceipt", req.NeedReadReceipt}} {
+		if f.value != 0 && f.value != 1 {
+			return nil, im.Errorf(im.CodeGroupBadParam, "%s must be 0 or 1", f.name)
+		}
+	}
+	from := req.From_Account
+	if from == "" {
+		from = call.Identifier
+	}
+	in := message.SendInput{
+		GroupID: req.GroupId, TopicID: req.TopicId, From: from, FromAdmin: call.App.IsAdmin(from),
+		Random: uint32(*req.Random), Priority: req.MsgPriority, CloudCustomData: req.CloudCustomData,
+		OfflinePushInfo: req.OfflinePushInfo, OnlineOnly: req.OnlineOnlyFlag == 1, SendMsgControl: req.SendMsgControl,
+		To: req.To_Account, GroupAt: req.GroupAtInfo, Body: make([]im.MsgElem, len(req.MsgBody)),
+	}
+	if string(in.OfflinePushInfo) == "null" {
+		in.OfflinePushInfo = nil
+	}
+	for i, e := range req.MsgBody {
+		in.Body[i] = im.MsgElem{Type: e.MsgType, Content: e.MsgContent}
+	}
+	sent, err := a.svc.Send(ctx, call.App.SDKAppID, in, call.Now)
+	if err != nil {
+		return nil, err
+	}
+	return &sendGroupMsgResp{MsgTime: sent.Time, MsgSeq: sent.Seq}, nil
+}
+
+type historyReq struct {
+	GroupId         string
+	ReqMsgNumber    int
+	ReqMsgSeq       *int64
+	WithRecalledMsg int // nothing is recalled yet
+	TopicId         string
+}
+
+type historyMsg struct {
+	From_Account    string
+	IsPlaceMsg      int
+	IsSystemMsg     int
+	MsgPriority     int
+	MsgRandom       uint32
+	MsgSeq          int64
+	MsgTimeStamp    int64
+	MsgBody         json.RawMessage
+	CloudCustomData string `json:",omitempty"`
+}
+
+type historyResp struct {
+	GroupId    string
+	IsFinished int
+	RspMsgList []historyMsg
+}
+
+func (a messageAPI) history(ctx context.Context, call *Call, req *historyReq) (*historyResp, error) {
+	page, err := a.svc.History(ctx, call.App.SDKAppID, message.HistoryInput{
+		GroupID: req.GroupId, TopicID: req.TopicId, MaxSeq: req.ReqMsgSeq, Want: req.ReqMsgNumber,
+	})
+	if err != nil {
+		return nil, err
+	}
+	resp := &historyResp{GroupId: req.GroupId, IsFinished: boolInt(page.Finished), RspMsgList: make([]historyMsg, len(page.Messages))}
+	for i, m := range page.Messages {
+		resp.RspMsgList[i] = historyMsg{
+			From_Account: m.From, MsgPriority: m.Priority, MsgRandom: m.Random, MsgSeq: m.Seq,
+			MsgTimeStamp: m.Time, MsgBody: m.Body, CloudCustomData: m.CloudCustomData,
+		}
+	}
+	return resp, nil
+}
