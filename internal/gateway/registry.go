@@ -53,6 +53,9 @@ type roomEntry struct {
 // publishers down rather than dropping messages or growing without bound.
 const maxOutbox = 1024
 
+// maxBatchBytes bounds the frames one fan-out round joins into one write.
+const maxBatchBytes = 64 << 10
+
 func newRoomEntry() *roomEntry {
 	re := &roomEntry{conns: make(map[*conn]struct{})}
 	re.space.L = &re.qmu
@@ -75,22 +78,37 @@ func (re *roomEntry) publish(payload []byte) {
 	}
 }
 
-// send is the delivery goroutine: it empties the outbox, then ends.
+// send is the delivery goroutine: it empties the outbox, then ends. Frames
+// that piled up during one fan-out go out together in the next: one write
+// per connection carries them all, so a room receiving messages faster than
+// one socket write each can take catches up instead of falling behind.
 func (re *roomEntry) send() {
 	for {
 		re.qmu.Lock()
-		batch := re.outbox
-		re.outbox = nil
-		if len(batch) == 0 {
+		if len(re.outbox) == 0 {
 			re.sending = false
+			re.outbox = nil
 			re.qmu.Unlock()
 			return
 		}
+		n, size := 0, 0
+		for n < len(re.outbox) && (n == 0 || size+len(*re.outbox[n]) <= maxBatchBytes) {
+			size += len(*re.outbox[n])
+			n++
+		}
+		batch := re.outbox[:n:n]
+		re.outbox = re.outbox[n:]
 		re.space.Broadcast()
 		re.qmu.Unlock()
-		for _, frame := range batch {
-			re.deliver(frame)
+		frame := batch[0]
+		if n > 1 {
+			joined := make([]byte, 0, size)
+			for _, f := range batch {
+				joined = append(joined, *f...)
+			}
+			frame = &joined
 		}
+		re.deliver(frame)
 	}
 }
 
