@@ -27,7 +27,6 @@ import (
 	"github.com/chatd/chatd/internal/group"
 	"github.com/chatd/chatd/internal/message"
 	"github.com/chatd/chatd/internal/store"
-	"github.com/chatd/chatd/internal/store/sqlite"
 	"github.com/chatd/chatd/internal/usersig"
 )
 
@@ -108,12 +107,13 @@ func withMaxBody(n int64) option { return func(c *config.Config) { c.MaxBodyByte
 // rates, 1 MiB bodies) on a fresh database in t.TempDir().
 func newTestServer(t *testing.T, opts ...option) *testServer {
 	t.Helper()
-	return startServer(t, filepath.Join(t.TempDir(), "chatd.db"), &clock{t: testEpoch}, opts...)
+	return startServer(t, newStoreLocation(t), &clock{t: testEpoch}, opts...)
 }
 
-// startServer opens the SQLite file at path and serves it; the restart test
-// calls it twice on one file. Cleanup closes both unless close ran first.
-func startServer(t *testing.T, path string, clk *clock, opts ...option) *testServer {
+// startServer opens the store at location (see newStoreLocation) and serves
+// it; the restart test calls it twice on one store. Cleanup closes both
+// unless close ran first.
+func startServer(t *testing.T, location string, clk *clock, opts ...option) *testServer {
 	t.Helper()
 	cfg := config.Default()
 	cfg.Apps = []config.App{{SDKAppID: testAppID, SecretKey: testKey, Admins: []string{testAdmin}}}
@@ -123,7 +123,7 @@ func startServer(t *testing.T, path string, clk *clock, opts ...option) *testSer
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("test config: %v", err)
 	}
-	db, err := sqlite.Open(path)
+	db, err := openStore(location)
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}

@@ -1,16 +1,15 @@
 package api_test
 
 import (
-	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
 )
 
 // TestRestartKeepsData stops a server, closes its store and serves the same
-// SQLite file again: everything written through the REST API is still there.
+// store again: everything written through the REST API is still there.
 func TestRestartKeepsData(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "chatd.db")
+	path := newStoreLocation(t)
 	clk := &clock{t: testEpoch}
 
 	first := startServer(t, path, clk)
