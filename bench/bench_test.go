@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chatd/chatd/internal/testcache"
 )
 
 // TestMain lets the test binary serve as the baselines, as the bench
@@ -31,6 +33,7 @@ func TestAllScenariosAtToySize(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds chatd and starts servers")
 	}
+	testcache.DependOnServerSource("..") // the harness builds chatd from it
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	var out, progress bytes.Buffer

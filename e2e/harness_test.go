@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"io/fs"
 	"net/http"
 	"os"
 	"os/exec"
@@ -21,6 +20,7 @@ import (
 	"time"
 
 	"github.com/chatd/chatd/internal/store/pgtest"
+	"github.com/chatd/chatd/internal/testcache"
 	"github.com/chatd/chatd/internal/usersig"
 )
 
@@ -254,24 +254,10 @@ func postRaw(t testing.TB, url, body string) map[string]any {
 	return out
 }
 
-// uncachedBinary returns the chatd build, having opened the source it was
-// built from. go test caches a package's result by what the test binary
-// imports and the files its tests open; the server is built from source the
-// tests do not import, so without this a change to the server alone would
-// be answered from the cache.
+// uncachedBinary returns the chatd build, having recorded the source it
+// was built from as an input of the test (see internal/testcache).
 func uncachedBinary() string {
-	sourcesOnce.Do(func() {
-		for _, root := range []string{"../cmd", "../internal", "../go.mod", "../go.sum"} {
-			_ = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-				if err == nil && !d.IsDir() {
-					if f, err := os.Open(path); err == nil {
-						f.Close()
-					}
-				}
-				return nil
-			})
-		}
-	})
+	sourcesOnce.Do(func() { testcache.DependOnServerSource("..") })
 	return binary
 }
 
