@@ -3,7 +3,6 @@ package api
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"net/http"
 	"strconv"
 	"sync/atomic"
@@ -29,19 +28,21 @@ func writeEnvelope(w http.ResponseWriter, buf []byte, ids *requestIDs, seq uint6
 		buf = append(buf, `{"ActionStatus":"FAIL","ErrorCode":`...)
 		buf = strconv.AppendInt(buf, int64(e.Code), 10)
 		buf = append(buf, `,"ErrorInfo":`...)
-		info, _ := json.Marshal(e.Info)
-		buf = append(buf, info...)
+		buf, _ = im.AppendJSON(buf, e.Info)
 		buf = append(buf, `,"RequestId":"`...)
 	}
 	buf = ids.appendID(buf, seq)
 	buf = append(buf, '"')
 	if result != nil {
-		fields, err := json.Marshal(result)
-		// A result is always a struct pointer, so it encodes as an object;
-		// "{}" adds nothing.
-		if err == nil && len(fields) > 2 && fields[0] == '{' {
-			buf = append(buf, ',')
-			buf = append(buf, fields[1:len(fields)-1]...)
+		// A result is always a struct pointer, so it encodes as an object,
+		// whose fields join the envelope's: its "{" becomes a comma and its
+		// "}" goes. "{}" adds nothing.
+		start := len(buf)
+		if out, err := im.AppendJSON(buf, result); err == nil && len(out)-start > 2 && out[start] == '{' {
+			out[start] = ','
+			buf = out[:len(out)-1]
+		} else {
+			buf = out[:start]
 		}
 	}
 	buf = append(buf, "}\n"...)

@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+
+	"github.com/chatd/chatd/internal/im"
 )
 
 // exactKeys drops the object members of data whose names are not exactly a
@@ -187,7 +189,7 @@ func filterKeys(data []byte, t reflect.Type) []byte {
 		for i := range items {
 			items[i] = filterKeys(items[i], t.Elem())
 		}
-		out, _ := json.Marshal(items)
+		out, _ := im.EncodeJSON(items)
 		return out
 	case reflect.Struct:
 		if bytes.Equal(bytes.TrimSpace(data), []byte("null")) {
@@ -205,7 +207,7 @@ func filterKeys(data []byte, t reflect.Type) []byte {
 				delete(obj, k)
 			}
 		}
-		out, _ := json.Marshal(obj)
+		out, _ := im.EncodeJSON(obj)
 		return out
 	}
 	return data

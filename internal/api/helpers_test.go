@@ -194,9 +194,23 @@ func asUser(identifier string) callOpt {
 }
 
 // call makes one REST request as the admin and returns the decoded body
-// (numbers as json.Number) and the HTTP status. Redirects are not
-// followed: every reply must be the server's own.
+// (numbers as json.Number) and the HTTP status.
 func (ts *testServer) call(t *testing.T, path, body string, opts ...callOpt) (map[string]any, int) {
+	t.Helper()
+	raw, status := ts.callRaw(t, path, body, opts...)
+	var env map[string]any
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&env); err != nil {
+		t.Fatalf("%s: reply (HTTP %d) is not a JSON object: %v\n%s", path, status, err, raw)
+	}
+	return env, status
+}
+
+// callRaw makes one REST request as the admin and returns the reply's
+// bytes and the HTTP status. Redirects are not followed: every reply must
+// be the server's own.
+func (ts *testServer) callRaw(t *testing.T, path, body string, opts ...callOpt) ([]byte, int) {
 	t.Helper()
 	r := &callReq{method: http.MethodPost, header: http.Header{}, query: url.Values{
 		"sdkappid":    {strconv.Itoa(testAppID)},
@@ -227,13 +241,7 @@ func (ts *testServer) call(t *testing.T, path, body string, opts ...callOpt) (ma
 	if err != nil {
 		t.Fatalf("%s: read reply: %v", path, err)
 	}
-	var env map[string]any
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	if err := dec.Decode(&env); err != nil {
-		t.Fatalf("%s: reply (HTTP %d) is not a JSON object: %v\n%s", path, resp.StatusCode, err, raw)
-	}
-	return env, resp.StatusCode
+	return raw, resp.StatusCode
 }
 
 // must makes a call and checks the envelope against wantCode.
@@ -431,6 +439,7 @@ type pushed struct {
 	room  bool
 	to    string // group ID or UserID
 	event map[string]any
+	raw   json.RawMessage // the event's bytes
 }
 
 // pushRecorder is the message service's Pusher in tests: it keeps every push.
@@ -456,7 +465,7 @@ func (p *pushRecorder) record(room bool, to string, payload json.RawMessage) err
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.pushes = append(p.pushes, pushed{room: room, to: to, event: ev})
+	p.pushes = append(p.pushes, pushed{room: room, to: to, event: ev, raw: payload})
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -387,6 +388,29 @@ func TestCustomElemPassThrough(t *testing.T) {
 	}
 	env := ts.must(t, pathGroupHistory, `{"GroupId":"pub","ReqMsgNumber":1}`, 0)
 	check("history", list(t, env["RspMsgList"])[0]["MsgBody"])
+}
+
+// TestMessageTextKeepsItsBytes: text with HTML characters comes back in
+// pushes and history as it was sent, not as \u003c escapes.
+func TestMessageTextKeepsItsBytes(t *testing.T) {
+	ts, rec := messageFixture(t)
+	const text = `<b>Tom & Jerry</b>`
+	ts.must(t, pathSendGroupMsg, `{"GroupId":"pub","Random":1,"CloudCustomData":"<x&y>",`+
+		`"MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"`+text+`"}}]}`, 0)
+	want := []string{`"Text":"` + text + `"`, `"CloudCustomData":"<x&y>"`}
+	pushes := rec.take()
+	if len(pushes) == 0 {
+		t.Fatal("nothing was pushed")
+	}
+	raw, _ := ts.callRaw(t, pathGroupHistory, `{"GroupId":"pub","ReqMsgNumber":1}`)
+	for _, w := range want {
+		if !bytes.Contains(raw, []byte(w)) {
+			t.Errorf("history lacks %s:\n%s", w, raw)
+		}
+		if !bytes.Contains(pushes[0].raw, []byte(w)) {
+			t.Errorf("push lacks %s:\n%s", w, pushes[0].raw)
+		}
+	}
 }
 
 func TestGroupMsgGetSimple(t *testing.T) {

@@ -7,6 +7,8 @@ import (
 	"strconv"
 
 	"github.com/gobwas/ws"
+
+	"github.com/chatd/chatd/internal/im"
 )
 
 // The wire protocol; docs/client-protocol.md is its specification and must
@@ -113,12 +115,12 @@ func mustEncode(v any) []byte {
 }
 
 // encodePush builds a push frame once; the same bytes then go to every
-// receiving connection. json.Marshal validates and compacts the payload.
+// receiving connection. Encoding validates and compacts the payload.
 func encodePush(groupID string, payload json.RawMessage) ([]byte, error) {
 	if len(bytes.TrimSpace(payload)) == 0 {
 		return nil, fmt.Errorf("gateway: empty push payload")
 	}
-	b, err := json.Marshal(eventPush{Op: opPush, GroupID: groupID, Event: payload})
+	b, err := im.EncodeJSON(eventPush{Op: opPush, GroupID: groupID, Event: payload})
 	if err != nil {
 		return nil, fmt.Errorf("gateway: encode push: %w", err)
 	}

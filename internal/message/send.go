@@ -247,7 +247,7 @@ func (s *Service) deliver(ctx context.Context, g *im.Group, m *im.GroupMessage, 
 	if in.OnlineOnly {
 		ev.OnlineOnlyFlag = 1
 	}
-	payload, err := json.Marshal(ev)
+	payload, err := im.EncodeJSON(ev)
 	if err != nil {
 		s.log.Error("group message: encode push", "group", g.ID, "seq", m.Seq, "err", err)
 		return

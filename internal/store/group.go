@@ -184,7 +184,7 @@ func encodeKV(kv []im.KV) (string, error) {
 	if len(kv) == 0 {
 		return "[]", nil
 	}
-	b, err := json.Marshal(kv)
+	b, err := im.EncodeJSON(kv)
 	return string(b), err
 }
 
