@@ -192,8 +192,8 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if n := rw.Reader.Buffered(); n > 0 { // the client did not wait for our 101
-		c.pending, _ = rw.Reader.Peek(n)
-		c.pending = bytes.Clone(c.pending)
+		early, _ := rw.Reader.Peek(n)
+		c.pending = bytes.Clone(early) // not a view that would keep the 4 KiB buffer
 	}
 	c.timer = time.AfterFunc(g.cfg.LoginTimeout, c.onTimeout)
 	if !g.register(c) {
