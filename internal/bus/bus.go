@@ -56,6 +56,26 @@ type Bus interface {
 	Close() error
 }
 
+// Health is implemented by a Bus whose connection to the other nodes can
+// be lost and regained (NATS). The gateway and the readiness check use it
+// through this interface, so they need not know which bus they run on.
+type Health interface {
+	// Connected reports whether the bus reaches the other nodes now. While
+	// it does not, publishes reach this node's subscribers at best, and
+	// nothing from other nodes arrives.
+	Connected() bool
+	// OnReconnect registers fn to run each time the bus becomes connected
+	// after a time without a connection (a reconnect, or a first connection
+	// made after start-up), once this node's subscriptions are in place
+	// again: what other nodes publish from then on arrives. What they
+	// published while the bus was down did not, so fn is where a node
+	// catches up (resends its presence snapshot, has clients fetch from the
+	// store). Registrations made while connected fire only at the next
+	// reconnect. fn runs on a goroutine of the bus, one call at a time, and
+	// should return quickly.
+	OnReconnect(fn func())
+}
+
 // The subject families. The ID in a subject is base64url-encoded because
 // user and group IDs may contain '.', '*', '>' and spaces, which NATS
 // reserves; base64url uses none of them and keeps subjects injective.
@@ -90,6 +110,11 @@ func PresenceSubject() string { return "chatd.presence" }
 // MarksSubject carries live-room mark changes to the node that holds the
 // member's connections.
 func MarksSubject() string { return "chatd.marks" }
+
+// PresenceSyncSubject carries a node's request for every other node's
+// presence snapshot, sent when it starts and when its bus reconnects, so
+// it need not wait a whole interval to count other nodes' users.
+func PresenceSyncSubject() string { return "chatd.presence_sync" }
 
 func subject(kind string, appID uint64, id string) string {
 	tok := "_" // base64 never yields one character, so this cannot collide

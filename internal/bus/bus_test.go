@@ -12,6 +12,15 @@ func TestLocalConformance(t *testing.T) {
 	bustest.Run(t, func(*testing.T) bus.Bus { return bus.NewLocal() })
 }
 
+// TestLocalNeverReconnects: the in-process bus has no network to lose.
+func TestLocalNeverReconnects(t *testing.T) {
+	l := bus.NewLocal()
+	l.OnReconnect(func() { t.Error("a Local bus reconnected") })
+	if !l.Connected() {
+		t.Fatal("Local not Connected")
+	}
+}
+
 // TestSubjectsAreNATSSafe checks the subject helpers against NATS subject
 // syntax: dot-separated non-empty tokens without wildcards or whitespace.
 func TestSubjectsAreNATSSafe(t *testing.T) {

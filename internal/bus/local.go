@@ -21,7 +21,10 @@ type localSub struct {
 	active  atomic.Bool
 }
 
-var _ Bus = (*Local)(nil)
+var (
+	_ Bus    = (*Local)(nil)
+	_ Health = (*Local)(nil)
+)
 
 // NewLocal returns an empty in-process bus.
 func NewLocal() *Local {
@@ -93,3 +96,9 @@ func (l *Local) Close() error {
 	l.closed, l.subs = true, nil
 	return nil
 }
+
+// Connected is always true: there is no network to lose.
+func (l *Local) Connected() bool { return true }
+
+// OnReconnect does nothing: an in-process bus never reconnects.
+func (l *Local) OnReconnect(func()) {}

@@ -39,6 +39,7 @@ func Run(t *testing.T, newBus func(t *testing.T) bus.Bus) {
 		{"ConcurrentUse", testConcurrent},
 		{"CancelledContext", testCancelledContext},
 		{"Close", testClose},
+		{"Health", testHealth},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -374,5 +375,17 @@ func testClose(t *testing.T, b bus.Bus) {
 	}
 	if got := r.Snapshot(); len(got) != 0 {
 		t.Fatalf("received %q after Close", got)
+	}
+}
+
+// testHealth checks a bus that reports its connection: a fresh bus of the
+// suite is connected.
+func testHealth(t *testing.T, b bus.Bus) {
+	h, ok := b.(bus.Health)
+	if !ok {
+		t.Skip("the bus does not implement bus.Health")
+	}
+	if !h.Connected() {
+		t.Fatal("a fresh bus is not Connected")
 	}
 }

@@ -13,6 +13,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,13 +33,15 @@ const DefaultPrefix = "chatd"
 // DefaultReconnectWait is the first delay before reconnecting when
 // Options.ReconnectWait is zero. Each failed round doubles it up to
 // maxReconnectWait.
-const DefaultReconnectWait = 500 * time.Millisecond
+const DefaultReconnectWait = 250 * time.Millisecond
 
 const (
-	// maxReconnectWait caps the backoff: while NATS is down no node gets
-	// another node's pushes, so retrying less often than this would stretch
-	// the outage well past the server's return.
-	maxReconnectWait = 15 * time.Second
+	// maxReconnectWait caps the backoff, so a node is back on the bus
+	// within about a second of NATS returning: while it is off, no other
+	// node's pushes reach its clients and its users drop out of the other
+	// nodes' counts. A refused dial costs the server next to nothing, so a
+	// handful of nodes retrying every second is no load.
+	maxReconnectWait = time.Second
 
 	// pingInterval bounds how long a silently dead TCP connection (no RST,
 	// e.g. a dropped NAT entry) goes unnoticed: two unanswered pings, so
@@ -51,16 +55,23 @@ const (
 	subPendingMsgs  = 1_000_000
 	subPendingBytes = 64 << 20
 
-	// closeFlushTimeout bounds the round trip Close makes so that messages
-	// published before it are known to have reached the server.
-	closeFlushTimeout = 5 * time.Second
+	// closeTimeout bounds what Close waits for: the connection to return
+	// when publishes are buffered, then the round trip that proves the
+	// server has them. A node being stopped should not hang on an outage.
+	closeTimeout = 5 * time.Second
 
 	// defaultFlushTimeout bounds Flush when its ctx has none: nats.go
 	// refuses a flush without a deadline.
 	defaultFlushTimeout = time.Minute
+
+	// hookFlushTimeout bounds the round trip after a reconnect that makes
+	// sure the server has this node's subscriptions before the OnReconnect
+	// hooks run. If it fails the connection dropped again, and the next
+	// reconnect runs the hooks.
+	hookFlushTimeout = 10 * time.Second
 )
 
-// Options configure Connect. The zero value is usable.
+// Options configure Open and Connect. The zero value is usable.
 type Options struct {
 	// Name identifies the connection in NATS monitoring (connz); a node
 	// name or host name is a good choice. Default "chatd".
@@ -71,9 +82,16 @@ type Options struct {
 	// dot-separated tokens, none of them a wildcard. Default DefaultPrefix.
 	Prefix string
 	// ReconnectWait is the first delay between reconnect attempts; it
-	// doubles after every failed round, up to 15 s, and attempts never stop.
-	// Default DefaultReconnectWait.
+	// doubles after every failed round, up to 1 s (or ReconnectWait itself
+	// if larger), less a random quarter, and attempts never stop. Default
+	// DefaultReconnectWait.
 	ReconnectWait time.Duration
+	// NoEcho stops the server sending this node's own publishes back to
+	// it: a node that delivers to its own connections directly publishes
+	// only for the others. With it, this node's subscribers never see what
+	// this node publishes (the bustest conformance suite, which assumes
+	// they do, does not apply).
+	NoEcho bool
 	// Logger receives connection events (disconnect, reconnect, slow
 	// consumer). Discards when nil.
 	Logger *slog.Logger
@@ -98,9 +116,26 @@ type Bus struct {
 	closed atomic.Bool       // written under mu; read without it by Publish
 
 	lastErr atomic.Pointer[error] // latest connection error, for Connect's failure message
+
+	// hooks are the OnReconnect callbacks, run by notifyLoop each time a
+	// signal arrives on connected.
+	hooksMu   sync.Mutex
+	hooks     []func()
+	connected chan struct{} // capacity 1: reconnects in a burst coalesce
+	done      chan struct{} // closed by Close; ends notifyLoop
+
+	// openedConnected records, under openMu, whether the first dial in
+	// Open succeeded. nats.go reports the first connection through one
+	// callback whether it happened in Open or later in the background; only
+	// the later one is a (re)connection the hooks must hear of.
+	openMu          sync.Mutex
+	openedConnected bool
 }
 
-var _ bus.Bus = (*Bus)(nil)
+var (
+	_ bus.Bus    = (*Bus)(nil)
+	_ bus.Health = (*Bus)(nil)
+)
 
 // topic is the one NATS subscription a node holds for one wire subject,
 // with the local handlers it fans out to.
@@ -120,18 +155,16 @@ type handler struct {
 	active atomic.Bool
 }
 
-// Connect connects to the NATS server(s) at url (a comma-separated list is
-// accepted) and waits until the first connection is up or ctx is done.
-// Waiting rather than failing on the first refusal lets a node start while
-// NATS is restarting; pass a ctx with a deadline to bound it. The first dial
-// may outlast ctx by nats.go's dial timeout (2 s).
-//
-// Once connected, the Bus reconnects forever, with backoff, and never
-// closes by itself; see Publish for what happens to messages meanwhile.
-func Connect(ctx context.Context, url string, opts Options) (*Bus, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("natsbus: connect: %w", err)
-	}
+// Open starts connecting to the NATS server(s) at url (a comma-separated
+// list is accepted) and returns without waiting for the connection: a node
+// serves its own clients while NATS is down, and joins the cluster when
+// it is up. Only the first dial happens before Open returns (bounded by
+// nats.go's dial timeout, 2 s, and immediate when the port is closed);
+// after that the Bus connects, and reconnects, in the background forever,
+// and never closes by itself. Meanwhile Publish and Subscribe work
+// (buffered, see Publish), Connected reports false, and OnReconnect hooks
+// run when the connection is up.
+func Open(url string, opts Options) (*Bus, error) {
 	if opts.Name == "" {
 		opts.Name = "chatd"
 	}
@@ -147,9 +180,11 @@ func Connect(ctx context.Context, url string, opts Options) (*Bus, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	b := &Bus{prefix: opts.Prefix, log: opts.Logger, subs: make(map[string]*topic)}
-
-	nc, err := nats.Connect(url,
+	b := &Bus{
+		prefix: opts.Prefix, log: opts.Logger, subs: make(map[string]*topic),
+		connected: make(chan struct{}, 1), done: make(chan struct{}),
+	}
+	natsOpts := []nats.Option{
 		nats.Name(opts.Name),
 		// The three options that make "reconnect forever" true: no attempt
 		// limit, retry even if the very first dial fails, and do not give up
@@ -158,28 +193,56 @@ func Connect(ctx context.Context, url string, opts Options) (*Bus, error) {
 		nats.MaxReconnects(-1),
 		nats.RetryOnFailedConnect(true),
 		nats.IgnoreAuthErrorAbort(),
-		nats.CustomReconnectDelay(backoff(opts.ReconnectWait)),
+		nats.CustomReconnectDelay(backoff(opts.ReconnectWait, rand.Int64N)),
 		nats.PingInterval(pingInterval),
 		// Our own Close is not news; callbacks after it would also log
 		// through a logger the caller may consider finished.
 		nats.NoCallbacksAfterClientClose(),
+		nats.ConnectHandler(b.onConnect),
 		nats.DisconnectErrHandler(b.onDisconnect),
 		nats.ReconnectHandler(b.onReconnect),
 		nats.ReconnectErrHandler(b.onReconnectErr),
 		nats.ClosedHandler(b.onClosed),
 		nats.ErrorHandler(b.onAsyncError),
 		nats.LameDuckModeHandler(b.onLameDuck),
-	)
+	}
+	if opts.NoEcho {
+		natsOpts = append(natsOpts, nats.NoEcho())
+	}
+	b.openMu.Lock()
+	nc, err := nats.Connect(url, natsOpts...)
+	b.openedConnected = err == nil && nc.IsConnected()
+	b.openMu.Unlock()
 	if err != nil {
 		// The URL is left out: it may carry credentials.
 		return nil, fmt.Errorf("natsbus: connect: %w", err)
 	}
-	if err := waitConnected(ctx, nc, &b.lastErr); err != nil {
-		nc.Close()
+	b.nc = nc
+	go b.notifyLoop()
+	if nc.IsConnected() {
+		b.log.Info("natsbus: connected", "url", nc.ConnectedUrlRedacted(), "prefix", b.prefix)
+	} else {
+		b.log.Warn("natsbus: NATS not reachable; serving this node's connections alone and connecting in the background", "prefix", b.prefix)
+	}
+	return b, nil
+}
+
+// Connect is Open, then waits until the first connection is up or ctx is
+// done, for callers that have nothing to do without the bus (tests,
+// tools). Pass a ctx with a deadline to bound the wait; the first dial may
+// outlast ctx by nats.go's dial timeout (2 s).
+func Connect(ctx context.Context, url string, opts Options) (*Bus, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("natsbus: connect: %w", err)
+	}
+	b, err := Open(url, opts)
+	if err != nil {
 		return nil, err
 	}
-	b.nc = nc
-	b.log.Info("natsbus: connected", "url", nc.ConnectedUrlRedacted(), "prefix", b.prefix)
+	if err := waitConnected(ctx, b.nc, &b.lastErr); err != nil {
+		_ = b.Close()
+		return nil, err
+	}
 	return b, nil
 }
 
@@ -215,32 +278,40 @@ func cmpOr(err, fallback error) error {
 }
 
 // backoff doubles the delay after each failed round through the server
-// list, from base up to maxReconnectWait (or base, if larger). nats.go
-// restarts the count at 1 for every new outage. There is no jitter: a
-// chatd cluster has a handful of nodes, not a herd.
-func backoff(base time.Duration) nats.ReconnectDelayHandler {
+// list, from base up to maxReconnectWait (or base, if larger), and takes a
+// random part of up to a quarter off, so nodes that lost NATS together do
+// not all dial at the same instant when it returns. nats.go restarts the
+// count at 1 for every new outage, and waits the first delay before the
+// first attempt. randN is rand.Int64N, replaced in tests.
+func backoff(base time.Duration, randN func(int64) int64) nats.ReconnectDelayHandler {
 	ceiling := max(base, maxReconnectWait)
 	return func(attempts int) time.Duration {
 		d := base
 		for i := 1; i < attempts && d < ceiling; i++ {
 			d *= 2
 		}
-		return min(d, ceiling)
+		d = min(d, ceiling)
+		if q := int64(d / 4); q > 0 {
+			d -= time.Duration(randN(q))
+		}
+		return d
 	}
 }
 
 // Publish sends data to the subscribers of subject on every node, this one
-// included (the message goes through the server, which keeps one order for
-// local and remote subscribers).
+// included unless Options.NoEcho is set (the message goes through the
+// server, which keeps one order for local and remote subscribers).
 //
 // Publish never waits for the network: nats.go queues the message and a
-// background flusher writes it. While the connection is down, messages are
-// kept in nats.go's reconnect buffer (8 MB) and sent once it is back, so a
-// NATS restart or a short network blip delays pushes rather than losing
-// them; when the buffer is full Publish fails with an error wrapping
-// nats.ErrReconnectBufExceeded. The buffer is lost if Close is called before
-// the connection returns. Messages over the server's max_payload (1 MB by
-// default) fail with nats.ErrMaxPayload.
+// background flusher writes it. While the connection is down (or not up
+// yet), messages are kept in nats.go's reconnect buffer (8 MB) and sent
+// once it is back, so a NATS restart or a short network blip delays pushes
+// rather than losing them; when the buffer is full Publish fails with an
+// error wrapping nats.ErrReconnectBufExceeded. The buffer is lost if the
+// connection has not returned within Close's bound. Other nodes receive a
+// buffered message only if their own subscriptions are back at the server
+// by the time it arrives there: core NATS is at most once. Messages over
+// the server's max_payload (1 MB by default) fail with nats.ErrMaxPayload.
 //
 // A nil error means queued, not delivered: what is still in nats.go's
 // write buffer, or in a socket that dies unnoticed, when the connection
@@ -374,10 +445,65 @@ func (b *Bus) Flush(ctx context.Context) error {
 	return nil
 }
 
-// Close drops every subscription, waits (up to 5 s) until messages
-// published before it have reached the server, and closes the connection.
-// Later Publish, Subscribe and Flush calls fail with bus.ErrClosed. It does
-// not wait for handlers that are running, so a handler may call it.
+// Connected reports whether the connection to NATS is up now.
+func (b *Bus) Connected() bool { return b.nc.IsConnected() }
+
+// OnReconnect registers fn to run each time the connection comes up after
+// a time without one (see bus.Health): after a reconnect, or after the
+// first connection when Open returned before it. Before fn runs, a round
+// trip to the server makes sure it has this node's subscriptions again, so
+// every message another node publishes afterwards arrives. Hooks run in
+// registration order on one goroutine of the Bus; reconnects that happen
+// while they run coalesce into one more run.
+func (b *Bus) OnReconnect(fn func()) {
+	b.hooksMu.Lock()
+	b.hooks = append(b.hooks, fn)
+	b.hooksMu.Unlock()
+}
+
+// notifyLoop runs the OnReconnect hooks after each (re)connection until
+// Close. It is its own goroutine, not nats.go's callback goroutine,
+// because it waits for a round trip, which must not hold up nats.go's
+// other callbacks.
+func (b *Bus) notifyLoop() {
+	for {
+		select {
+		case <-b.done:
+			return
+		case <-b.connected:
+		}
+		if err := b.nc.FlushTimeout(hookFlushTimeout); err != nil {
+			// Down again: the next reconnect signals again.
+			b.log.Warn("natsbus: reconnected, but the subscriptions were not confirmed", "err", err)
+			continue
+		}
+		b.hooksMu.Lock()
+		hooks := slices.Clone(b.hooks)
+		b.hooksMu.Unlock()
+		for _, fn := range hooks {
+			fn()
+		}
+	}
+}
+
+// signalConnected wakes notifyLoop without blocking nats.go.
+func (b *Bus) signalConnected() {
+	select {
+	case b.connected <- struct{}{}:
+	default: // a run is already pending; it will see this connection
+	}
+}
+
+// Close drops every subscription, sends what was published before it, and
+// closes the connection. Later Publish, Subscribe and Flush calls fail
+// with bus.ErrClosed. It does not wait for handlers that are running, so a
+// handler may call it.
+//
+// Sending takes at most 5 s in all. When the connection is up, Close waits
+// for the round trip that proves the server has every earlier publish.
+// When it is down and publishes are buffered, Close first waits for it to
+// return within that bound; whatever is still buffered after it is lost,
+// and the number of bytes is logged.
 func (b *Bus) Close() error {
 	b.mu.Lock()
 	if b.closed.Load() {
@@ -392,12 +518,21 @@ func (b *Bus) Close() error {
 	}
 	b.subs = nil
 	b.mu.Unlock()
+	close(b.done)
 
+	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+	defer cancel()
+	if pending, _ := b.nc.Buffered(); !b.nc.IsConnected() && pending > 0 {
+		b.log.Warn("natsbus: close: waiting for NATS to send what is buffered", "bytes", pending)
+		if err := waitConnected(ctx, b.nc, &b.lastErr); err != nil {
+			b.log.Error("natsbus: close: NATS did not return; buffered publishes are lost", "bytes", pending, "err", err)
+		}
+	}
 	// Only a round trip proves the server has our publishes: closing a
 	// socket that still has unread input makes the kernel reset it and
 	// discard what was not yet sent.
 	if b.nc.IsConnected() {
-		if err := b.nc.FlushTimeout(closeFlushTimeout); err != nil {
+		if err := b.nc.FlushWithContext(ctx); err != nil {
 			b.log.Warn("natsbus: close: flush", "err", err)
 		}
 	}
@@ -411,6 +546,20 @@ func (b *Bus) onDisconnect(_ *nats.Conn, err error) {
 
 func (b *Bus) onReconnect(nc *nats.Conn) {
 	b.log.Info("natsbus: reconnected", "url", nc.ConnectedUrlRedacted())
+	b.signalConnected()
+}
+
+// onConnect runs once, for the first connection. Made in Open it is no
+// news; made later, it ends the degraded start.
+func (b *Bus) onConnect(nc *nats.Conn) {
+	b.openMu.Lock() // until Open has recorded which case this is
+	inOpen := b.openedConnected
+	b.openMu.Unlock()
+	if inOpen {
+		return
+	}
+	b.log.Info("natsbus: connected; this node has joined the cluster", "url", nc.ConnectedUrlRedacted(), "prefix", b.prefix)
+	b.signalConnected()
 }
 
 func (b *Bus) onReconnectErr(_ *nats.Conn, err error) {

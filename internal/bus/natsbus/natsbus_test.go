@@ -84,17 +84,11 @@ var probe = sync.OnceValue(func() error {
 
 // mustConnect connects a Bus to the test server through url (the server
 // itself when empty) and closes it when the test ends. When NATS cannot be
-// reached the test fails if CI=true and is skipped otherwise: on CI a
-// missing server must not turn the suite silently green.
+// reached the test fails if CI=true and is skipped otherwise (requireNATS):
+// on CI a missing server must not turn the suite silently green.
 func mustConnect(t *testing.T, url string, opts Options) *Bus {
 	t.Helper()
-	if err := probe(); err != nil {
-		msg := fmt.Sprintf("natsbus: NATS not reachable at %s (set %s): %v", testURL(), envURL, err)
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg + "; skipping (set CI=true to fail instead)")
-	}
+	requireNATS(t)
 	if url == "" {
 		url = testURL()
 	}
@@ -109,6 +103,19 @@ func mustConnect(t *testing.T, url string, opts Options) *Bus {
 	}
 	t.Cleanup(func() { _ = b.Close() })
 	return b
+}
+
+// requireNATS skips the test, or fails it when CI=true, unless the test
+// server answers.
+func requireNATS(t *testing.T) {
+	t.Helper()
+	if err := probe(); err != nil {
+		msg := fmt.Sprintf("natsbus: NATS not reachable at %s (set %s): %v", testURL(), envURL, err)
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg + "; skipping (set CI=true to fail instead)")
+	}
 }
 
 func mustFlush(t *testing.T, b *Bus) {

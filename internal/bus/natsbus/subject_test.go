@@ -53,20 +53,30 @@ func TestWireSubjectRefuses(t *testing.T) {
 }
 
 func TestBackoff(t *testing.T) {
-	d := backoff(500 * time.Millisecond)
-	want := []time.Duration{
-		500 * time.Millisecond, time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second,
-		maxReconnectWait, maxReconnectWait,
+	ms := time.Millisecond
+	tests := []struct {
+		name   string
+		base   time.Duration
+		jitter func(int64) int64
+		want   []time.Duration // attempts 1, 2, ...
+	}{
+		{"no jitter", 250 * ms, func(int64) int64 { return 0 },
+			[]time.Duration{250 * ms, 500 * ms, time.Second, time.Second, time.Second}},
+		// The most the jitter takes is just under a quarter.
+		{"most jitter", 250 * ms, func(n int64) int64 { return n - 1 },
+			[]time.Duration{250*ms - 250*ms/4 + 1, 500*ms - 500*ms/4 + 1, 750*ms + 1, 750*ms + 1}},
+		{"base above the cap", time.Minute, func(int64) int64 { return 0 },
+			[]time.Duration{time.Minute, time.Minute}},
 	}
-	for i, w := range want {
-		if got := d(i + 1); got != w {
-			t.Errorf("attempt %d: delay %v, want %v", i+1, got, w)
+	for _, tt := range tests {
+		d := backoff(tt.base, tt.jitter)
+		for i, w := range tt.want {
+			if got := d(i + 1); got != w {
+				t.Errorf("%s: attempt %d: delay %v, want %v", tt.name, i+1, got, w)
+			}
 		}
 	}
-	if got := d(1 << 20); got != maxReconnectWait {
+	if got := backoff(DefaultReconnectWait, func(int64) int64 { return 0 })(1 << 20); got != maxReconnectWait {
 		t.Errorf("attempt 2^20: delay %v, want %v", got, maxReconnectWait)
-	}
-	if got := backoff(time.Minute)(3); got != time.Minute {
-		t.Errorf("a base above the cap: delay %v, want the base", got)
 	}
 }
