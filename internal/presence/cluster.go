@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/chatd/chatd/internal/bus"
@@ -33,14 +34,31 @@ type Cluster struct {
 	local      *Tracker
 	localUsers func() []UserRef
 	bus        bus.Bus
+	health     bus.Health // nil when the bus does not report its connection
 	node       string
 	interval   time.Duration
 	now        func() time.Time
 	log        *slog.Logger
 
+	started atomic.Bool   // Start was called: reconnects start a sync
+	answer  chan struct{} // capacity 1: another node asked for our snapshot
+	resync  chan struct{} // capacity 1: the bus reconnected
+
 	mu      sync.RWMutex
 	remotes map[string]*remoteNode
-	gen     int64 // generation of this node's snapshots
+	gen     int64      // generation of this node's snapshots
+	sync    *syncRound // non-nil while queries wait for other nodes' snapshots
+}
+
+// syncRound is one request for every other node's snapshot. Queries wait
+// until done is closed: when every node any answer named has answered, or
+// one interval after the request, whichever comes first. No node knows
+// how many others there are, so the answers themselves say whom to wait
+// for: each snapshot lists the nodes its sender counts.
+type syncRound struct {
+	done     chan struct{}
+	want     map[string]bool // nodes named by the answers so far
+	answered map[string]bool // nodes whose complete snapshot arrived
 }
 
 // UserRef is a user connected to a node, with the platforms of their
@@ -61,11 +79,13 @@ type remoteNode struct {
 	seen  time.Time
 	rooms map[roomKey]RoomSnapshot
 	users map[userKey][]string
+	peers []string // the nodes it counted when it published
 	// pending collects the parts of a snapshot generation until all arrived.
 	pendingGen   int64
 	pendingParts int
 	pending      map[roomKey]RoomSnapshot
 	pendingUsers map[userKey][]string
+	pendingPeers []string
 }
 
 // ClusterOptions tune a Cluster; zero values take the defaults.
@@ -88,6 +108,15 @@ type snapshotMsg struct {
 	Leaving bool           `json:"leaving,omitempty"`
 	Rooms   []RoomSnapshot `json:"rooms,omitempty"`
 	Users   []UserRef      `json:"users,omitempty"`
+	// Peers, in the first part, are the other nodes the sender counts, so
+	// a node that asked for everyone's snapshot knows whom to wait for.
+	Peers []string `json:"peers,omitempty"`
+}
+
+// syncMsg on bus.PresenceSyncSubject asks every other node to publish its
+// snapshot now.
+type syncMsg struct {
+	Node string `json:"node"`
 }
 
 // marksMsg asks the node holding a member to change its marks.
@@ -100,8 +129,8 @@ type marksMsg struct {
 	Add     bool   `json:"add"`
 }
 
-// NewCluster subscribes to the other nodes' snapshots and mark changes.
-// Call Run to publish this node's snapshots.
+// NewCluster subscribes to the other nodes' snapshots, their requests for
+// this node's, and mark changes. Call Start to take part in the cluster.
 func NewCluster(local *Tracker, b bus.Bus, opts ClusterOptions) (*Cluster, error) {
 	if opts.Node == "" {
 		var id [8]byte
@@ -118,12 +147,20 @@ func NewCluster(local *Tracker, b bus.Bus, opts ClusterOptions) (*Cluster, error
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	c := &Cluster{local: local, localUsers: opts.LocalUsers, bus: b, node: opts.Node, interval: opts.Interval, now: opts.Now,
-		log: opts.Logger.With("component", "presence"), remotes: map[string]*remoteNode{}}
+		log: opts.Logger.With("component", "presence"), remotes: map[string]*remoteNode{},
+		answer: make(chan struct{}, 1), resync: make(chan struct{}, 1)}
 	if _, err := b.Subscribe(bus.PresenceSubject(), c.onSnapshot); err != nil {
+		return nil, err
+	}
+	if _, err := b.Subscribe(bus.PresenceSyncSubject(), c.onSyncRequest); err != nil {
 		return nil, err
 	}
 	if _, err := b.Subscribe(bus.MarksSubject(), c.onMarks); err != nil {
 		return nil, err
+	}
+	if h, ok := b.(bus.Health); ok {
+		c.health = h
+		h.OnReconnect(c.onReconnect)
 	}
 	return c, nil
 }
@@ -134,12 +171,36 @@ func (c *Cluster) Node() string { return c.node }
 // Expiry is how long a silent node keeps counting.
 func (c *Cluster) Expiry() time.Duration { return ExpiryIntervals * c.interval }
 
-// Run publishes this node's snapshot every interval until ctx ends, then
-// tells the others it is leaving so they stop counting it at once.
-func (c *Cluster) Run(ctx context.Context) {
+// Start takes part in the cluster until stop is called: it asks the other
+// nodes for their snapshots, publishes this node's at once and then every
+// interval, and answers the other nodes' requests. The first snapshot and
+// the request are sent before Start returns. Until the other nodes'
+// snapshots are in, or for one interval at most, queries wait for them
+// rather than answer with this node's users alone; the same happens each
+// time the bus reconnects, as other nodes' snapshots may have expired
+// meanwhile. While the bus is disconnected queries do not wait: there is
+// nothing to wait for. stop tells the other nodes this node is leaving, so
+// they stop counting it at once, and returns when that is sent.
+func (c *Cluster) Start() (stop func()) {
+	c.started.Store(true)
+	c.beginSync()
+	ctx, cancel := context.WithCancel(context.Background())
+	c.Publish(ctx)
+	c.requestSnapshots(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.run(ctx)
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
+}
+
+func (c *Cluster) run(ctx context.Context) {
 	t := time.NewTicker(c.interval)
 	defer t.Stop()
-	c.Publish(ctx)
 	for {
 		select {
 		case <-ctx.Done():
@@ -147,7 +208,107 @@ func (c *Cluster) Run(ctx context.Context) {
 			return
 		case <-t.C:
 			c.Publish(ctx)
+		case <-c.answer:
+			c.Publish(ctx)
+		case <-c.resync:
+			// The others may have expired this node during the outage.
+			c.Publish(ctx)
+			c.requestSnapshots(ctx)
 		}
+	}
+}
+
+// connected reports whether the bus reaches other nodes now.
+func (c *Cluster) connected() bool { return c.health == nil || c.health.Connected() }
+
+// beginSync makes queries wait for the other nodes' snapshots, unless the
+// bus is down. A round already running keeps its deadline.
+func (c *Cluster) beginSync() {
+	if !c.connected() {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.sync == nil {
+		r := &syncRound{done: make(chan struct{})}
+		c.sync = r
+		time.AfterFunc(c.interval, func() {
+			c.mu.Lock()
+			c.endSync(r)
+			c.mu.Unlock()
+		})
+	}
+	// Only answers to this request count: the nodes may have changed.
+	c.sync.want, c.sync.answered = map[string]bool{}, map[string]bool{}
+}
+
+// endSync releases the queries waiting on r. c.mu must be held.
+func (c *Cluster) endSync(r *syncRound) {
+	if c.sync == r {
+		close(r.done)
+		c.sync = nil
+	}
+}
+
+// settleSync ends the running round once at least one node answered and
+// every node named so far has. c.mu must be held.
+func (c *Cluster) settleSync() {
+	r := c.sync
+	if r == nil || len(r.answered) == 0 {
+		return
+	}
+	for n := range r.want {
+		if !r.answered[n] {
+			return
+		}
+	}
+	c.endSync(r)
+}
+
+// waitSync blocks while a sync round runs.
+func (c *Cluster) waitSync() {
+	c.mu.RLock()
+	r := c.sync
+	c.mu.RUnlock()
+	if r != nil {
+		<-r.done
+	}
+}
+
+func (c *Cluster) requestSnapshots(ctx context.Context) {
+	if !c.connected() {
+		return // the reconnect will ask
+	}
+	data, _ := json.Marshal(syncMsg{Node: c.node})
+	if err := c.bus.Publish(ctx, bus.PresenceSyncSubject(), data); err != nil {
+		c.log.Warn("request presence snapshots", "err", err)
+	}
+}
+
+// onReconnect runs on the bus's goroutine; the publishing is left to run.
+func (c *Cluster) onReconnect() {
+	if !c.started.Load() {
+		return
+	}
+	c.beginSync()
+	signal(c.resync)
+}
+
+func (c *Cluster) onSyncRequest(data []byte) {
+	var m syncMsg
+	if err := json.Unmarshal(data, &m); err != nil || m.Node == "" || m.Node == c.node {
+		return
+	}
+	// Requests arriving together (every node reconnecting at once) are
+	// answered by one publish.
+	signal(c.answer)
+}
+
+// signal wakes run without blocking the bus handler that calls it.
+func signal(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
 	}
 }
 
@@ -180,6 +341,7 @@ func (c *Cluster) Publish(ctx context.Context) {
 		cur.Users = append(cur.Users, u)
 	}
 	parts = append(parts, cur) // an empty node still publishes one (empty) part
+	parts[0].Peers = c.livePeers()
 	for i, p := range parts {
 		p.Node, p.Gen, p.Part, p.Parts = c.node, gen, i, len(parts)
 		data, _ := json.Marshal(p)
@@ -206,6 +368,11 @@ func (c *Cluster) onSnapshot(data []byte) {
 	defer c.mu.Unlock()
 	if m.Leaving {
 		delete(c.remotes, m.Node)
+		if r := c.sync; r != nil {
+			delete(r.want, m.Node)
+			delete(r.answered, m.Node)
+			c.settleSync()
+		}
 		return
 	}
 	n := c.remotes[m.Node]
@@ -217,8 +384,9 @@ func (c *Cluster) onSnapshot(data []byte) {
 	}
 	if m.Gen != n.pendingGen || n.pending == nil {
 		n.pendingGen, n.pendingParts = m.Gen, 0
-		n.pending, n.pendingUsers = map[roomKey]RoomSnapshot{}, map[userKey][]string{}
+		n.pending, n.pendingUsers, n.pendingPeers = map[roomKey]RoomSnapshot{}, map[userKey][]string{}, nil
 	}
+	n.pendingPeers = append(n.pendingPeers, m.Peers...)
 	for _, r := range m.Rooms {
 		n.pending[roomKey{r.AppID, r.GroupID}] = r
 	}
@@ -227,9 +395,18 @@ func (c *Cluster) onSnapshot(data []byte) {
 	}
 	n.pendingParts++
 	if n.pendingParts == m.Parts {
-		n.rooms, n.users = n.pending, n.pendingUsers
-		n.pending, n.pendingUsers = nil, nil
+		n.rooms, n.users, n.peers = n.pending, n.pendingUsers, n.pendingPeers
+		n.pending, n.pendingUsers, n.pendingPeers = nil, nil, nil
 		n.seen = c.now()
+		if r := c.sync; r != nil {
+			r.answered[m.Node], r.want[m.Node] = true, true
+			for _, p := range n.peers {
+				if p != c.node {
+					r.want[p] = true
+				}
+			}
+			c.settleSync()
+		}
 	}
 }
 
@@ -264,9 +441,23 @@ func (c *Cluster) remoteRooms(k roomKey, f func(RoomSnapshot)) {
 	})
 }
 
+// livePeers lists the remote nodes this node counts now.
+func (c *Cluster) livePeers() []string {
+	var out []string
+	c.liveRemotes(func(id string, _ *remoteNode) { out = append(out, id) })
+	return out
+}
+
 // eachRemote calls f with each remote node that published within the
-// expiry; nodes silent for longer are forgotten here.
+// expiry, after waiting for a sync round in progress.
 func (c *Cluster) eachRemote(f func(*remoteNode)) {
+	c.waitSync()
+	c.liveRemotes(func(_ string, n *remoteNode) { f(n) })
+}
+
+// liveRemotes calls f with each remote node that published within the
+// expiry; nodes silent for longer are forgotten here.
+func (c *Cluster) liveRemotes(f func(string, *remoteNode)) {
 	deadline := c.now().Add(-c.Expiry())
 	c.mu.RLock()
 	var expired []string
@@ -275,7 +466,7 @@ func (c *Cluster) eachRemote(f func(*remoteNode)) {
 			expired = append(expired, id)
 			continue
 		}
-		f(n)
+		f(id, n)
 	}
 	c.mu.RUnlock()
 	if len(expired) > 0 {

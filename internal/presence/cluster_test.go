@@ -2,8 +2,10 @@ package presence
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -127,18 +129,13 @@ func TestClusterCountsAndLists(t *testing.T) {
 func TestClusterLeavingNodeStopsCountingAtOnce(t *testing.T) {
 	nodes, clock := newTestCluster(t, 2)
 	fillNode(nodes[1], "b", 5, clock)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { nodes[1].cluster.Run(ctx); close(done) }()
-	deadline := time.Now().Add(5 * time.Second)
-	for nodes[0].cluster.Count(1, "room") != 5 {
-		if time.Now().After(deadline) {
-			t.Fatal("A never saw B's snapshot")
-		}
-		time.Sleep(time.Millisecond)
+	stop := nodes[1].cluster.Start()
+	// Start published B's snapshot before returning: the Local bus
+	// delivers on the publisher's goroutine.
+	if got := nodes[0].cluster.Count(1, "room"); got != 5 {
+		t.Fatalf("A counts %d after B started, want 5", got)
 	}
-	cancel()
-	<-done
+	stop()
 	if got := nodes[0].cluster.Count(1, "room"); got != 0 {
 		t.Fatalf("after B left A counts %d, want 0", got)
 	}
@@ -159,4 +156,172 @@ func TestClusterSnapshotInParts(t *testing.T) {
 			t.Fatalf("room%d: %d, want %d", r, got, MaxListed)
 		}
 	}
+}
+
+// flakyBus is one node's view of a shared Local bus whose connection a
+// test turns off and on, as natsbus reports it through bus.Health.
+type flakyBus struct {
+	*bus.Local
+	down  atomic.Bool
+	hooks []func()
+}
+
+func (f *flakyBus) Connected() bool       { return !f.down.Load() }
+func (f *flakyBus) OnReconnect(fn func()) { f.hooks = append(f.hooks, fn) }
+
+// reconnect marks the bus up and runs the hooks, as natsbus does once the
+// subscriptions are back.
+func (f *flakyBus) reconnect() {
+	f.down.Store(false)
+	for _, fn := range f.hooks {
+		fn()
+	}
+}
+
+// syncCluster is a cluster whose interval is so long that no timer fires
+// during a test: whatever a test sees comes from requests and answers, not
+// from the periodic snapshots or the sync deadline.
+type syncCluster struct {
+	clock  *fakeClock
+	shared *bus.Local
+}
+
+// syncNode is one node of a syncCluster.
+type syncNode struct {
+	testNode
+	bus *flakyBus
+}
+
+func newSyncCluster(t *testing.T) *syncCluster {
+	t.Helper()
+	shared := bus.NewLocal()
+	t.Cleanup(func() { _ = shared.Close() })
+	return &syncCluster{clock: &fakeClock{t: time.Unix(1700000000, 0)}, shared: shared}
+}
+
+// add creates a node. It hears only what is published from now on, as a
+// process that has just started.
+func (sc *syncCluster) add(t *testing.T, name string) syncNode {
+	t.Helper()
+	fb := &flakyBus{Local: sc.shared}
+	tr := NewTracker(sc.clock.now)
+	c, err := NewCluster(tr, fb, ClusterOptions{Node: name, Interval: time.Hour, Now: sc.clock.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return syncNode{testNode{tr, c}, fb}
+}
+
+func startNode(t *testing.T, c *Cluster) {
+	t.Helper()
+	t.Cleanup(c.Start())
+}
+
+// TestClusterFreshNodeAsksForSnapshots: a node that starts beside running
+// nodes counts their users from its first query on.
+func TestClusterFreshNodeAsksForSnapshots(t *testing.T) {
+	sc := newSyncCluster(t)
+	b, c := sc.add(t, "b"), sc.add(t, "c")
+	fillNode(b.testNode, "b", 5, sc.clock)
+	fillNode(c.testNode, "c", 7, sc.clock)
+	startNode(t, b.cluster)
+	startNode(t, c.cluster)
+	a := sc.add(t, "a") // has seen none of their snapshots
+	fillNode(a.testNode, "a", 1, sc.clock)
+	startNode(t, a.cluster)
+	if got := a.cluster.Count(1, "room"); got != 13 {
+		t.Fatalf("fresh node counts %d, want 13", got)
+	}
+	if page, _ := a.cluster.Members(1, "room", 0, 0, 100); len(page) != 13 {
+		t.Fatalf("fresh node lists %d members, want 13", len(page))
+	}
+}
+
+// TestClusterSyncWaitsForEveryNamedNode drives a sync round by hand: the
+// node waits until every node that any answer named has answered.
+func TestClusterSyncWaitsForEveryNamedNode(t *testing.T) {
+	a := newSyncCluster(t).add(t, "node0").cluster
+	startNode(t, a) // nobody answers: the round stays open
+	answer := func(node string, count int, peers ...string) {
+		data, _ := json.Marshal(snapshotMsg{Node: node, Gen: 1, Parts: 1, Peers: peers,
+			Rooms: []RoomSnapshot{{AppID: 1, GroupID: "room", Count: count}}})
+		a.onSnapshot(data)
+	}
+	syncing := func() bool {
+		a.mu.RLock()
+		defer a.mu.RUnlock()
+		return a.sync != nil
+	}
+	if !syncing() {
+		t.Fatal("no sync round after Start")
+	}
+	answer("b", 5, "c", "node0")
+	if !syncing() {
+		t.Fatal("the round ended before c, named by b, answered")
+	}
+	answer("d", 1, "b", "c", "e")
+	data, _ := json.Marshal(snapshotMsg{Node: "e", Leaving: true})
+	a.onSnapshot(data) // a node that leaves is not waited for
+	if !syncing() {
+		t.Fatal("the round ended before c answered")
+	}
+	answer("c", 7, "b")
+	if syncing() {
+		t.Fatal("the round is still open after every named node answered")
+	}
+	if got := a.Count(1, "room"); got != 13 {
+		t.Fatalf("counts %d, want 13", got)
+	}
+}
+
+// TestClusterResyncsAfterReconnect: a node cut off from the bus for longer
+// than the expiry forgets the others; once reconnected it asks for their
+// snapshots and counts them again from its first query on.
+func TestClusterResyncsAfterReconnect(t *testing.T) {
+	sc := newSyncCluster(t)
+	a, b, clock := sc.add(t, "a"), sc.add(t, "b"), sc.clock
+	fillNode(b.testNode, "b", 5, clock)
+	startNode(t, b.cluster)
+	startNode(t, a.cluster)
+	if got := a.cluster.Count(1, "room"); got != 5 {
+		t.Fatalf("before the outage A counts %d, want 5", got)
+	}
+	a.bus.down.Store(true)
+	clock.add(a.cluster.Expiry() + time.Second)
+	// Disconnected, A answers at once with what it has.
+	if got := a.cluster.Count(1, "room"); got != 0 {
+		t.Fatalf("after the expiry A counts %d, want 0", got)
+	}
+	a.bus.reconnect()
+	if got := a.cluster.Count(1, "room"); got != 5 {
+		t.Fatalf("after the reconnect A counts %d, want 5", got)
+	}
+}
+
+// TestClusterLoneNode: with nobody to answer, queries wait one interval at
+// most, and not at all while the bus is down.
+func TestClusterLoneNode(t *testing.T) {
+	t.Run("connected", func(t *testing.T) {
+		clock := &fakeClock{t: time.Unix(1700000000, 0)}
+		tr := NewTracker(clock.now)
+		c, err := NewCluster(tr, bus.NewLocal(), ClusterOptions{Interval: 10 * time.Millisecond, Now: clock.now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr.Enter(1, "room", "solo", 1)
+		startNode(t, c)
+		if got := c.Count(1, "room"); got != 1 {
+			t.Fatalf("lone node counts %d, want 1", got)
+		}
+	})
+	t.Run("disconnected", func(t *testing.T) {
+		sc := newSyncCluster(t) // an interval of an hour
+		a := sc.add(t, "a")
+		a.bus.down.Store(true)
+		fillNode(a.testNode, "a", 2, sc.clock)
+		startNode(t, a.cluster)
+		if got := a.cluster.Count(1, "room"); got != 2 {
+			t.Fatalf("lone disconnected node counts %d, want 2", got)
+		}
+	})
 }
