@@ -21,9 +21,9 @@ import (
 	"github.com/chatd/chatd/internal/config"
 	"github.com/chatd/chatd/internal/gateway"
 	"github.com/chatd/chatd/internal/group"
-	"github.com/chatd/chatd/internal/im"
 	"github.com/chatd/chatd/internal/message"
 	"github.com/chatd/chatd/internal/presence"
+	"github.com/chatd/chatd/internal/store"
 	"github.com/chatd/chatd/internal/store/postgres"
 	"github.com/chatd/chatd/internal/store/sqlite"
 	"github.com/chatd/chatd/internal/usersig"
@@ -31,6 +31,11 @@ import (
 
 // sqliteFileName is the database file inside the data dir.
 const sqliteFileName = "chatd.db"
+
+// storeCheckEvery is how long /readyz reuses a ping of the store: a load
+// balancer polling every node every second costs the database one ping
+// per node per second at most.
+const storeCheckEvery = time.Second
 
 // runServe loads the configuration, wires the parts and serves until ctx
 // ends (SIGTERM/SIGINT), then drains in-flight requests and returns nil.
@@ -51,10 +56,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	now := time.Now
 	verifier := usersig.NewVerifier(config.DefaultSigCache, now)
 	accounts := account.NewService(db)
-	events, err := openBus(ctx, cfg, logger)
+	// The bus never delays start-up: without NATS a node serves its own
+	// clients, and joins the cluster when NATS is reachable.
+	events, err := openBus(cfg, logger)
 	if err != nil {
 		return err
 	}
+	// Deferred before the cluster's stop, so it runs after it: the
+	// node's leaving message is among what Close sends.
 	defer events.Close()
 	tracker := presence.NewTracker(now)
 	// Members held online by mark 500 leave when its three days run out.
@@ -86,10 +95,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	accounts.SetSessions(sessions{gateway: rooms.gateway, cluster: cluster})
 	if cfg.Bus != "" {
 		// Only other nodes read the snapshots; alone, the tracker is the truth.
-		clusterCtx, stopCluster := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() { cluster.Run(clusterCtx); close(done) }()
-		defer func() { stopCluster(); <-done }()
+		defer cluster.Start()()
 	}
 	for i := range cfg.Apps {
 		app := &cfg.Apps[i]
@@ -114,7 +120,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	var ready atomic.Bool
 	srv := &http.Server{
-		Handler:           api.Handler(rest, rooms.gateway, ready.Load),
+		Handler:           api.Handler(rest, rooms.gateway, ready.Load, readiness(cfg, db, events)...),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
@@ -148,7 +154,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 // openStore opens the configured engine: the embedded SQLite file by
 // default, PostgreSQL for a postgres:// URL.
-func openStore(ctx context.Context, cfg config.Config) (im.Store, error) {
+func openStore(ctx context.Context, cfg config.Config) (*store.DB, error) {
 	switch {
 	case cfg.Store == "":
 		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
@@ -162,9 +168,9 @@ func openStore(ctx context.Context, cfg config.Config) (im.Store, error) {
 	}
 }
 
-// openBus connects the configured bus: in-process by default, NATS for a
-// nats:// URL.
-func openBus(ctx context.Context, cfg config.Config, logger *slog.Logger) (bus.Bus, error) {
+// openBus opens the configured bus: in-process by default, NATS for a
+// nats:// URL. It does not wait for NATS (see natsbus.Open).
+func openBus(cfg config.Config, logger *slog.Logger) (bus.Bus, error) {
 	if cfg.Bus == "" {
 		return bus.NewLocal(), nil
 	}
@@ -172,12 +178,29 @@ func openBus(ctx context.Context, cfg config.Config, logger *slog.Logger) (bus.B
 		return nil, fmt.Errorf("bus %q: want empty (in-process) or a nats:// URL", cfg.Bus)
 	}
 	host, _ := os.Hostname()
-	b, err := natsbus.Connect(ctx, cfg.Bus, natsbus.Options{Name: "chatd@" + host, Prefix: cfg.BusPrefix, Logger: logger})
+	b, err := natsbus.Open(cfg.Bus, natsbus.Options{Name: "chatd@" + host, Prefix: cfg.BusPrefix, Logger: logger})
 	if err != nil {
 		return nil, fmt.Errorf("bus: %w", err)
 	}
 	return b, nil
 }
+
+// readiness is what /readyz checks: the store answers a ping and, in a
+// cluster, the bus is connected. Alone, the in-process bus cannot fail.
+func readiness(cfg config.Config, db *store.DB, events bus.Bus) []api.Check {
+	checks := []api.Check{{Name: "store", Probe: db.Ping, Every: storeCheckEvery}}
+	if h, ok := events.(bus.Health); ok && cfg.Bus != "" {
+		checks = append(checks, api.Check{Name: "bus", Probe: func(context.Context) error {
+			if !h.Connected() {
+				return errBusDown
+			}
+			return nil
+		}})
+	}
+	return checks
+}
+
+var errBusDown = errors.New("bus: not connected")
 
 func storeName(cfg config.Config) string {
 	if cfg.Store == "" {

@@ -171,23 +171,3 @@ func (s *Server) serve(r *http.Request, now time.Time, buf *buffers) (*im.Error,
 
 // success is the shared outcome of every call that succeeded.
 var success = &im.Error{}
-
-// Handler routes the REST API plus the two non-v4 endpoints. It matches
-// exact paths rather than using http.ServeMux, whose path cleaning answers
-// "//" or "/./" with a redirect instead of the envelope.
-func Handler(api *Server, gateway http.Handler, ready func() bool) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch {
-		case r.URL.Path == "/healthz":
-			if !ready() {
-				http.Error(w, "starting", http.StatusServiceUnavailable)
-				return
-			}
-			_, _ = io.WriteString(w, "ok\n")
-		case r.URL.Path == "/v4/ws" && gateway != nil:
-			gateway.ServeHTTP(w, r)
-		default:
-			api.ServeHTTP(w, r)
-		}
-	})
-}
