@@ -249,6 +249,11 @@ func TestNodeStartsWithoutNATS(t *testing.T) {
 		t.Errorf("the node joined %v after NATS came up, want within %v", took, reconnectBound)
 	}
 	b := startTestApp(t, "", args...)
+	// A fresh node asks the others for their snapshots: its first answer
+	// already counts them.
+	if got := onlineNum(t, b, "room"); got != 5 {
+		t.Errorf("a fresh node's first count = %d, want the other node's 5", got)
+	}
 	dialViewers(t, b, "room", "b_", 3)
 	waitCount(t, a, "room", 8)
 	waitCount(t, b, "room", 8)

@@ -8,8 +8,8 @@ import (
 )
 
 // tcpProxy relays TCP connections to a target (PostgreSQL) and lets a
-// test break the path the two ways networks fail: stop (connections reset,
-// new ones refused: the host is gone) and freeze (bytes stop moving and
+// test break the path the two ways networks fail: stop (connections
+// closed, new ones hung up on: the server is gone) and freeze (bytes stop moving and
 // nothing answers: a partition or a hung server). resume restores the
 // path; frozen connections then carry on where they stopped.
 type tcpProxy struct {
@@ -56,7 +56,8 @@ func startProxy(t testing.TB, target string) *tcpProxy {
 // Addr is the host:port to dial instead of the target.
 func (p *tcpProxy) Addr() string { return p.ln.Addr().String() }
 
-// stop resets every relayed connection and refuses new ones until resume.
+// stop closes every relayed connection and hangs up on new ones until
+// resume.
 func (p *tcpProxy) stop() { p.setMode(proxyStopped) }
 
 // freeze stops moving bytes both ways, and holds new connections
@@ -139,7 +140,11 @@ func (p *tcpProxy) relay(c net.Conn) {
 		return
 	}
 	go p.pipe(up, c)
-	p.pipe(c, up)
+	p.pipe(c, up) // returns once either side is closed, and closes both
+	p.mu.Lock()
+	delete(p.conns, c)
+	delete(p.conns, up)
+	p.mu.Unlock()
 }
 
 // pipe copies src to dst, holding each chunk while the proxy is frozen.
