@@ -482,7 +482,9 @@ func (c *Cluster) liveRemotes(f func(string, *remoteNode)) {
 
 // Count is the number of users online in the room across the cluster: exact
 // for this node, at most one interval old for the others. A user with
-// connections on two nodes counts on each of them.
+// connections on two nodes counts on each of them. Like every query of the
+// cluster view, it waits while the other nodes' snapshots are being asked
+// for (see Start), one interval at most.
 func (c *Cluster) Count(appID uint64, groupID string) int {
 	n := c.local.Count(appID, groupID)
 	c.remoteRooms(roomKey{appID, groupID}, func(r RoomSnapshot) { n += r.Count })
