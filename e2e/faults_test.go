@@ -223,10 +223,9 @@ func httpStatus(t *testing.T, url string) int {
 // serves REST and its own WebSocket clients at once, counting them, says
 // it is degraded, and joins the cluster when NATS comes up.
 func TestNodeStartsWithoutNATS(t *testing.T) {
-	nats := startNATS(t)
-	nats.kill() // its port now refuses: NATS is down
-	args := append([]string{"--store", pgtest.NewDatabase(t)}, busArgs(nats.URL, faultInterval)...)
-	a := startTestApp(t, "", args...) // waits for /healthz
+	c := newFaultCluster(t, 0, faultInterval)
+	c.nats.kill() // its port now refuses: NATS is down
+	a := c.add(t) // waits for /healthz
 
 	if code := a.readyz(); code != http.StatusServiceUnavailable {
 		t.Fatalf("/readyz without NATS = %d, want 503", code)
@@ -240,7 +239,7 @@ func TestNodeStartsWithoutNATS(t *testing.T) {
 		t.Fatalf("online count without NATS = %d, want this node's 5", got)
 	}
 
-	nats.start()
+	c.nats.start()
 	back := time.Now()
 	waitFor(t, 10*time.Second, "the node to join the cluster", func() bool { return a.readyz() == http.StatusOK })
 	took := time.Since(back)
@@ -248,7 +247,7 @@ func TestNodeStartsWithoutNATS(t *testing.T) {
 	if took > reconnectBound {
 		t.Errorf("the node joined %v after NATS came up, want within %v", took, reconnectBound)
 	}
-	b := startTestApp(t, "", args...)
+	b := c.add(t)
 	// A fresh node asks the others for their snapshots: its first answer
 	// already counts them.
 	if got := onlineNum(t, b, "room"); got != 5 {
@@ -267,17 +266,15 @@ func TestNATSRestart(t *testing.T) {
 	// Long enough for the backoff to reach its cap: before issue 17 a
 	// node took seconds more than the outage to come back.
 	const outage = 4 * time.Second
-	nats := startNATS(t)
-	args := append([]string{"--store", pgtest.NewDatabase(t)}, busArgs(nats.URL, faultInterval)...)
-	a := startTestApp(t, "", args...)
-	b := startTestApp(t, "", args...)
+	c := newFaultCluster(t, 2, faultInterval)
+	a, b := c.nodes[0], c.nodes[1]
 	mustOK(t, a.rest("v4/group_open_http_svc/create_group", map[string]any{"Type": "AVChatRoom", "GroupId": "room", "Name": "Room"}))
 	dialViewers(t, a, "room", "a_", 4)
 	dialViewers(t, b, "room", "b_", 6)
 	waitCount(t, a, "room", 10)
 	waitCount(t, b, "room", 10)
 
-	nats.kill()
+	c.nats.kill()
 	down := time.Now()
 	expiry := 3*faultInterval + faultInterval + 5*time.Second // as TestCluster's deathBound
 	waitFor(t, expiry, "A to count only its own users", func() bool { return onlineNum(t, a, "room") == 4 })
@@ -289,7 +286,7 @@ func TestNATSRestart(t *testing.T) {
 	}
 	time.Sleep(time.Until(down.Add(outage)))
 
-	nats.start()
+	c.nats.start()
 	back := time.Now()
 	waitFor(t, 10*time.Second, "both nodes to reconnect", func() bool {
 		return a.readyz() == http.StatusOK && b.readyz() == http.StatusOK

@@ -9,6 +9,8 @@ import (
 	"os/exec"
 	"testing"
 	"time"
+
+	"github.com/chatd/chatd/internal/store/pgtest"
 )
 
 // natsBinary is where the CI image installs nats-server; PATH is searched
@@ -110,13 +112,36 @@ func freePort(t testing.TB) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-// busArgs are the flags that put a node on the NATS server at url under a
-// subject prefix of the test's own, with a short presence interval.
-func busArgs(url string, interval time.Duration) []string {
+// faultCluster is a cluster whose NATS a test can kill: nodes on one
+// fresh PostgreSQL database and a private natsServer, under a subject
+// prefix of their own, with a short presence interval.
+type faultCluster struct {
+	nats  *natsServer
+	args  []string // every node's flags
+	nodes []*node
+}
+
+// newFaultCluster starts NATS and n nodes (n may be 0: see add).
+func newFaultCluster(t *testing.T, n int, interval time.Duration) *faultCluster {
+	t.Helper()
+	c := &faultCluster{nats: startNATS(t)}
 	prefix := make([]byte, 6)
 	_, _ = rand.Read(prefix)
-	return []string{
-		"--bus", url, "--bus-prefix", "chatd_test_" + hex.EncodeToString(prefix),
+	c.args = []string{
+		"--store", pgtest.NewDatabase(t),
+		"--bus", c.nats.URL, "--bus-prefix", "chatd_test_" + hex.EncodeToString(prefix),
 		"--presence-interval", interval.String(),
 	}
+	for range n {
+		c.add(t)
+	}
+	return c
+}
+
+// add starts one more node of the cluster, whether NATS is up or not.
+func (c *faultCluster) add(t *testing.T) *node {
+	t.Helper()
+	n := startTestApp(t, "", c.args...)
+	c.nodes = append(c.nodes, n)
+	return n
 }
