@@ -472,7 +472,11 @@ func (b *Bus) notifyLoop() {
 			return
 		case <-b.connected:
 		}
-		if err := b.nc.FlushTimeout(hookFlushTimeout); err != nil {
+		err := b.nc.FlushTimeout(hookFlushTimeout)
+		if b.closed.Load() {
+			return
+		}
+		if err != nil {
 			// Down again: the next reconnect signals again.
 			b.log.Warn("natsbus: reconnected, but the subscriptions were not confirmed", "err", err)
 			continue
