@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -21,17 +20,16 @@ import (
 type healthServer struct {
 	h       http.Handler
 	serving atomic.Bool
-	mu      sync.Mutex
-	now     time.Time
+	clock   *clock
 }
 
 func newHealthServer(t *testing.T, checks ...api.Check) *healthServer {
 	t.Helper()
-	hs := &healthServer{now: time.Unix(1700000000, 0)}
+	hs := &healthServer{clock: &clock{t: time.Unix(1700000000, 0)}}
 	hs.serving.Store(true)
 	srv, err := api.NewServer(api.Options{
 		Config: config.Config{},
-		Now:    hs.clock,
+		Now:    hs.clock.Now,
 		Logger: slog.New(slog.NewTextHandler(t.Output(), nil)),
 	}, nil)
 	if err != nil {
@@ -39,18 +37,6 @@ func newHealthServer(t *testing.T, checks ...api.Check) *healthServer {
 	}
 	hs.h = api.Handler(srv, nil, hs.serving.Load, checks...)
 	return hs
-}
-
-func (hs *healthServer) clock() time.Time {
-	hs.mu.Lock()
-	defer hs.mu.Unlock()
-	return hs.now
-}
-
-func (hs *healthServer) advance(d time.Duration) {
-	hs.mu.Lock()
-	hs.now = hs.now.Add(d)
-	hs.mu.Unlock()
 }
 
 func (hs *healthServer) get(path string) (int, string) {
@@ -95,7 +81,7 @@ func TestHealthAndReadiness(t *testing.T) {
 		hs.serving.Store(tt.serving)
 		store.fail.Store(tt.storeF)
 		bus.fail.Store(tt.busF)
-		hs.advance(time.Second) // the cached store result expires
+		hs.clock.Advance(time.Second) // the cached store result expires
 		// /readyz first: /healthz only reads the store's latest result.
 		if code, body := hs.get("/readyz"); code != tt.readyCode || body != tt.readyBody {
 			t.Errorf("%s: /readyz = %d %q, want %d %q", tt.name, code, body, tt.readyCode, tt.readyBody)
@@ -136,7 +122,7 @@ func TestReadinessCache(t *testing.T) {
 	if code, _ := hs.get("/readyz"); code != 200 {
 		t.Fatalf("/readyz within the period = %d, want the cached 200", code)
 	}
-	hs.advance(time.Second)
+	hs.clock.Advance(time.Second)
 	if code, _ := hs.get("/readyz"); code != 503 {
 		t.Fatalf("/readyz after the period with the store down = %d, want 503", code)
 	}
@@ -145,7 +131,7 @@ func TestReadinessCache(t *testing.T) {
 	// latest result at once.
 	hang.Store(true)
 	store.fail.Store(false)
-	hs.advance(time.Second)
+	hs.clock.Advance(time.Second)
 	first := make(chan int)
 	go func() {
 		code, _ := hs.get("/readyz")

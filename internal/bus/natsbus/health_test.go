@@ -123,15 +123,8 @@ func TestOnReconnect(t *testing.T) {
 // TestNoEcho checks that with NoEcho a node's own publishes reach the
 // other nodes only.
 func TestNoEcho(t *testing.T) {
-	prefix := newPrefix()
-	a := mustConnect(t, "", Options{Prefix: prefix, NoEcho: true})
-	b := mustConnect(t, "", Options{Prefix: prefix, NoEcho: true})
 	subj := bus.GroupSubject(1, "room")
-	onA, onB := bustest.NewRecorder(), bustest.NewRecorder()
-	bustest.MustSubscribe(t, a, subj, onA.Handle)
-	bustest.MustSubscribe(t, b, subj, onB.Handle)
-	mustFlush(t, a)
-	mustFlush(t, b)
+	a, b, onA, onB := twoSubscribedNodes(t, subj, Options{NoEcho: true})
 	bustest.MustPublish(t, a, subj, "from a")
 	bustest.MustPublish(t, b, subj, "from b")
 	if got := onB.WaitLast(t, "from a"); !slices.Equal(got, []string{"from a"}) {

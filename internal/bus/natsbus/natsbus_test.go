@@ -137,16 +137,8 @@ func TestConformance(t *testing.T) {
 // chatd nodes, and a message published on either reaches the subscribers
 // on both, each exactly once.
 func TestTwoNodes(t *testing.T) {
-	prefix := newPrefix()
-	a := mustConnect(t, "", Options{Name: "node-a", Prefix: prefix})
-	b := mustConnect(t, "", Options{Name: "node-b", Prefix: prefix})
 	subj := bus.UserSubject(1400000001, "alice")
-	onA, onB := bustest.NewRecorder(), bustest.NewRecorder()
-	bustest.MustSubscribe(t, a, subj, onA.Handle)
-	bustest.MustSubscribe(t, b, subj, onB.Handle)
-	// Another node's publish only follows our SUB once the server has it.
-	mustFlush(t, a)
-	mustFlush(t, b)
+	a, b, onA, onB := twoSubscribedNodes(t, subj, Options{})
 
 	// A Flush without a deadline works too: nats.go alone would refuse it.
 	if err := a.Flush(context.Background()); err != nil {
@@ -167,6 +159,25 @@ func TestTwoNodes(t *testing.T) {
 			t.Errorf("node %s received %q, want each message once", name, got)
 		}
 	}
+}
+
+// twoSubscribedNodes connects two nodes of one cluster with opts, each
+// subscribed to subj with a recorder, once the server has both
+// subscriptions.
+func twoSubscribedNodes(t *testing.T, subj string, opts Options) (a, b *Bus, onA, onB *bustest.Recorder) {
+	t.Helper()
+	opts.Prefix = newPrefix()
+	opts.Name = "node-a"
+	a = mustConnect(t, "", opts)
+	opts.Name = "node-b"
+	b = mustConnect(t, "", opts)
+	onA, onB = bustest.NewRecorder(), bustest.NewRecorder()
+	bustest.MustSubscribe(t, a, subj, onA.Handle)
+	bustest.MustSubscribe(t, b, subj, onB.Handle)
+	// Another node's publish only follows our SUB once the server has it.
+	mustFlush(t, a)
+	mustFlush(t, b)
+	return a, b, onA, onB
 }
 
 // TestPrefixesIsolate checks that two clusters sharing one server with
