@@ -41,7 +41,7 @@ type Service struct {
 
 // NewService returns the account service.
 func NewService(store im.AccountStore) *Service {
-	return &Service{store: store, imports: &importBatcher{store: store}}
+	return &Service{store: store, imports: newImportBatcher(store)}
 }
 
 // SetSessions wires the gateway in; it is created after this service
