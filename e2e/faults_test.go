@@ -155,6 +155,7 @@ var sweepBodies = map[string]string{
 	"v4/group_open_http_svc/get_group_ban_member":        `{"GroupId":"live","Offset":0,"Limit":10}`,
 	"v4/group_open_http_svc/send_group_msg":              `{"GroupId":"work","From_Account":"u1","Random":1,"MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"hi"}}]}`,
 	"v4/group_open_http_svc/group_msg_get_simple":        `{"GroupId":"work","ReqMsgNumber":10}`,
+	"v4/openim/sendmsg":                                  `{"From_Account":"u1","To_Account":"u2","MsgRandom":1,"MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"hi"}}]}`,
 }
 
 // commandSweep is the whole command table of the built server, each row

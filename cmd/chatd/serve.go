@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -18,6 +19,7 @@ import (
 	"github.com/chatd/chatd/internal/api"
 	"github.com/chatd/chatd/internal/bus"
 	"github.com/chatd/chatd/internal/bus/natsbus"
+	"github.com/chatd/chatd/internal/clientapi"
 	"github.com/chatd/chatd/internal/config"
 	"github.com/chatd/chatd/internal/gateway"
 	"github.com/chatd/chatd/internal/group"
@@ -26,6 +28,7 @@ import (
 	"github.com/chatd/chatd/internal/store"
 	"github.com/chatd/chatd/internal/store/postgres"
 	"github.com/chatd/chatd/internal/store/sqlite"
+	"github.com/chatd/chatd/internal/stream"
 	"github.com/chatd/chatd/internal/usersig"
 )
 
@@ -82,6 +85,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	rooms.cluster = cluster
 	groups := group.NewService(db, db, rooms)
+	// The client ops need the message services, which deliver through the
+	// gateway: the table is filled in below, before anything is served.
+	clientOps := map[string]gateway.Op{}
 	rooms.gateway = gateway.New(gateway.Config{}, gateway.Deps{
 		Authenticate: userAuthenticator(cfg, verifier, accounts, now),
 		CheckJoin: func(ctx context.Context, appID uint64, groupID, userID string) error {
@@ -89,6 +95,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		},
 		Presence: tracker,
 		Bus:      events,
+		Ops:      clientOps,
 		Now:      now,
 		Logger:   logger,
 	})
@@ -107,7 +114,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 
-	messages := message.NewService(message.Deps{Store: db, Groups: groups, Accounts: db, Pusher: rooms.gateway, Logger: logger})
+	streams := stream.New(ctx, stream.Deps{Store: db, Deliver: rooms.gateway, Groups: groups.Get, Now: now, Logger: logger})
+	messages := message.NewService(message.Deps{Store: db, Streams: streams, Groups: groups, Logger: logger})
+	maps.Copy(clientOps, clientapi.Ops(clientapi.Services{Messages: messages, Streams: streams}))
 	rest, err := api.NewServer(api.Options{Config: cfg, Verifier: verifier, Now: now, Logger: logger},
 		api.Commands(api.Services{Accounts: accounts, Groups: groups, Messages: messages, Store: db}))
 	if err != nil {

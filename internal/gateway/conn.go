@@ -64,7 +64,12 @@ type conn struct {
 	user     string
 	platform string
 	rooms    map[string]struct{} // live rooms this connection is in
-	detached bool                // removed from users/rooms: receives nothing more
+	// groups are the stored groups whose pushes this connection receives;
+	// followsGroups is set by its first sync, which attaches it to all of
+	// its user's groups (see groups.go).
+	groups        map[string]struct{}
+	followsGroups bool
+	detached      bool // removed from users/rooms/groups: receives nothing more
 }
 
 // newConn wraps a socket that has a descriptor (a TCP or Unix socket).

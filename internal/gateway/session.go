@@ -45,6 +45,10 @@ func (g *Gateway) handle(c *conn, op ws.OpCode, data []byte) {
 	case opLogin:
 		c.reply(req, im.Errorf(im.CodeBadURLParam, "already logged in on this connection"))
 	default:
+		if op, ok := g.deps.Ops[req.Op]; ok {
+			g.runOp(c, req, op, data)
+			return
+		}
 		c.reply(req, im.Errorf(im.CodeUnknownPath, "unknown op %q", req.Op))
 	}
 }

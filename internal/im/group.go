@@ -43,6 +43,7 @@ type Group struct {
 	LastInfoTime    int64
 	LastMsgTime     int64
 	NextMsgSeq      int64
+	EventSeq        int64 // the last EventSeq of the group's event stream
 	MaxMemberNum    int
 	ApplyJoinOption string
 	MuteAllMember   bool

@@ -13,7 +13,7 @@ import (
 // the groups table as g.
 const groupColumns = `g.group_id, g.group_type, g.name, g.introduction, g.notification, g.face_url, g.owner,
 	g.create_time, g.info_seq, g.last_info_time, g.last_msg_time, g.next_msg_seq, g.max_member_num,
-	g.apply_join_option, g.mute_all_member, g.support_topic, g.app_defined_data, g.member_num`
+	g.apply_join_option, g.mute_all_member, g.support_topic, g.app_defined_data, g.member_num, g.event_seq`
 
 // scanGroup reads groupColumns followed by extra destinations.
 func scanGroup(r interface{ Scan(...any) error }, app uint64, extra ...any) (*im.Group, error) {
@@ -21,7 +21,7 @@ func scanGroup(r interface{ Scan(...any) error }, app uint64, extra ...any) (*im
 	var data string
 	dest := append([]any{&g.ID, &g.Type, &g.Name, &g.Introduction, &g.Notification, &g.FaceURL, &g.Owner,
 		&g.CreateTime, &g.InfoSeq, &g.LastInfoTime, &g.LastMsgTime, &g.NextMsgSeq, &g.MaxMemberNum,
-		&g.ApplyJoinOption, &g.MuteAllMember, &g.SupportTopic, &data, &g.MemberNum}, extra...)
+		&g.ApplyJoinOption, &g.MuteAllMember, &g.SupportTopic, &data, &g.MemberNum, &g.EventSeq}, extra...)
 	if err := r.Scan(dest...); err != nil {
 		return nil, err
 	}
@@ -107,7 +107,7 @@ func (db *DB) DeleteGroup(ctx context.Context, app uint64, groupID string) error
 		} else if n == 0 {
 			return im.ErrNotFound
 		}
-		for _, table := range []string{"group_members", "group_bans", "group_messages", "group_msg_dedup"} {
+		for _, table := range []string{"group_members", "group_bans", "group_messages", "group_msg_dedup", "group_events"} {
 			if _, err := c.exec(ctx, `DELETE FROM `+table+` WHERE app_id = ? AND group_id = ?`, a, groupID); err != nil {
 				return err
 			}

@@ -28,6 +28,7 @@ func Run(t *testing.T, open func(t *testing.T) im.Store) {
 	t.Run("Bans", func(t *testing.T) { RunBans(t, open) })
 	t.Run("LoginRevocations", func(t *testing.T) { RunLoginRevocations(t, open) })
 	t.Run("Messages", func(t *testing.T) { RunMessages(t, open) })
+	t.Run("Streams", func(t *testing.T) { RunStreams(t, open) })
 }
 
 // fresh marks a subtest parallel and gives it its own store.
