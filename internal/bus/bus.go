@@ -116,6 +116,13 @@ func MembersSubject(appID uint64, groupID string) string { return subject(kindMe
 // nodes that hold them, such as following a group the user just joined.
 func ControlSubject(appID uint64, userID string) string { return subject(kindControl, appID, userID) }
 
+// ReplaySubject carries every node's requests for the live-room messages
+// other nodes published while it was cut off.
+func ReplaySubject() string { return "chatd.replay" }
+
+// NodeSubject carries answers to one node (by its ID, any bytes).
+func NodeSubject(node string) string { return subject("node", 0, node) }
+
 // PresenceSubject carries every node's periodic snapshot of its live rooms,
 // from which each node builds the cluster-wide counts and member lists.
 func PresenceSubject() string { return "chatd.presence" }

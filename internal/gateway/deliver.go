@@ -77,17 +77,14 @@ func (g *Gateway) DeliverRoom(ctx context.Context, appID uint64, groupID string,
 		return err
 	}
 	k := roomKey{appID, groupID}
+	g.recordPublished(k, p.MsgSeq, payload)
 	g.mu.Lock()
 	re := g.rooms[k]
 	g.mu.Unlock()
 	if re != nil {
-		g.deliverRoom(k, re, payload)
+		g.deliverRoom(re, p.MsgSeq, payload)
 	}
-	return g.publish(ctx, bus.GroupSubject(appID, groupID), g.envelope(payload))
-}
-
-func (g *Gateway) deliverRoom(_ roomKey, re *roomEntry, payload []byte) {
-	re.publish(payload, nil)
+	return g.publish(ctx, bus.GroupSubject(appID, groupID), g.encodeRoomMessage(p.MsgSeq, payload))
 }
 
 // The kinds of message on a group's members subject.
@@ -268,10 +265,17 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// resync asks every logged-in connection here to sync: the bus was
-// reconnected, so pushes from other nodes may have been lost meanwhile.
-// Connections fetch what they missed from the store (the sequence numbers
-// tell them what that is), and their group fan-outs are rebuilt.
+// reconnected runs when the bus is back after an outage: other nodes'
+// pushes may have been lost meanwhile. Live rooms ask the other nodes for
+// what they published (replay.go); every connection is asked to sync.
+func (g *Gateway) reconnected() {
+	g.requestReplay()
+	g.resync()
+}
+
+// resync asks every logged-in connection here to sync: they fetch what
+// they missed from the store (the sequence numbers tell them what that
+// is), and their group fan-outs are rebuilt.
 func (g *Gateway) resync() {
 	frame := encodeFrame(ws.OpText, mustEncode(struct {
 		Op string `json:"op"`

@@ -145,6 +145,12 @@ type Gateway struct {
 	// node starts every bus message this gateway publishes, so that it can
 	// tell its own messages from other nodes' (deliver.go).
 	node [nodeIDLen]byte
+
+	// published keeps this node's recent live-room messages for other
+	// nodes' replay requests (replay.go).
+	replayMu    sync.Mutex
+	published   map[roomKey]*replayRing
+	replaySwept time.Time
 }
 
 // New returns a gateway. deps.Authenticate, CheckJoin, Presence and Bus are
@@ -158,19 +164,23 @@ func New(cfg Config, deps Deps) *Gateway {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	g := &Gateway{
-		cfg:    cfg.withDefaults(),
-		deps:   deps,
-		log:    deps.Logger.With("component", "gateway"),
-		ctx:    ctx,
-		cancel: cancel,
-		conns:  make(map[uint64]*conn),
-		users:  make(map[userKey]*userEntry),
-		rooms:  make(map[roomKey]*roomEntry),
-		groups: make(map[roomKey]*groupEntry),
-		node:   newNodeID(),
+		cfg:       cfg.withDefaults(),
+		deps:      deps,
+		log:       deps.Logger.With("component", "gateway"),
+		ctx:       ctx,
+		cancel:    cancel,
+		conns:     make(map[uint64]*conn),
+		users:     make(map[userKey]*userEntry),
+		rooms:     make(map[roomKey]*roomEntry),
+		groups:    make(map[roomKey]*groupEntry),
+		node:      newNodeID(),
+		published: make(map[roomKey]*replayRing),
 	}
-	if h, ok := deps.Bus.(bus.Health); ok {
-		h.OnReconnect(g.resync)
+	if deps.Bus != nil {
+		g.subscribeReplay()
+		if h, ok := deps.Bus.(bus.Health); ok {
+			h.OnReconnect(g.reconnected)
+		}
 	}
 	return g
 }

@@ -33,6 +33,8 @@ type userEntry struct {
 type roomEntry struct {
 	*fanout
 	unsub []func()
+	// delivered notes the MsgSeqs of the replay window delivered here.
+	delivered replayRing
 }
 
 func newRoomEntry() *roomEntry { return &roomEntry{fanout: newFanout()} }
@@ -148,8 +150,10 @@ func (g *Gateway) joinLocked(c *conn, group string) error {
 	if re == nil {
 		re = newRoomEntry()
 		push, err := g.deps.Bus.Subscribe(bus.GroupSubject(k.app, k.group), func(data []byte) {
-			if payload, ok := g.fromOthers(data); ok {
-				g.deliverRoom(k, re, payload)
+			if msg, ok := g.fromOthers(data); ok {
+				if seq, payload, ok := decodeRoomMessage(msg); ok {
+					g.deliverRoom(re, seq, payload)
+				}
 			}
 		})
 		if err != nil {
