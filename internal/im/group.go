@@ -98,6 +98,12 @@ type GroupStore interface {
 	DeleteGroup(ctx context.Context, appID uint64, groupID string) error
 	// ListMembers returns the stored members of a group in join order.
 	ListMembers(ctx context.Context, appID uint64, groupID string) ([]Member, error)
+	// GetMembers returns the stored memberships of the listed users in a
+	// group, keyed by UserID: a point lookup, so a message send never reads
+	// the whole member list. Users who are not members (and every user of a
+	// group that does not exist) are absent from the map; that is not an
+	// error.
+	GetMembers(ctx context.Context, appID uint64, groupID string, userIDs []string) (map[string]Member, error)
 	// ListGroupIDs pages through the app's groups in creation order,
 	// optionally of one type ("" = all). after is the cursor returned by the
 	// previous page (0 for the first).
@@ -105,6 +111,11 @@ type GroupStore interface {
 	// ListJoinedGroups returns every group userID is a stored member of, in
 	// join order.
 	ListJoinedGroups(ctx context.Context, appID uint64, userID string) ([]JoinedGroup, error)
+	// ListJoinedGroupIDs returns the IDs of every group userID is a stored
+	// member of, in join order, from one indexed query (the gateway's
+	// subscriptions at login). AVChatRoom groups never appear: their
+	// membership is not stored.
+	ListJoinedGroupIDs(ctx context.Context, appID uint64, userID string) ([]string, error)
 	// CountJoinedGroups returns how many groups userID is a stored member of.
 	CountJoinedGroups(ctx context.Context, appID uint64, userID string) (int, error)
 	// CountGroups returns how many groups of the given type the app holds

@@ -111,3 +111,53 @@ func (db *DB) CountJoinedGroups(ctx context.Context, app uint64, userID string) 
 	}
 	return n, nil
 }
+
+// GetMembers implements im.GroupStore.
+func (db *DB) GetMembers(ctx context.Context, app uint64, groupID string, userIDs []string) (map[string]im.Member, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
+	out := make(map[string]im.Member, len(userIDs))
+	for _, ids := range chunks(userIDs) {
+		rows, err := db.reader().query(ctx, `SELECT `+memberColumns+` FROM group_members m
+			WHERE m.app_id = ? AND m.group_id = ? AND m.user_id IN (`+placeholders(len(ids))+`)`,
+			withIDs(ids, appID(app), groupID)...)
+		err = each(rows, err, func(r *sql.Rows) error {
+			var m im.Member
+			dest, finish := memberDest(&m)
+			if err := r.Scan(dest...); err != nil {
+				return err
+			}
+			if err := finish(); err != nil {
+				return err
+			}
+			out[m.UserID] = m
+			return nil
+		})
+		if err != nil {
+			return nil, db.fail("get members", err)
+		}
+	}
+	return out, nil
+}
+
+// ListJoinedGroupIDs implements im.GroupStore: one range scan of the
+// group_members_by_user index, without touching the groups table.
+func (db *DB) ListJoinedGroupIDs(ctx context.Context, app uint64, userID string) ([]string, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
+	var out []string
+	rows, err := db.reader().query(ctx, `SELECT group_id FROM group_members
+		WHERE app_id = ? AND user_id = ? ORDER BY join_time, seq`, appID(app), userID)
+	err = each(rows, err, func(r *sql.Rows) error {
+		var id string
+		if err := r.Scan(&id); err != nil {
+			return err
+		}
+		out = append(out, id)
+		return nil
+	})
+	if err != nil {
+		return nil, db.fail("list joined group ids", err)
+	}
+	return out, nil
+}
