@@ -108,7 +108,7 @@ func TestGetMemberInfoTooLarge(t *testing.T) {
 	}
 	ts.createGroup(t, `{"Type":"Public","GroupId":"big","Name":"Big"}`)
 	for i := 0; i < len(members); i += 250 {
-		ts.must(t, pathAddMembers, jsonBody(t, map[string]any{"GroupId": "big", "MemberList": memberList(members[i:i+250])}), 0)
+		ts.must(t, pathAddMembers, jsonBody(t, map[string]any{"GroupId": "big", "MemberList": memberList(members[i : i+250])}), 0)
 	}
 	value := strings.Repeat("\u0001", 64)
 	var kvs []map[string]string
