@@ -264,18 +264,8 @@ func (s *Service) RemoveMembers(ctx context.Context, app *config.App, by Operato
 	if err := supports(actKick, g); err != nil {
 		return err
 	}
-	if !by.Admin {
-		members, err := s.store.GetMembers(ctx, g.AppID, g.ID, append([]string{by.UserID}, userIDs...))
-		if err != nil {
-			return fmt.Errorf("group: remove from %s: %w", g.ID, err)
-		}
-		for _, id := range userIDs {
-			if m, ok := members[id]; ok {
-				if err := allowed(actKick, g, by, members[by.UserID].Role, m.Role); err != nil {
-					return err
-				}
-			}
-		}
+	if err := s.authorizeOn(ctx, actKick, g, by, userIDs); err != nil {
+		return err
 	}
 	removed, err := s.store.RemoveMembers(ctx, g.AppID, g.ID, userIDs)
 	if errors.Is(err, im.ErrNotFound) {

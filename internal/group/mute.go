@@ -44,16 +44,8 @@ func (s *Service) Mute(ctx context.Context, app *config.App, by Operator, groupI
 			return err
 		}
 	}
-	if !by.Admin {
-		members, err := s.store.GetMembers(ctx, g.AppID, g.ID, append([]string{by.UserID}, userIDs...))
-		if err != nil {
-			return fmt.Errorf("group: mute in %s: %w", g.ID, err)
-		}
-		for _, id := range userIDs {
-			if err := allowed(actMute, g, by, members[by.UserID].Role, members[id].Role); err != nil {
-				return err
-			}
-		}
+	if err := s.authorizeOn(ctx, actMute, g, by, userIDs); err != nil {
+		return err
 	}
 	mutes := make([]im.Mute, len(userIDs))
 	for i, id := range userIDs {
