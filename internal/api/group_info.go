@@ -246,7 +246,7 @@ func (a groupAPI) joined(ctx context.Context, call *Call, req *joinedReq) (*join
 			pick(item, groupFields(&j.Group), f.GroupBaseInfoFilter)
 			if f.SelfInfoFilter != nil {
 				self := fields{}
-				pick(self, memberFields(&j.Self), f.SelfInfoFilter)
+				pick(self, memberFields(&group.ActiveMutes([]im.Member{j.Self}, call.Now)[0]), f.SelfInfoFilter)
 				item["SelfInfo"] = self
 			}
 		}
