@@ -30,6 +30,16 @@ func memberDest(m *im.Member) ([]any, func() error) {
 	}
 }
 
+// scanMember reads memberColumns followed by extra destinations.
+func scanMember(r interface{ Scan(...any) error }, extra ...any) (im.Member, error) {
+	var m im.Member
+	dest, finish := memberDest(&m)
+	if err := r.Scan(append(dest, extra...)...); err != nil {
+		return im.Member{}, err
+	}
+	return m, finish()
+}
+
 // insertMember adds one membership row. It leaves member_num alone: the
 // caller adjusts it in the same transaction.
 func insertMember(ctx context.Context, c conn, app int64, groupID string, m im.Member) error {
@@ -55,16 +65,9 @@ func (db *DB) ListMembers(ctx context.Context, app uint64, groupID string) ([]im
 	rows, err := db.reader().query(ctx, `SELECT `+memberColumns+` FROM group_members m
 		WHERE m.app_id = ? AND m.group_id = ? ORDER BY m.join_time, m.seq`, appID(app), groupID)
 	err = each(rows, err, func(r *sql.Rows) error {
-		var m im.Member
-		dest, finish := memberDest(&m)
-		if err := r.Scan(dest...); err != nil {
-			return err
-		}
-		if err := finish(); err != nil {
-			return err
-		}
+		m, err := scanMember(r)
 		out = append(out, m)
-		return nil
+		return err
 	})
 	if err != nil {
 		return nil, db.fail("list members", err)
@@ -123,16 +126,9 @@ func (db *DB) GetMembers(ctx context.Context, app uint64, groupID string, userID
 			WHERE m.app_id = ? AND m.group_id = ? AND m.user_id IN (`+placeholders(len(ids))+`)`,
 			withIDs(ids, appID(app), groupID)...)
 		err = each(rows, err, func(r *sql.Rows) error {
-			var m im.Member
-			dest, finish := memberDest(&m)
-			if err := r.Scan(dest...); err != nil {
-				return err
-			}
-			if err := finish(); err != nil {
-				return err
-			}
+			m, err := scanMember(r)
 			out[m.UserID] = m
-			return nil
+			return err
 		})
 		if err != nil {
 			return nil, db.fail("get members", err)
@@ -221,18 +217,11 @@ func (db *DB) PageMembers(ctx context.Context, app uint64, groupID string, q im.
 	var seqs []int64
 	rows, err := db.reader().query(ctx, `SELECT `+memberColumns+`, m.seq FROM group_members m WHERE `+where+tail, args...)
 	err = each(rows, err, func(r *sql.Rows) error {
-		var m im.Member
 		var seq int64
-		dest, finish := memberDest(&m)
-		if err := r.Scan(append(dest, &seq)...); err != nil {
-			return err
-		}
-		if err := finish(); err != nil {
-			return err
-		}
+		m, err := scanMember(r, &seq)
 		page.Members = append(page.Members, m)
 		seqs = append(seqs, seq)
-		return nil
+		return err
 	})
 	if err != nil {
 		return im.MemberPage{}, db.fail("page members", err)
@@ -351,13 +340,10 @@ func (db *DB) UpdateMember(ctx context.Context, app uint64, groupID, userID stri
 		if _, _, err := lockGroup(ctx, c, a, groupID); err != nil {
 			return err
 		}
-		m = im.Member{}
-		dest, finish := memberDest(&m)
-		if err := c.queryRow(ctx, `SELECT `+memberColumns+` FROM group_members m
-			WHERE m.app_id = ? AND m.group_id = ? AND m.user_id = ?`, a, groupID, userID).Scan(dest...); err != nil {
-			return err
-		}
-		if err := finish(); err != nil {
+		var err error
+		m, err = scanMember(c.queryRow(ctx, `SELECT `+memberColumns+` FROM group_members m
+			WHERE m.app_id = ? AND m.group_id = ? AND m.user_id = ?`, a, groupID, userID))
+		if err != nil {
 			return err
 		}
 		muteBefore := m.MuteUntil
