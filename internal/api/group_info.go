@@ -125,6 +125,7 @@ func (a groupAPI) info(ctx context.Context, call *Call, req *groupInfoReq) (*gro
 		return nil, im.Errorf(im.CodeGroupBadParam, "GroupIdList must hold 1 to %d group IDs", maxGroupInfoIDs)
 	}
 	resp := &groupInfoResp{GroupInfo: make([]fields, 0, len(req.GroupIdList))}
+	entries := 0 // members listed, for the reply size cap
 	for _, id := range req.GroupIdList {
 		item, err := a.oneGroupInfo(ctx, call.App.SDKAppID, id, req.ResponseFilter, call.Now)
 		if err != nil {
@@ -135,8 +136,11 @@ func (a groupAPI) info(ctx context.Context, call *Call, req *groupInfoReq) (*gro
 			item = fields{"GroupId": id, "ErrorCode": e.Code, "ErrorInfo": e.Info}
 		}
 		resp.GroupInfo = append(resp.GroupInfo, item)
+		if list, ok := item["MemberList"].([]fields); ok {
+			entries += len(list)
+		}
 	}
-	return resp, nil
+	return resp, checkReplySize(resp, entries)
 }
 
 func (a groupAPI) oneGroupInfo(ctx context.Context, appID uint64, id string, f *responseFilter, now time.Time) (fields, error) {

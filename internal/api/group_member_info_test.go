@@ -121,6 +121,8 @@ func TestGetMemberInfoTooLarge(t *testing.T) {
 	}
 	ts.must(t, pathMemberInfo, `{"GroupId":"big"}`, 10018)
 	ts.must(t, pathMemberInfo, `{"GroupId":"big","Limit":300}`, 0)
+	ts.must(t, pathGroupInfo, `{"GroupIdList":["big"]}`, 10018)
+	ts.must(t, pathGroupInfo, `{"GroupIdList":["big"],"ResponseFilter":{"MemberInfoFilter":["Role"]}}`, 0)
 }
 
 func TestGetSpecifiedGroupMemberInfo(t *testing.T) {
