@@ -52,6 +52,20 @@ const (
 	CodeGroupMemberLimit     = 10038
 	CodeGroupSenderMuted     = 10017 // the sender is muted in the group
 	CodeGroupTooManyAts      = 10053 // more than 30 @-mentions in one message
+	CodeGroupReplyTooLarge   = 10018 // the reply would exceed 1 MB
+	CodeGroupCommandOff      = 10026 // the command is switched off for the app
+	CodeAttrKeyTooLong       = 10045 // a group attribute key over 32 bytes
+	CodeAttrValueTooLong     = 10046 // a group attribute value over 4,000 bytes
+	CodeAttrTooManyKeys      = 10047 // more than 16 group attribute keys
+	CodeAttrTooLarge         = 10048 // group attribute values over 16,000 bytes in total
+	CodeAttrRateLimit        = 10049 // more than 5 attribute writes per second on a group
+	CodeAttrKeyNotFound      = 10050 // deleting a group attribute that does not exist
+	CodeCounterUnavailable   = 10059 // group counters switched off for the app
+	CodeCounterTooManyKeys   = 10063 // more than 20 group counter keys
+	CodeTopicsUnavailable    = 11000 // not a topic-enabled community, or topics switched off
+	CodeTopicDeleteFailed    = 110002
+	CodeTopicNotFound        = 110003 // the topic does not exist (was deleted)
+	CodeTopicInvalidID       = 110013
 
 	// Group messages (rest-messages.md, group endpoints).
 	CodeGroupMsgImportTooLong = 10020 // import_group_msg content over 12 KB

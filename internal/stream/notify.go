@@ -35,7 +35,7 @@ func (s *Service) GroupEvent(ctx context.Context, appID uint64, groupID string, 
 		return err
 	}
 	if g.Type == im.GroupAVChatRoom {
-		s.PushGroup(ctx, appID, g.Type, groupID, im.Push{Event: Encode(ev)}, nil)
+		s.pushRoom(ctx, appID, groupID, ev)
 		return nil
 	}
 	return s.commitGroup(ctx, im.StreamWrite{AppID: appID, Time: s.now().Unix(),
@@ -51,7 +51,7 @@ func (s *Service) MembersJoined(ctx context.Context, appID uint64, groupID strin
 		return err
 	}
 	if g.Type == im.GroupAVChatRoom {
-		s.PushGroup(ctx, appID, g.Type, groupID, im.Push{Event: Encode(ev)}, nil)
+		s.pushRoom(ctx, appID, groupID, ev)
 		return nil
 	}
 	if s.deliver != nil {
@@ -64,6 +64,19 @@ func (s *Service) MembersJoined(ctx context.Context, appID uint64, groupID strin
 	return s.commitGroup(ctx, s.membershipWrite(appID, groupID, userIDs, ev, joined))
 }
 
+// UsersEvent puts ev in each listed user's own stream: a notice for them
+// alone (members removed silently).
+func (s *Service) UsersEvent(ctx context.Context, appID uint64, userIDs []string, ev any) error {
+	now := s.now()
+	w := im.StreamWrite{AppID: appID, Time: now.Unix()}
+	payload := Encode(ev)
+	for _, u := range userIDs {
+		w.UserEvents = append(w.UserEvents, im.UserEventAppend{UserID: u, Payload: payload, ExpireAt: Expiry(now, DefaultLifetime)})
+	}
+	_, err := s.Commit(ctx, w)
+	return err
+}
+
 // MembersLeft records ev in the group's stream and a personal notice for
 // each user who left, pushes them, and only then detaches the users'
 // connections from the group, so they receive the event that tells them.
@@ -73,7 +86,7 @@ func (s *Service) MembersLeft(ctx context.Context, appID uint64, groupID string,
 		return err
 	}
 	if g.Type == im.GroupAVChatRoom {
-		s.PushGroup(ctx, appID, g.Type, groupID, im.Push{Event: Encode(ev)}, nil)
+		s.pushRoom(ctx, appID, groupID, ev)
 		return nil
 	}
 	err = s.commitGroup(ctx, s.membershipWrite(appID, groupID, userIDs, ev, membership{Type: TypeLeftGroup, GroupID: groupID}))
@@ -81,6 +94,14 @@ func (s *Service) MembersLeft(ctx context.Context, appID uint64, groupID string,
 		s.logPush(s.deliver.DetachMembers(ctx, appID, groupID, userIDs), "detach", groupID)
 	}
 	return err
+}
+
+// pushRoom pushes a live room's event, which is not stored; nothing for a
+// silent change.
+func (s *Service) pushRoom(ctx context.Context, appID uint64, groupID string, ev any) {
+	if ev != nil {
+		s.PushGroup(ctx, appID, im.GroupAVChatRoom, groupID, im.Push{Event: Encode(ev)}, nil)
+	}
 }
 
 // GroupDismissed pushes ev to the group's online members and takes every
@@ -97,10 +118,14 @@ func (s *Service) GroupDismissed(ctx context.Context, appID uint64, groupID stri
 	return s.deliver.DropGroup(ctx, appID, groupID)
 }
 
+// membershipWrite records ev in the group's stream (unless the change is
+// silent: ev is nil) and the notice in each user's.
 func (s *Service) membershipWrite(appID uint64, groupID string, userIDs []string, ev any, notice membership) im.StreamWrite {
 	now := s.now()
-	w := im.StreamWrite{AppID: appID, Time: now.Unix(),
-		GroupEvents: []im.GroupEventAppend{{GroupID: groupID, Payload: Encode(ev)}}}
+	w := im.StreamWrite{AppID: appID, Time: now.Unix()}
+	if ev != nil {
+		w.GroupEvents = []im.GroupEventAppend{{GroupID: groupID, Payload: Encode(ev)}}
+	}
 	personal := Encode(notice)
 	for _, u := range userIDs {
 		w.UserEvents = append(w.UserEvents, im.UserEventAppend{UserID: u, Payload: personal, ExpireAt: Expiry(now, DefaultLifetime)})
