@@ -35,21 +35,36 @@ func (db *DB) CommitStream(ctx context.Context, writes []im.StreamWrite) ([]im.S
 	defer cancel()
 	var results []im.StreamResult
 	err := db.inTx(ctx, func(c conn) error {
-		results = make([]im.StreamResult, len(writes))
-		tx := &streamTx{c: c, writes: writes, results: results}
-		if err := tx.lockGroups(ctx); err != nil {
-			return err
-		}
-		if err := tx.takeGroupSeqs(ctx); err != nil {
-			return err
-		}
-		if err := tx.takeUserSeqs(ctx); err != nil {
-			return err
-		}
-		return tx.insert(ctx)
+		var err error
+		results, err = commitStreamIn(ctx, c, writes)
+		return err
 	})
 	if err != nil {
 		return nil, db.fail("commit stream", err)
+	}
+	return results, nil
+}
+
+// commitStreamIn runs CommitStream's passes inside an open transaction.
+// Store methods that change a stored message (a recall, a modification, a
+// read mark) call it to record the events about the change atomically with
+// it: the numbers are taken the same way, so they stay unique and in order.
+// A method that does must lock rows in CommitStream's order: groups, then
+// accounts (the change itself may come first: it locks message rows only).
+func commitStreamIn(ctx context.Context, c conn, writes []im.StreamWrite) ([]im.StreamResult, error) {
+	results := make([]im.StreamResult, len(writes))
+	tx := &streamTx{c: c, writes: writes, results: results}
+	if err := tx.lockGroups(ctx); err != nil {
+		return nil, err
+	}
+	if err := tx.takeGroupSeqs(ctx); err != nil {
+		return nil, err
+	}
+	if err := tx.takeUserSeqs(ctx); err != nil {
+		return nil, err
+	}
+	if err := tx.insert(ctx); err != nil {
+		return nil, err
 	}
 	return results, nil
 }

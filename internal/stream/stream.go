@@ -112,18 +112,19 @@ func (s *Service) CommitMany(ctx context.Context, writes []im.StreamWrite) ([]im
 		return nil, fmt.Errorf("stream: commit: %w", err)
 	}
 	for i, w := range writes {
-		if out[i].Err == nil && !out[i].Duplicate {
-			s.pushEvents(context.WithoutCancel(ctx), w, out[i])
-		}
+		s.PushCommitted(ctx, w, out[i])
 	}
 	return out, nil
 }
 
-// pushEvents delivers a committed write's events with their numbers.
-func (s *Service) pushEvents(ctx context.Context, w im.StreamWrite, r im.StreamResult) {
-	if s.deliver == nil {
+// PushCommitted delivers the events of a write committed by the store
+// (through CommitStream, or by a store method that records the events of
+// a change together with it), each with its number.
+func (s *Service) PushCommitted(ctx context.Context, w im.StreamWrite, r im.StreamResult) {
+	if s.deliver == nil || r.Err != nil || r.Duplicate {
 		return
 	}
+	ctx = context.WithoutCancel(ctx)
 	for i, e := range w.UserEvents {
 		if r.UserSeqs[i] == 0 {
 			continue // not an account: nothing was stored, nobody to reach
