@@ -116,7 +116,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	streams := stream.New(ctx, stream.Deps{Store: db, Deliver: rooms.gateway, Groups: groups.Get, Now: now, Logger: logger})
 	messages := message.NewService(message.Deps{Store: db, Streams: streams, Groups: groups, Logger: logger})
-	maps.Copy(clientOps, clientapi.Ops(clientapi.Services{Messages: messages, Streams: streams}))
+	ops, err := clientapi.Ops(clientapi.Services{Messages: messages, Streams: streams, Groups: groups})
+	if err != nil {
+		return err
+	}
+	maps.Copy(clientOps, ops)
 	groups.SetDelivery(group.Delivery{Notifier: streams, Online: rooms.gateway, Logger: logger})
 	rest, err := api.NewServer(api.Options{Config: cfg, Verifier: verifier, Now: now, Logger: logger},
 		api.Commands(api.Services{Accounts: accounts, Groups: groups, Messages: messages, Store: db}))

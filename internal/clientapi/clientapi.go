@@ -9,9 +9,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/chatd/chatd/internal/gateway"
+	"github.com/chatd/chatd/internal/group"
 	"github.com/chatd/chatd/internal/im"
 	"github.com/chatd/chatd/internal/message"
 	"github.com/chatd/chatd/internal/stream"
@@ -21,15 +23,27 @@ import (
 type Services struct {
 	Messages *message.Service
 	Streams  *stream.Service
+	Groups   *group.Service
 }
 
-// Ops is the whole client op table.
-func Ops(s Services) map[string]gateway.Op {
+// families are the op blocks of the domains, one per file.
+var families = []func(Services) map[string]gateway.Op{
+	messageOps,
+}
+
+// Ops is the whole client op table. A name served twice is a table
+// mistake, caught at start-up.
+func Ops(s Services) (map[string]gateway.Op, error) {
 	ops := map[string]gateway.Op{}
-	for name, op := range messageOps(s) {
-		ops[name] = op
+	for _, family := range families {
+		for name, op := range family(s) {
+			if _, dup := ops[name]; dup {
+				return nil, fmt.Errorf("clientapi: op %s registered twice", name)
+			}
+			ops[name] = op
+		}
 	}
-	return ops
+	return ops, nil
 }
 
 // op builds a table row from a typed handler: the one place that decodes
