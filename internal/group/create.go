@@ -128,8 +128,8 @@ func (s *Service) setID(g *im.Group) error {
 	if g.ID == "" {
 		return nil
 	}
-	if !ValidGroupID(g.ID) {
-		return im.Errorf(im.CodeGroupInvalidID, "group ID must be 1-%d bytes of printable ASCII", MaxGroupIDBytes)
+	if !im.ValidGroupID(g.ID) {
+		return im.Errorf(im.CodeGroupInvalidID, "group ID must be 1-%d bytes of printable ASCII", im.MaxGroupIDBytes)
 	}
 	community := strings.HasPrefix(g.ID, CommunityPrefix)
 	if g.Type == im.GroupCommunity && !community {
@@ -171,6 +171,9 @@ func (s *Service) initialMembers(ctx context.Context, appID uint64, g *im.Group,
 	info := types[g.Type]
 	var ids []string
 	if g.Owner != "" {
+		if !im.ValidUserID(g.Owner) {
+			return nil, im.InvalidUserID(im.CodeGroupBadParam, "Owner_Account", g.Owner)
+		}
 		ids = append(ids, g.Owner)
 	}
 	members := make([]im.Member, 0, len(in.Members)+1)
@@ -182,6 +185,8 @@ func (s *Service) initialMembers(ctx context.Context, appID uint64, g *im.Group,
 		switch {
 		case m.UserID == "":
 			return nil, &im.Error{Code: im.CodeGroupBadParam, Info: "MemberList.Member_Account is required"}
+		case !im.ValidUserID(m.UserID):
+			return nil, im.InvalidUserID(im.CodeGroupBadParam, "MemberList.Member_Account", m.UserID)
 		case m.Role != "" && m.Role != im.RoleMember && m.Role != im.RoleAdmin:
 			return nil, im.Errorf(im.CodeGroupBadParam, "MemberList.Role may only be Admin or Member, got %q", m.Role)
 		case m.Role == im.RoleAdmin && !info.admins:
