@@ -7,6 +7,7 @@ import (
 	"errors"
 	"reflect"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -121,19 +122,12 @@ func checkValues(v reflect.Value, field string, d Domain) error {
 		}
 		return checkValues(v.Elem(), field, d)
 	case reflect.Struct:
-		t := v.Type()
-		for i := 0; i < t.NumField(); i++ {
-			f := t.Field(i)
-			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-			switch {
-			case name == "-", !f.IsExported() && !f.Anonymous:
-				continue
-			case f.Anonymous && name == "":
-				name = field // encoding/json promotes its fields
-			case name == "":
-				name = f.Name
+		for _, f := range checkedFields(v.Type()) {
+			name := f.name
+			if f.promoted {
+				name = field
 			}
-			if err := checkValues(v.Field(i), name, d); err != nil {
+			if err := checkValues(v.Field(f.index), name, d); err != nil {
 				return err
 			}
 		}
@@ -171,4 +165,40 @@ func checkValues(v reflect.Value, field string, d Domain) error {
 		}
 	}
 	return nil
+}
+
+// checkedField is a struct field checkValues walks: decoded from JSON name,
+// or an embedded struct whose fields encoding/json promotes.
+type checkedField struct {
+	index    int
+	name     string
+	promoted bool
+}
+
+var checkedCache sync.Map // reflect.Type -> []checkedField
+
+// checkedFields returns the decoded fields of struct type t, cached: the
+// walk runs on every call, and parsing tags each time would cost more
+// than the walk.
+func checkedFields(t reflect.Type) []checkedField {
+	if cached, ok := checkedCache.Load(t); ok {
+		return cached.([]checkedField)
+	}
+	var out []checkedField
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch {
+		case name == "-", !f.IsExported() && !f.Anonymous:
+			continue
+		case f.Anonymous && name == "":
+			out = append(out, checkedField{index: i, promoted: true})
+			continue
+		case name == "":
+			name = f.Name
+		}
+		out = append(out, checkedField{index: i, name: name})
+	}
+	checkedCache.Store(t, out)
+	return out
 }
