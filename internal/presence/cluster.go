@@ -211,6 +211,9 @@ func (c *Cluster) Start() (stop func()) {
 		c.run(ctx)
 	}()
 	return func() {
+		c.out.Lock()
+		c.out.on = false // the goroutine sends what is queued, then nothing more is
+		c.out.Unlock()
 		cancel()
 		<-done
 	}
