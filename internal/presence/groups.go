@@ -1,22 +1,11 @@
 package presence
 
-import (
-	"hash/maphash"
-	"sync"
-)
-
 // groupIndex is the cluster-wide view of stored groups (Work, Public,
 // Meeting, Community): for every group, its members who have a connection
 // attached to it on some node. It holds no more than that, as a member of
 // a thousand groups is in a thousand of these.
 type groupIndex struct {
-	seed   maphash.Seed
-	shards [shardCount]groupShard
-}
-
-type groupShard struct {
-	mu     sync.RWMutex
-	groups map[roomKey]*groupView
+	shards[roomKey, *groupView]
 }
 
 // groupView is one group's online members: len(one)+len(many), O(1).
@@ -25,25 +14,14 @@ type groupView struct {
 	many map[string][]*peer // online on several nodes
 }
 
-func (x *groupIndex) init() {
-	x.seed = maphash.MakeSeed()
-	for i := range x.shards {
-		x.shards[i].groups = map[roomKey]*groupView{}
-	}
-}
-
-func (x *groupIndex) shard(k roomKey) *groupShard {
-	return &x.shards[maphash.Comparable(x.seed, k)%shardCount]
-}
-
 func (x *groupIndex) count(k roomKey) int {
-	s := x.shard(k)
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if v := s.groups[k]; v != nil {
-		return len(v.one) + len(v.many)
-	}
-	return 0
+	n := 0
+	x.read(k, func(v *groupView) {
+		if v != nil {
+			n = len(v.one) + len(v.many)
+		}
+	})
+	return n
 }
 
 // apply makes a change of peer p: user online (opSet) or offline
@@ -52,24 +30,23 @@ func (x *groupIndex) apply(p *peer, c *change) []string {
 	var changed []string
 	for _, id := range c.IDs {
 		k := roomKey{c.App, id}
-		s := x.shard(k)
-		s.mu.Lock()
-		if s.apply(p, k, c.User, c.Op == opSet) {
-			changed = append(changed, id)
-		}
-		s.mu.Unlock()
+		x.update(k, func(m map[roomKey]*groupView) {
+			if setOnline(m, p, k, c.User, c.Op == opSet) {
+				changed = append(changed, id)
+			}
+		})
 	}
 	return changed
 }
 
-// apply sets or clears p's hold on user in the group and reports whether
-// that changed anything.
-func (s *groupShard) apply(p *peer, k roomKey, user string, online bool) bool {
-	v := s.groups[k]
+// setOnline sets or clears p's hold on user in the group and reports
+// whether that changed anything.
+func setOnline(m map[roomKey]*groupView, p *peer, k roomKey, user string, online bool) bool {
+	v := m[k]
 	if online {
 		if v == nil {
 			v = &groupView{one: map[string]*peer{}}
-			s.groups[k] = v
+			m[k] = v
 		}
 		return v.add(p, user)
 	}
@@ -77,7 +54,7 @@ func (s *groupShard) apply(p *peer, k roomKey, user string, online bool) bool {
 		return false
 	}
 	if len(v.one) == 0 && len(v.many) == 0 {
-		delete(s.groups, k)
+		delete(m, k)
 	}
 	return true
 }
@@ -148,62 +125,49 @@ func (v *groupView) holders(p *peer, fn func(user string)) {
 	}
 }
 
-// dropPeer removes everything p holds in the shard.
-func (s *groupShard) dropPeer(p *peer) {
-	for k, v := range s.groups {
-		v.holders(p, func(user string) { s.apply(p, k, user, false) })
+// dropGroups removes everything p holds in one part of the index.
+func dropGroups(m map[roomKey]*groupView, p *peer) {
+	for k, v := range m {
+		v.holders(p, func(user string) { setOnline(m, p, k, user, false) })
 	}
 }
 
 func (x *groupIndex) dropPeer(p *peer) {
-	for i := range x.shards {
-		s := &x.shards[i]
-		s.mu.Lock()
-		s.dropPeer(p)
-		s.mu.Unlock()
-	}
+	x.each(func(m map[roomKey]*groupView) { dropGroups(m, p) })
 }
 
-// replace makes p hold exactly what a snapshot lists, shard by shard.
+// hold is one user online in one group, as a snapshot lists it.
+type hold struct {
+	k    roomKey
+	user string
+}
+
+// replace makes p hold exactly what a snapshot lists.
 func (x *groupIndex) replace(p *peer, snapshot []*change) {
-	type hold struct {
-		k    roomKey
-		user string
-	}
-	byShard := map[*groupShard][]hold{}
+	var holds []hold
 	for _, c := range snapshot {
 		for _, id := range c.IDs {
-			k := roomKey{c.App, id}
-			s := x.shard(k)
-			byShard[s] = append(byShard[s], hold{k, c.User})
+			holds = append(holds, hold{roomKey{c.App, id}, c.User})
 		}
 	}
-	for i := range x.shards {
-		s := &x.shards[i]
-		s.mu.Lock()
-		s.dropPeer(p)
-		for _, h := range byShard[s] {
-			s.apply(p, h.k, h.user, true)
-		}
-		s.mu.Unlock()
-	}
+	replaceIn(&x.shards, holds,
+		func(h hold) roomKey { return h.k },
+		func(m map[roomKey]*groupView) { dropGroups(m, p) },
+		func(m map[roomKey]*groupView, h hold) { setOnline(m, p, h.k, h.user, true) })
 }
 
 // dump appends, as changes, what p holds: one change per user and app
 // with their groups, so a user's ID travels once, not once per group.
 func (x *groupIndex) dump(p *peer, out []change) []change {
 	byUser := map[userKey][]string{}
-	for i := range x.shards {
-		s := &x.shards[i]
-		s.mu.RLock()
-		for k, v := range s.groups {
+	x.scan(func(m map[roomKey]*groupView) {
+		for k, v := range m {
 			v.holders(p, func(user string) {
 				u := userKey{k.appID, user}
 				byUser[u] = append(byUser[u], k.groupID)
 			})
 		}
-		s.mu.RUnlock()
-	}
+	})
 	for u, ids := range byUser {
 		out = appendGroupChanges(out, opSet, u.appID, u.userID, ids)
 	}

@@ -1,23 +1,18 @@
 package presence
 
 import (
-	"hash/maphash"
 	"slices"
-	"sync"
 )
 
 // roomIndex is the cluster-wide view of live rooms: for every room, the
 // users in it on any node, each with the node-local entries that hold them
 // there. A user on two nodes has two entries and counts once.
 type roomIndex struct {
-	seed   maphash.Seed
-	shards [shardCount]roomShard
+	shards[roomKey, *roomView]
 }
 
-type roomShard struct {
-	mu    sync.RWMutex
-	rooms map[roomKey]*roomView
-}
+// roomMap is one part of the index.
+type roomMap map[roomKey]*roomView
 
 // roomView is one room across the cluster.
 type roomView struct {
@@ -47,61 +42,37 @@ type roomEntry struct {
 
 type entryList struct{ oldest, newest *roomEntry }
 
-func (x *roomIndex) init() {
-	x.seed = maphash.MakeSeed()
-	for i := range x.shards {
-		x.shards[i].rooms = map[roomKey]*roomView{}
-	}
-}
-
-func (x *roomIndex) shard(k roomKey) *roomShard {
-	return &x.shards[maphash.Comparable(x.seed, k)%shardCount]
-}
-
-// read runs fn with the room's shard read-locked; v is nil when nobody is
-// in the room anywhere.
-func (x *roomIndex) read(k roomKey, fn func(v *roomView)) {
-	s := x.shard(k)
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	fn(s.rooms[k])
-}
-
 // apply makes a change of peer p in a live room.
 func (x *roomIndex) apply(p *peer, c *change) {
-	if len(c.IDs) != 1 {
-		return
+	if len(c.IDs) == 1 {
+		x.update(roomKey{c.App, c.IDs[0]}, func(m map[roomKey]*roomView) { roomMap(m).apply(p, c) })
 	}
-	k := roomKey{c.App, c.IDs[0]}
-	s := x.shard(k)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.apply(p, k, c)
 }
 
-func (s *roomShard) apply(p *peer, k roomKey, c *change) {
+func (m roomMap) apply(p *peer, c *change) {
+	k := roomKey{c.App, c.IDs[0]}
 	switch c.Op {
 	case opSet:
-		s.set(p, k, c.User, c.Stamp, c.Join, c.Marks)
+		m.set(p, k, c.User, c.Stamp, c.Join, c.Marks)
 	case opRemove:
-		if v := s.rooms[k]; v != nil {
+		if v := m[k]; v != nil {
 			if e := v.entry(p, c.User); e != nil {
-				s.remove(k, v, e)
+				m.remove(k, v, e)
 			}
 		}
 	case opDrop:
-		if v := s.rooms[k]; v != nil {
-			s.dropList(k, v, p)
+		if v := m[k]; v != nil {
+			m.dropList(k, v, p)
 		}
 	}
 }
 
 // set records that p holds user in the room, with these details.
-func (s *roomShard) set(p *peer, k roomKey, user string, stamp, join int64, marks []int) {
-	v := s.rooms[k]
+func (m roomMap) set(p *peer, k roomKey, user string, stamp, join int64, marks []int) {
+	v := m[k]
 	if v == nil {
 		v = &roomView{users: map[string][]*roomEntry{}, lists: map[*peer]*entryList{}}
-		s.rooms[k] = v
+		m[k] = v
 	}
 	e := v.entry(p, user)
 	if e == nil {
@@ -134,7 +105,7 @@ func (v *roomView) entry(p *peer, user string) *roomEntry {
 
 // remove takes one entry out, the user with it when it was their last,
 // and the room when it empties.
-func (s *roomShard) remove(k roomKey, v *roomView, e *roomEntry) {
+func (m roomMap) remove(k roomKey, v *roomView, e *roomEntry) {
 	v.unlink(e)
 	v.unmark(e)
 	es := v.users[e.user]
@@ -145,22 +116,22 @@ func (s *roomShard) remove(k roomKey, v *roomView, e *roomEntry) {
 		v.users[e.user] = slices.Delete(es, i, i+1)
 	}
 	if len(v.users) == 0 {
-		delete(s.rooms, k)
+		delete(m, k)
 	}
 }
 
 // dropList removes every entry p holds in the room.
-func (s *roomShard) dropList(k roomKey, v *roomView, p *peer) {
+func (m roomMap) dropList(k roomKey, v *roomView, p *peer) {
 	l := v.lists[p]
 	for l != nil && l.newest != nil {
-		s.remove(k, v, l.newest)
+		m.remove(k, v, l.newest)
 	}
 }
 
-// dropPeer removes everything p holds in the shard.
-func (s *roomShard) dropPeer(p *peer) {
-	for k, v := range s.rooms {
-		s.dropList(k, v, p)
+// dropPeer removes everything p holds in this part.
+func (m roomMap) dropPeer(p *peer) {
+	for k, v := range m {
+		m.dropList(k, v, p)
 	}
 }
 
@@ -342,48 +313,33 @@ func compareDesc(a, b int64) int {
 
 // dump appends, as changes, every entry p holds, each room in join order.
 func (x *roomIndex) dump(p *peer, out []change) []change {
-	for i := range x.shards {
-		s := &x.shards[i]
-		s.mu.RLock()
-		for k, v := range s.rooms {
-			if l := v.lists[p]; l != nil {
-				for e := l.oldest; e != nil; e = e.next {
-					out = append(out, change{Kind: kindRoom, Op: opSet, App: k.appID, IDs: []string{k.groupID},
-						User: e.user, Stamp: e.stamp, Join: e.join, Marks: slices.Clone(e.marks)})
-				}
+	x.scan(func(m map[roomKey]*roomView) {
+		for k, v := range m {
+			for e := v.lists[p].oldestOrNil(); e != nil; e = e.next {
+				out = append(out, change{Kind: kindRoom, Op: opSet, App: k.appID, IDs: []string{k.groupID},
+					User: e.user, Stamp: e.stamp, Join: e.join, Marks: slices.Clone(e.marks)})
 			}
 		}
-		s.mu.RUnlock()
-	}
+	})
 	return out
 }
 
-// replace makes p hold exactly the entries of a snapshot, shard by shard:
-// a query sees each room either as it was or as it is now.
+func (l *entryList) oldestOrNil() *roomEntry {
+	if l == nil {
+		return nil
+	}
+	return l.oldest
+}
+
+// replace makes p hold exactly the entries of a snapshot.
 func (x *roomIndex) replace(p *peer, snapshot []*change) {
-	byShard := map[*roomShard][]*change{}
-	for _, c := range snapshot {
-		if len(c.IDs) == 1 {
-			s := x.shard(roomKey{c.App, c.IDs[0]})
-			byShard[s] = append(byShard[s], c)
-		}
-	}
-	for i := range x.shards {
-		s := &x.shards[i]
-		s.mu.Lock()
-		s.dropPeer(p)
-		for _, c := range byShard[s] {
-			s.apply(p, roomKey{c.App, c.IDs[0]}, c)
-		}
-		s.mu.Unlock()
-	}
+	snapshot = slices.DeleteFunc(snapshot, func(c *change) bool { return len(c.IDs) != 1 })
+	replaceIn(&x.shards, snapshot,
+		func(c *change) roomKey { return roomKey{c.App, c.IDs[0]} },
+		func(m map[roomKey]*roomView) { roomMap(m).dropPeer(p) },
+		func(m map[roomKey]*roomView, c *change) { roomMap(m).apply(p, c) })
 }
 
 func (x *roomIndex) dropPeer(p *peer) {
-	for i := range x.shards {
-		s := &x.shards[i]
-		s.mu.Lock()
-		s.dropPeer(p)
-		s.mu.Unlock()
-	}
+	x.each(func(m map[roomKey]*roomView) { roomMap(m).dropPeer(p) })
 }

@@ -1,9 +1,7 @@
 package presence
 
 import (
-	"hash/maphash"
 	"slices"
-	"sync"
 )
 
 // UserRef is a user connected to a node, with the platforms of their
@@ -23,13 +21,7 @@ type userKey struct {
 // their platforms there: the cluster half of online status. This node's
 // own users are the gateway's to answer.
 type userIndex struct {
-	seed   maphash.Seed
-	shards [shardCount]userShard
-}
-
-type userShard struct {
-	mu    sync.RWMutex
-	users map[userKey][]userEntry
+	shards[userKey, []userEntry]
 }
 
 type userEntry struct {
@@ -37,91 +29,59 @@ type userEntry struct {
 	platforms []string
 }
 
-func (x *userIndex) init() {
-	x.seed = maphash.MakeSeed()
-	for i := range x.shards {
-		x.shards[i].users = map[userKey][]userEntry{}
-	}
-}
-
-func (x *userIndex) shard(k userKey) *userShard {
-	return &x.shards[maphash.Comparable(x.seed, k)%shardCount]
-}
-
 // apply makes a change of peer p: user online with these platforms
 // (opSet), or offline there (opRemove).
 func (x *userIndex) apply(p *peer, c *change) {
 	k := userKey{c.App, c.User}
-	s := x.shard(k)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.apply(p, k, c)
+	x.update(k, func(m map[userKey][]userEntry) { setPlatforms(m, p, k, c) })
 }
 
-func (s *userShard) apply(p *peer, k userKey, c *change) {
-	es := s.users[k]
+func setPlatforms(m map[userKey][]userEntry, p *peer, k userKey, c *change) {
+	es := m[k]
 	i := slices.IndexFunc(es, func(e userEntry) bool { return e.peer == p })
 	switch {
 	case c.Op == opSet && i >= 0:
 		es[i].platforms = c.Platforms
 	case c.Op == opSet:
-		s.users[k] = append(es, userEntry{p, c.Platforms})
+		m[k] = append(es, userEntry{p, c.Platforms})
 	case i >= 0 && len(es) == 1:
-		delete(s.users, k)
+		delete(m, k)
 	case i >= 0:
-		s.users[k] = slices.Delete(es, i, i+1)
+		m[k] = slices.Delete(es, i, i+1)
 	}
 }
 
-func (s *userShard) dropPeer(p *peer) {
-	for k, es := range s.users {
-		if slices.ContainsFunc(es, func(e userEntry) bool { return e.peer == p }) {
-			s.apply(p, k, &change{Op: opRemove})
-		}
+func dropUsers(m map[userKey][]userEntry, p *peer) {
+	for k := range m {
+		setPlatforms(m, p, k, &change{Op: opRemove})
 	}
 }
 
 func (x *userIndex) dropPeer(p *peer) {
-	for i := range x.shards {
-		s := &x.shards[i]
-		s.mu.Lock()
-		s.dropPeer(p)
-		s.mu.Unlock()
-	}
+	x.each(func(m map[userKey][]userEntry) { dropUsers(m, p) })
 }
 
-// replace makes p hold exactly the users of a snapshot, shard by shard.
+// replace makes p hold exactly the users of a snapshot.
 func (x *userIndex) replace(p *peer, snapshot []*change) {
-	byShard := map[*userShard][]*change{}
-	for _, c := range snapshot {
-		s := x.shard(userKey{c.App, c.User})
-		byShard[s] = append(byShard[s], c)
-	}
-	for i := range x.shards {
-		s := &x.shards[i]
-		s.mu.Lock()
-		s.dropPeer(p)
-		for _, c := range byShard[s] {
-			s.apply(p, userKey{c.App, c.User}, c)
-		}
-		s.mu.Unlock()
-	}
+	replaceIn(&x.shards, snapshot,
+		func(c *change) userKey { return userKey{c.App, c.User} },
+		func(m map[userKey][]userEntry) { dropUsers(m, p) },
+		func(m map[userKey][]userEntry, c *change) { setPlatforms(m, p, userKey{c.App, c.User}, c) })
 }
 
 // platforms returns the distinct platforms of the user's connections on
 // every node it knows of.
 func (x *userIndex) platforms(k userKey) []string {
-	s := x.shard(k)
-	s.mu.RLock()
-	defer s.mu.RUnlock()
 	var out []string
-	for _, e := range s.users[k] {
-		for _, p := range e.platforms {
-			if !slices.Contains(out, p) {
-				out = append(out, p)
+	x.read(k, func(es []userEntry) {
+		for _, e := range es {
+			for _, p := range e.platforms {
+				if !slices.Contains(out, p) {
+					out = append(out, p)
+				}
 			}
 		}
-	}
+	})
 	return out
 }
 
