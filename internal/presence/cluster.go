@@ -27,6 +27,11 @@ const (
 	// maxIDsPerChange splits a user's change in many groups, so one change
 	// always fits a message.
 	maxIDsPerChange = 1000
+	// flushGap is the least time between two messages of changes: under
+	// churn the changes of a few milliseconds share one message instead
+	// of paying a message each, and the others still hear of them at once
+	// next to the presence interval.
+	flushGap = 5 * time.Millisecond
 )
 
 // Cluster is the cluster-wide view of who is online: every node's live
@@ -234,6 +239,12 @@ func (c *Cluster) run(ctx context.Context) {
 			return
 		case <-c.wake:
 			c.flush(ctx)
+			gap := time.NewTimer(flushGap)
+			select {
+			case <-gap.C:
+			case <-ctx.Done():
+				gap.Stop()
+			}
 		case <-beat.C:
 			c.diffUsers()
 			c.beat(ctx)
