@@ -83,6 +83,15 @@ type Event struct {
 	Op      string
 	GroupID string          // the group concerned, when there is one
 	Raw     json.RawMessage // the whole frame, for the op-specific fields
+	// For "push": the application event (Data) and its Type ("C2CMsg",
+	// "GroupMsg", ...), with its place in its stream (Seq in the user's,
+	// MsgSeq or EventSeq in a group's; all 0 for events that are not
+	// stored). Events fetched by a sync look exactly like pushed ones.
+	Type     string
+	Data     json.RawMessage
+	Seq      int64
+	MsgSeq   int64
+	EventSeq int64
 }
 
 // Option configures Dial.
@@ -95,6 +104,8 @@ type options struct {
 	httpClient  *http.Client
 	header      http.Header
 	platform    string
+	state       *SyncState
+	noSync      bool
 }
 
 // WithPlatform names the platform the client runs on, as
@@ -148,12 +159,15 @@ type Client struct {
 	done      chan struct{}
 	closing   chan struct{}
 	closeOnce sync.Once
+
+	// sync follows the user's streams: it detects gaps in the pushes'
+	// sequence numbers and fetches what was missed (sync.go).
+	sync *syncer
 }
 
-// outFrame is every request the client sends.
+// outFrame is the session requests the client sends; requests of the
+// domains (sending, syncing, ...) carry their own fields (see call).
 type outFrame struct {
-	ID       int64  `json:"id"`
-	Op       string `json:"op"`
 	SDKAppID uint64 `json:"SDKAppID,omitempty"`
 	UserID   string `json:"UserID,omitempty"`
 	UserSig  string `json:"UserSig,omitempty"`
@@ -162,7 +176,8 @@ type outFrame struct {
 }
 
 // reply is the part of a server frame the client interprets; a frame with
-// an "id" answers a request, one without is an Event.
+// an "id" answers a request, one without is an Event. raw is the whole
+// frame, for the fields of each op's reply.
 type reply struct {
 	ID                  *int64 `json:"id"`
 	Op                  string `json:"op"`
@@ -170,6 +185,7 @@ type reply struct {
 	ErrorInfo           string `json:"ErrorInfo"`
 	GroupID             string `json:"GroupId"`
 	HeartbeatIntervalMs int64  `json:"HeartbeatIntervalMs"`
+	raw                 json.RawMessage
 }
 
 // Dial connects to the gateway of the chatd server at serverURL (http,
@@ -197,11 +213,19 @@ func Dial(ctx context.Context, serverURL string, sdkAppID uint64, userID, userSi
 		done:    make(chan struct{}),
 		closing: make(chan struct{}),
 	}
+	c.sync = newSyncer(c, o.state)
 	go c.readLoop()
-	r, err := c.call(ctx, outFrame{Op: "login", SDKAppID: sdkAppID, UserID: userID, UserSig: userSig, Platform: o.platform})
+	r, err := c.call(ctx, "login", outFrame{SDKAppID: sdkAppID, UserID: userID, UserSig: userSig, Platform: o.platform})
 	if err != nil {
 		_ = c.Close()
 		return nil, err
+	}
+	if !o.noSync {
+		go c.sync.run()
+		if err := c.sync.awaitFollowing(ctx); err != nil {
+			_ = c.Close()
+			return nil, err
+		}
 	}
 	interval := o.heartbeat
 	if interval == 0 {
@@ -243,20 +267,21 @@ func gatewayURL(serverURL string) (string, error) {
 // JoinGroup enters a live group (AVChatRoom). Other group types are refused
 // with code 10007, a ban with 10007 too, an unknown group with 10010.
 func (c *Client) JoinGroup(ctx context.Context, groupID string) error {
-	_, err := c.call(ctx, outFrame{Op: "join_group", GroupID: groupID})
+	c.sync.enterRoom(groupID)
+	_, err := c.call(ctx, "join_group", outFrame{GroupID: groupID})
 	return err
 }
 
 // QuitGroup leaves a live group.
 func (c *Client) QuitGroup(ctx context.Context, groupID string) error {
-	_, err := c.call(ctx, outFrame{Op: "quit_group", GroupID: groupID})
+	_, err := c.call(ctx, "quit_group", outFrame{GroupID: groupID})
 	return err
 }
 
 // Logout leaves every group and ends the session; the server then closes
 // the connection, which Logout waits for (bounded by ctx).
 func (c *Client) Logout(ctx context.Context) error {
-	if _, err := c.call(ctx, outFrame{Op: "logout"}); err != nil {
+	if _, err := c.call(ctx, "logout", nil); err != nil {
 		return err
 	}
 	select {
@@ -303,26 +328,31 @@ func (c *Client) Close() error {
 	return err
 }
 
-// call sends one request and waits for its reply.
-func (c *Client) call(ctx context.Context, f outFrame) (reply, error) {
+// call sends one request and waits for its reply. fields, a struct or
+// map encoded as a JSON object, are the op's own (nil for none).
+func (c *Client) call(ctx context.Context, op string, fields any) (reply, error) {
 	if err := ctx.Err(); err != nil {
 		return reply{}, err
 	}
-	f.ID = c.nextID.Add(1)
+	id := c.nextID.Add(1)
+	frame, err := encodeRequest(id, op, fields)
+	if err != nil {
+		return reply{}, err
+	}
 	ch := make(chan reply, 1)
 	c.mu.Lock()
 	if c.finished {
 		c.mu.Unlock()
 		return reply{}, c.closedErr()
 	}
-	c.pending[f.ID] = ch
+	c.pending[id] = ch
 	c.mu.Unlock()
 	defer func() {
 		c.mu.Lock()
-		delete(c.pending, f.ID)
+		delete(c.pending, id)
 		c.mu.Unlock()
 	}()
-	if err := c.write(f); err != nil {
+	if err := c.write(frame); err != nil {
 		return reply{}, err
 	}
 	var r reply
@@ -343,11 +373,46 @@ func (c *Client) call(ctx context.Context, f outFrame) (reply, error) {
 	return r, nil
 }
 
-func (c *Client) write(f outFrame) error {
-	data, err := json.Marshal(f)
+// request calls op and decodes the reply's fields into out (when not nil).
+func (c *Client) request(ctx context.Context, op string, fields, out any) error {
+	r, err := c.call(ctx, op, fields)
 	if err != nil {
-		return fmt.Errorf("client: encode %s: %w", f.Op, err)
+		return err
 	}
+	if out != nil {
+		if err := json.Unmarshal(r.raw, out); err != nil {
+			return fmt.Errorf("client: %s reply: %w", op, err)
+		}
+	}
+	return nil
+}
+
+// encodeRequest builds {"id":..,"op":..,...fields}.
+func encodeRequest(id int64, op string, fields any) ([]byte, error) {
+	head, err := json.Marshal(struct {
+		ID int64  `json:"id"`
+		Op string `json:"op"`
+	}{id, op})
+	if err != nil {
+		return nil, fmt.Errorf("client: encode %s: %w", op, err)
+	}
+	if fields == nil {
+		return head, nil
+	}
+	body, err := json.Marshal(fields)
+	if err != nil {
+		return nil, fmt.Errorf("client: encode %s: %w", op, err)
+	}
+	if len(body) < 2 || body[0] != '{' {
+		return nil, fmt.Errorf("client: %s fields are not a JSON object", op)
+	}
+	if len(body) == 2 {
+		return head, nil
+	}
+	return append(append(head[:len(head)-1], ','), body[1:]...), nil
+}
+
+func (c *Client) write(data []byte) error {
 	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
 	defer cancel()
 	if err := c.ws.Write(ctx, websocket.MessageText, data); err != nil {
@@ -376,6 +441,7 @@ func (c *Client) readLoop() {
 		if json.Unmarshal(data, &r) != nil {
 			continue // not ours to interpret; the protocol only sends objects
 		}
+		r.raw = data
 		if r.ID != nil {
 			c.mu.Lock()
 			ch := c.pending[*r.ID]
@@ -388,9 +454,7 @@ func (c *Client) readLoop() {
 			}
 			continue // heartbeat replies have no waiter
 		}
-		select {
-		case c.events <- Event{Op: r.Op, GroupID: r.GroupID, Raw: data}:
-		case <-c.closing:
+		if !c.sync.pushed(data) {
 			c.finish(ErrClosed)
 			return
 		}
@@ -420,7 +484,8 @@ func (c *Client) heartbeatLoop(interval time.Duration) {
 	for {
 		select {
 		case <-t.C:
-			if c.write(outFrame{ID: c.nextID.Add(1), Op: "heartbeat"}) != nil {
+			frame, _ := encodeRequest(c.nextID.Add(1), "heartbeat", nil)
+			if c.write(frame) != nil {
 				return
 			}
 		case <-c.done:

@@ -44,13 +44,21 @@ func TestStoreOutage(t *testing.T) {
 	// Unlimited rates: the sweep calls every command at once.
 	n := startTestApp(t, "", "--store", proxiedDSN(t, dsn, db), "--rate-limit", "0")
 	sweep := commandSweep(t)
-	mustOK(t, n.rest("v4/im_open_login_svc/multiaccount_import", map[string]any{"Accounts": []string{"u1", "u2", "u3"}}))
+	mustOK(t, n.rest("v4/im_open_login_svc/multiaccount_import", map[string]any{"Accounts": []string{"u1", "u2", "u3", "u4", "u5", "u6"}}))
 	mustOK(t, n.rest("v4/group_open_http_svc/create_group", map[string]any{"Type": "AVChatRoom", "GroupId": "live", "Name": "Live"}))
+	for _, g := range []struct{ id, member string }{{"work", "u2"}, {"owned", "u3"}, {"kick", "u4"}, {"doomed", ""}, {"a1", ""}, {"a2", ""}, {"a3", ""}} {
+		body := map[string]any{"Type": "Public", "GroupId": g.id, "Name": g.id, "Owner_Account": "u1"}
+		if g.member != "" {
+			body["MemberList"] = []any{map[string]any{"Member_Account": g.member}}
+		}
+		mustOK(t, n.rest("v4/group_open_http_svc/create_group", body))
+	}
 	mustOK(t, n.rest("v4/group_open_http_svc/create_group", map[string]any{
-		"Type": "Public", "GroupId": "work", "Name": "Work", "Owner_Account": "u1",
-		"MemberList": []any{map[string]any{"Member_Account": "u2"}},
-	}))
-	mustOK(t, n.rest("v4/group_open_http_svc/create_group", map[string]any{"Type": "Public", "GroupId": "doomed", "Name": "Doomed", "Owner_Account": "u1"}))
+		"Type": "Community", "GroupId": "@TGS#_comm", "Name": "Comm", "Owner_Account": "u1", "SupportTopic": 1}))
+	mustOK(t, n.rest("v4/million_group_open_http_svc/create_topic", map[string]any{
+		"GroupId": "@TGS#_comm", "TopicId": "@TGS#_comm@TOPIC#_t1", "TopicName": "t1"}))
+	mustOK(t, n.rest("v4/group_open_http_svc/modify_group_attr", map[string]any{
+		"GroupId": "kick", "GroupAttr": []any{map[string]any{"key": "k", "value": "v"}}}))
 	if err := dialUser(t, n, "u1").JoinGroup(context.Background(), "live"); err != nil {
 		t.Fatal(err)
 	}
@@ -114,12 +122,13 @@ func TestStoreOutage(t *testing.T) {
 // merged: from then on any of them answering without an envelope fails
 // the test.
 var awaitingPanicFix = map[string]bool{
-	"v4/group_open_http_svc/get_online_member_num":       true,
-	"v4/group_open_avchatroom_http_svc/get_members":      true,
-	"v4/group_open_avchatroom_http_svc/modify_user_info": true,
-	"v4/group_open_http_svc/ban_group_member":            true,
-	"v4/group_open_http_svc/unban_group_member":          true,
-	"v4/group_open_http_svc/get_group_ban_member":        true,
+	"v4/group_open_http_svc/get_online_member_num":         true,
+	"v4/group_open_avchatroom_http_svc/get_members":        true,
+	"v4/group_open_avchatroom_http_svc/modify_user_info":   true,
+	"v4/group_open_http_svc/ban_group_member":              true,
+	"v4/group_open_http_svc/unban_group_member":            true,
+	"v4/group_open_http_svc/get_group_ban_member":          true,
+	"v4/million_group_open_http_svc/get_online_member_num": true,
 }
 
 // sweepRow is one command of the REST command table with a body that
@@ -133,28 +142,58 @@ type sweepRow struct {
 type sweepTable []sweepRow
 
 // sweepBodies holds a valid body for every command, over the fixtures
-// TestStoreOutage creates (accounts u1-u3, u1 online in live room "live",
-// public group "work" of u1 and u2, public group "doomed").
+// TestStoreOutage creates (accounts u1-u6, u1 online in live room "live",
+// public groups of owner u1: "work" with u2, "owned" with u3, "kick" with
+// u4, "doomed", "a1" to "a3"; community "@TGS#_comm" with topic t1). The
+// calls run at once, so no two bodies change the same thing.
 var sweepBodies = map[string]string{
-	"v4/im_open_login_svc/account_import":                `{"UserID":"u4"}`,
-	"v4/im_open_login_svc/multiaccount_import":           `{"Accounts":["u5"]}`,
-	"v4/im_open_login_svc/account_delete":                `{"DeleteItem":[{"UserID":"u6"}]}`,
-	"v4/im_open_login_svc/account_check":                 `{"CheckItem":[{"UserID":"u1"}]}`,
-	"v4/im_open_login_svc/kick":                          `{"UserID":"u3"}`,
-	"v4/openim/query_online_status":                      `{"To_Account":["u1"]}`,
-	"v4/group_open_http_svc/create_group":                `{"Type":"Public","Name":"More","Owner_Account":"u1"}`,
-	"v4/group_open_http_svc/destroy_group":               `{"GroupId":"doomed"}`,
-	"v4/group_open_http_svc/get_appid_group_list":        `{}`,
-	"v4/group_open_http_svc/get_group_info":              `{"GroupIdList":["work"]}`,
-	"v4/group_open_http_svc/get_joined_group_list":       `{"Member_Account":"u1"}`,
-	"v4/group_open_http_svc/get_online_member_num":       `{"GroupId":"live"}`,
-	"v4/group_open_avchatroom_http_svc/get_members":      `{"GroupId":"live","Timestamp":0}`,
-	"v4/group_open_avchatroom_http_svc/modify_user_info": `{"GroupId":"live","CommandType":1,"MemberList":[{"Member_Account":"u1","Marks":[1001]}]}`,
-	"v4/group_open_http_svc/ban_group_member":            `{"GroupId":"live","Members_Account":["u2"],"Duration":60}`,
-	"v4/group_open_http_svc/unban_group_member":          `{"GroupId":"live","Members_Account":["u2"]}`,
-	"v4/group_open_http_svc/get_group_ban_member":        `{"GroupId":"live","Offset":0,"Limit":10}`,
-	"v4/group_open_http_svc/send_group_msg":              `{"GroupId":"work","From_Account":"u1","Random":1,"MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"hi"}}]}`,
-	"v4/group_open_http_svc/group_msg_get_simple":        `{"GroupId":"work","ReqMsgNumber":10}`,
+	"v4/im_open_login_svc/account_import":                    `{"UserID":"u4"}`,
+	"v4/im_open_login_svc/multiaccount_import":               `{"Accounts":["u5"]}`,
+	"v4/im_open_login_svc/account_delete":                    `{"DeleteItem":[{"UserID":"u6"}]}`,
+	"v4/im_open_login_svc/account_check":                     `{"CheckItem":[{"UserID":"u1"}]}`,
+	"v4/im_open_login_svc/kick":                              `{"UserID":"u3"}`,
+	"v4/openim/query_online_status":                          `{"To_Account":["u1"]}`,
+	"v4/group_open_http_svc/create_group":                    `{"Type":"Public","Name":"More","Owner_Account":"u1"}`,
+	"v4/group_open_http_svc/destroy_group":                   `{"GroupId":"doomed"}`,
+	"v4/group_open_http_svc/get_appid_group_list":            `{}`,
+	"v4/group_open_http_svc/get_group_info":                  `{"GroupIdList":["work"]}`,
+	"v4/group_open_http_svc/get_joined_group_list":           `{"Member_Account":"u1"}`,
+	"v4/group_open_http_svc/get_online_member_num":           `{"GroupId":"live"}`,
+	"v4/group_open_avchatroom_http_svc/get_members":          `{"GroupId":"live","Timestamp":0}`,
+	"v4/group_open_avchatroom_http_svc/modify_user_info":     `{"GroupId":"live","CommandType":1,"MemberList":[{"Member_Account":"u1","Marks":[1001]}]}`,
+	"v4/group_open_http_svc/ban_group_member":                `{"GroupId":"live","Members_Account":["u2"],"Duration":60}`,
+	"v4/group_open_http_svc/unban_group_member":              `{"GroupId":"live","Members_Account":["u2"]}`,
+	"v4/group_open_http_svc/get_group_ban_member":            `{"GroupId":"live","Offset":0,"Limit":10}`,
+	"v4/group_open_http_svc/send_group_msg":                  `{"GroupId":"work","From_Account":"u1","Random":1,"MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"hi"}}]}`,
+	"v4/group_open_http_svc/group_msg_get_simple":            `{"GroupId":"work","ReqMsgNumber":10}`,
+	"v4/openim/sendmsg":                                      `{"From_Account":"u1","To_Account":"u2","MsgRandom":1,"MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"hi"}}]}`,
+	"v4/group_open_http_svc/modify_group_base_info":          `{"GroupId":"work","Name":"Work2"}`,
+	"v4/group_open_http_svc/import_group":                    `{"Type":"Public","Name":"Imported","Owner_Account":"u1"}`,
+	"v4/group_open_http_svc/add_group_member":                `{"GroupId":"work","MemberList":[{"Member_Account":"u5"}]}`,
+	"v4/group_open_http_svc/delete_group_member":             `{"GroupId":"kick","MemberToDel_Account":["u4"]}`,
+	"v4/group_open_http_svc/change_group_owner":              `{"GroupId":"owned","NewOwner_Account":"u3"}`,
+	"v4/group_open_http_svc/get_role_in_group":               `{"GroupId":"work","User_Account":["u1"]}`,
+	"v4/group_open_http_svc/import_group_member":             `{"GroupId":"work","MemberList":[{"Member_Account":"u3"}]}`,
+	"v4/group_open_http_svc/get_group_member_info":           `{"GroupId":"work"}`,
+	"v4/group_open_http_svc/get_specified_group_member_info": `{"GroupId":"work","Member_List_Account":["u1"]}`,
+	"v4/group_open_http_svc/modify_group_member_info":        `{"GroupId":"work","Member_Account":"u2","NameCard":"nc"}`,
+	"v4/group_open_http_svc/forbid_send_msg":                 `{"GroupId":"a3","Members_Account":["u1"],"MuteTime":60}`,
+	"v4/group_open_http_svc/get_group_muted_account":         `{"GroupId":"work"}`,
+	"v4/group_open_http_svc/get_group_shutted_uin":           `{"GroupId":"work"}`,
+	"v4/group_open_attr_http_svc/get_group_attr":             `{"GroupId":"work"}`,
+	"v4/group_open_http_svc/modify_group_attr":               `{"GroupId":"a1","GroupAttr":[{"key":"k","value":"v"}]}`,
+	"v4/group_open_http_svc/clear_group_attr":                `{"GroupId":"a2"}`,
+	"v4/group_open_http_svc/set_group_attr":                  `{"GroupId":"owned","GroupAttr":[{"key":"k","value":"v"}]}`,
+	"v4/group_open_http_svc/delete_group_attr":               `{"GroupId":"kick","GroupAttr":[{"key":"k"}]}`,
+	"v4/group_open_http_svc/get_group_counter":               `{"GroupId":"work"}`,
+	"v4/group_open_http_svc/update_group_counter":            `{"GroupId":"a1","GroupCounter":[{"Key":"c","Value":1}],"Mode":"Increase"}`,
+	"v4/group_open_http_svc/delete_group_counter":            `{"GroupId":"a2","GroupCounterKeys":["c"]}`,
+	"v4/million_group_open_http_svc/create_topic":            `{"GroupId":"@TGS#_comm","TopicName":"more"}`,
+	"v4/million_group_open_http_svc/destroy_topic":           `{"GroupId":"@TGS#_comm","TopicIdList":["@TGS#_comm@TOPIC#_gone"]}`,
+	"v4/million_group_open_http_svc/get_topic":               `{"GroupId":"@TGS#_comm","From_Account":"u1"}`,
+	"v4/million_group_open_http_svc/modify_topic":            `{"GroupId":"@TGS#_comm","TopicId":"@TGS#_comm@TOPIC#_t1","TopicName":"t1b"}`,
+	"v4/group_open_http_svc/import_topic":                    `{"GroupId":"@TGS#_comm","TopicName":"imported"}`,
+	"v4/million_group_open_http_svc/get_online_member_num":   `{"GroupId":"@TGS#_comm"}`,
 }
 
 // commandSweep is the whole command table of the built server, each row

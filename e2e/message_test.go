@@ -41,7 +41,7 @@ func nextGroupMsg(t *testing.T, c *client.Client) (groupID string, ev groupMsgEv
 			if !open {
 				t.Fatalf("connection closed before the push: %v", c.Err())
 			}
-			if e.Op != "push" {
+			if e.Op != "push" || e.Type != "GroupMsg" {
 				continue
 			}
 			var frame struct {

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,6 +18,7 @@ import (
 	"github.com/chatd/chatd/internal/api"
 	"github.com/chatd/chatd/internal/bus"
 	"github.com/chatd/chatd/internal/bus/natsbus"
+	"github.com/chatd/chatd/internal/clientapi"
 	"github.com/chatd/chatd/internal/config"
 	"github.com/chatd/chatd/internal/gateway"
 	"github.com/chatd/chatd/internal/group"
@@ -26,6 +27,7 @@ import (
 	"github.com/chatd/chatd/internal/store"
 	"github.com/chatd/chatd/internal/store/postgres"
 	"github.com/chatd/chatd/internal/store/sqlite"
+	"github.com/chatd/chatd/internal/stream"
 	"github.com/chatd/chatd/internal/usersig"
 )
 
@@ -82,6 +84,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	rooms.cluster = cluster
 	groups := group.NewService(db, db, rooms)
+	// The client ops need the message services, which deliver through the
+	// gateway: the table is filled in below, before anything is served.
+	clientOps := map[string]gateway.Op{}
 	rooms.gateway = gateway.New(gateway.Config{}, gateway.Deps{
 		Authenticate: userAuthenticator(cfg, verifier, accounts, now),
 		CheckJoin: func(ctx context.Context, appID uint64, groupID, userID string) error {
@@ -89,6 +94,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		},
 		Presence: tracker,
 		Bus:      events,
+		Ops:      clientOps,
 		Now:      now,
 		Logger:   logger,
 	})
@@ -108,7 +114,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 
-	messages := message.NewService(message.Deps{Store: db, Groups: groups, Accounts: db, Pusher: rooms.gateway, Logger: logger})
+	streams := stream.New(ctx, stream.Deps{Store: db, Deliver: rooms.gateway, Groups: groups.Get, Now: now, Logger: logger})
+	messages := message.NewService(message.Deps{Store: db, Streams: streams, Groups: groups, Logger: logger})
+	ops, err := clientapi.Ops(clientapi.Services{Messages: messages, Streams: streams, Groups: groups})
+	if err != nil {
+		return err
+	}
+	maps.Copy(clientOps, ops)
+	groups.SetDelivery(group.Delivery{Notifier: streams, Online: rooms.gateway, Logger: logger})
 	rest, err := api.NewServer(api.Options{Config: cfg, Verifier: verifier, Now: now, Logger: logger},
 		api.Commands(api.Services{Accounts: accounts, Groups: groups, Messages: messages, Store: db}))
 	if err != nil {
@@ -123,11 +136,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("listen: %w", err)
 	}
 	var ready atomic.Bool
-	srv := &http.Server{
-		Handler:           api.Handler(rest, rooms.gateway, ready.Load, readiness(cfg, db, events)...),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-	}
+	srv := api.NewHTTPServer(api.Handler(rest, rooms.gateway, ready.Load, readiness(cfg, db, events)...), api.DefaultTimeouts())
 	printWelcome(stdout, cfg, loaded.AppCreated, ln.Addr().String())
 	logger.Info("chatd serving", "addr", ln.Addr().String(), "store", storeName(cfg), "apps", len(cfg.Apps))
 
@@ -149,8 +158,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := rooms.gateway.Shutdown(drainCtx); err != nil {
 		logger.Warn("gateway shutdown", "err", err)
 	}
-	if err := srv.Shutdown(drainCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("drain: %w", err)
+	// What did not finish within the drain period (a stalled upload) is
+	// cut: stopping on SIGTERM succeeds either way.
+	if err := api.Shutdown(drainCtx, srv); err != nil {
+		logger.Warn("drain", "err", err)
 	}
 	logger.Info("chatd stopped")
 	return nil

@@ -34,7 +34,7 @@ func TestImportBatcherGroupCommits(t *testing.T) {
 	}
 	defer db.Close()
 	store := &countingStore{AccountStore: db}
-	b := &importBatcher{store: store}
+	b := newImportBatcher(store)
 	const callers = 200
 	var wg sync.WaitGroup
 	errs := make(chan error, callers)
@@ -70,7 +70,7 @@ func TestImportBatcherAbandoned(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	b := &importBatcher{store: db}
+	b := newImportBatcher(db)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	item := im.AccountImport{Account: im.Account{AppID: 1, UserID: "late", CreatedAt: 1}}

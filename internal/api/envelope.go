@@ -16,11 +16,11 @@ var (
 	okPrefix        = []byte(`{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"","RequestId":"`)
 )
 
-// writeEnvelope writes the vendor envelope with the API's own fields at the
-// same level: the result is encoded on its own and its members spliced in
-// after the envelope's, which keeps response types free of envelope fields.
-// buf is scratch space, returned for reuse.
-func writeEnvelope(w http.ResponseWriter, buf []byte, ids *requestIDs, seq uint64, e *im.Error, result any) []byte {
+// appendEnvelope appends the vendor envelope with the API's own fields at
+// the same level: the result is encoded on its own and its members spliced
+// in after the envelope's, which keeps response types free of envelope
+// fields.
+func appendEnvelope(buf []byte, ids *requestIDs, seq uint64, e *im.Error, result any) []byte {
 	if e.Code == 0 {
 		buf = append(buf, okPrefix...)
 	} else {
@@ -45,12 +45,15 @@ func writeEnvelope(w http.ResponseWriter, buf []byte, ids *requestIDs, seq uint6
 			buf = out[:start]
 		}
 	}
-	buf = append(buf, "}\n"...)
-	// net/http adds Content-Length itself for a reply written in one piece.
+	return append(buf, "}\n"...)
+}
+
+// writeReply sends a finished envelope. net/http adds Content-Length itself
+// for a reply written in one piece.
+func writeReply(w http.ResponseWriter, reply []byte) {
 	w.Header()["Content-Type"] = contentTypeJSON
 	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(buf)
-	return buf
+	_, _ = w.Write(reply)
 }
 
 // requestIDs makes RequestId values in the vendor's shape

@@ -15,16 +15,24 @@ func (a groupAPI) commands() []Command {
 	list := command("v4/group_open_http_svc/get_appid_group_list", 1, groupDomain, a.appGroups)
 	// This endpoint's own page names 10006 for calling it too often.
 	list.LimitCode = im.CodeGroupRateLimit
-	return []Command{
+	all := []Command{
 		list,
 		command("v4/group_open_http_svc/create_group", 200, groupDomain, a.create),
 		command("v4/group_open_http_svc/destroy_group", 200, groupDomain, a.destroy),
 		command("v4/group_open_http_svc/get_joined_group_list", 200, groupDomain, a.joined),
 		command("v4/group_open_http_svc/get_group_info", 200, groupDomain, a.info),
+		command("v4/group_open_http_svc/modify_group_base_info", 200, groupDomain, a.modify),
+		command("v4/group_open_http_svc/import_group", 200, groupDomain, a.importGroup),
 	}
+	all = append(all, a.memberCommands()...)
+	all = append(all, a.muteCommands()...)
+	all = append(all, a.attrCommands()...)
+	all = append(all, a.counterCommands()...)
+	return append(all, a.topicCommands()...)
 }
 
-type createGroupReq struct {
+// groupProfileReq is what create_group and import_group share.
+type groupProfileReq struct {
 	Owner_Account   string
 	Type            string
 	GroupId         string
@@ -35,12 +43,31 @@ type createGroupReq struct {
 	MaxMemberCount  int
 	ApplyJoinOption string
 	AppDefinedData  []im.KV
-	MemberList      []struct {
+	SupportTopic    int
+}
+
+func (r *groupProfileReq) input() (group.CreateInput, error) {
+	if r.Type == "" {
+		return group.CreateInput{}, &im.Error{Code: im.CodeGroupBadParam, Info: "Type is required"}
+	}
+	if r.SupportTopic != 0 && r.SupportTopic != 1 {
+		return group.CreateInput{}, &im.Error{Code: im.CodeGroupBadParam, Info: "SupportTopic must be 0 or 1"}
+	}
+	return group.CreateInput{
+		Owner: r.Owner_Account, Type: r.Type, GroupID: r.GroupId, Name: r.Name,
+		Introduction: r.Introduction, Notification: r.Notification, FaceURL: r.FaceUrl,
+		MaxMemberCount: r.MaxMemberCount, ApplyJoinOption: r.ApplyJoinOption,
+		AppDefinedData: r.AppDefinedData, SupportTopic: r.SupportTopic == 1,
+	}, nil
+}
+
+type createGroupReq struct {
+	groupProfileReq
+	MemberList []struct {
 		Member_Account       string
 		Role                 string
 		AppMemberDefinedData []im.KV
 	}
-	SupportTopic int
 }
 
 type createGroupResp struct {
@@ -50,22 +77,14 @@ type createGroupResp struct {
 }
 
 func (a groupAPI) create(ctx context.Context, call *Call, req *createGroupReq) (*createGroupResp, error) {
-	if req.Type == "" {
-		return nil, &im.Error{Code: im.CodeGroupBadParam, Info: "Type is required"}
-	}
-	if req.SupportTopic != 0 && req.SupportTopic != 1 {
-		return nil, &im.Error{Code: im.CodeGroupBadParam, Info: "SupportTopic must be 0 or 1"}
-	}
-	in := group.CreateInput{
-		Owner: req.Owner_Account, Type: req.Type, GroupID: req.GroupId, Name: req.Name,
-		Introduction: req.Introduction, Notification: req.Notification, FaceURL: req.FaceUrl,
-		MaxMemberCount: req.MaxMemberCount, ApplyJoinOption: req.ApplyJoinOption,
-		AppDefinedData: req.AppDefinedData, SupportTopic: req.SupportTopic == 1,
+	in, err := req.input()
+	if err != nil {
+		return nil, err
 	}
 	for _, m := range req.MemberList {
 		in.Members = append(in.Members, im.Member{UserID: m.Member_Account, Role: m.Role, AppMemberDefinedData: m.AppMemberDefinedData})
 	}
-	g, err := a.svc.Create(ctx, call.App.SDKAppID, in, call.Now)
+	g, err := a.svc.Create(ctx, call.App, group.AppAdmin(call.Identifier), in, call.Now)
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +100,7 @@ type groupIDReq struct {
 }
 
 func (a groupAPI) destroy(ctx context.Context, call *Call, req *groupIDReq) (*empty, error) {
-	if err := a.svc.Destroy(ctx, call.App.SDKAppID, req.GroupId); err != nil {
+	if err := a.svc.Destroy(ctx, call.App, group.AppAdmin(call.Identifier), req.GroupId); err != nil {
 		return nil, err
 	}
 	return &empty{}, nil

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/chatd/chatd/internal/group"
 	"github.com/chatd/chatd/internal/im"
@@ -21,13 +22,6 @@ type responseFilter struct {
 // filters can pick exactly the names they list.
 type fields map[string]any
 
-func onOff(b bool) string {
-	if b {
-		return "On"
-	}
-	return "Off"
-}
-
 // groupFields returns every S6 field of g by wire name.
 func groupFields(g *im.Group) fields {
 	f := fields{
@@ -36,7 +30,7 @@ func groupFields(g *im.Group) fields {
 		"CreateTime": g.CreateTime, "InfoSeq": g.InfoSeq, "LastInfoTime": g.LastInfoTime,
 		"LastMsgTime": g.LastMsgTime, "NextMsgSeq": g.NextMsgSeq, "MemberNum": g.MemberNum,
 		"MaxMemberNum": g.MaxMemberNum, "ApplyJoinOption": g.ApplyJoinOption,
-		"MuteAllMember": onOff(g.MuteAllMember), "Appid": g.AppID,
+		"MuteAllMember": group.OnOff(g.MuteAllMember), "Appid": g.AppID,
 	}
 	if g.Type == im.GroupCommunity {
 		f["SupportTopic"] = boolInt(g.SupportTopic)
@@ -80,6 +74,23 @@ func pick(dst, all fields, names []string) {
 	}
 }
 
+// memberEntry is one member object (S7) of a reply: every field when info
+// is nil, else Member_Account and the fields info names; the custom fields
+// (restricted to the keys of data, when given) when all fields are wanted,
+// when info names AppMemberDefinedData, or when data is given.
+func memberEntry(m *im.Member, info, data []string) fields {
+	all := memberFields(m)
+	out := all
+	if info != nil {
+		out = fields{"Member_Account": m.UserID}
+		pick(out, all, info)
+	}
+	if info == nil || data != nil || contains(info, "AppMemberDefinedData") {
+		out["AppMemberDefinedData"] = customData(m.AppMemberDefinedData, data)
+	}
+	return out
+}
+
 // customData returns kvs restricted to keys (all of them when keys is nil).
 func customData(kvs []im.KV, keys []string) []im.KV {
 	out := []im.KV{}
@@ -114,8 +125,9 @@ func (a groupAPI) info(ctx context.Context, call *Call, req *groupInfoReq) (*gro
 		return nil, im.Errorf(im.CodeGroupBadParam, "GroupIdList must hold 1 to %d group IDs", maxGroupInfoIDs)
 	}
 	resp := &groupInfoResp{GroupInfo: make([]fields, 0, len(req.GroupIdList))}
+	entries := 0 // members listed, for the reply size cap
 	for _, id := range req.GroupIdList {
-		item, err := a.oneGroupInfo(ctx, call.App.SDKAppID, id, req.ResponseFilter)
+		item, err := a.oneGroupInfo(ctx, call.App.SDKAppID, id, req.ResponseFilter, call.Now)
 		if err != nil {
 			var e *im.Error
 			if !errors.As(err, &e) {
@@ -124,12 +136,15 @@ func (a groupAPI) info(ctx context.Context, call *Call, req *groupInfoReq) (*gro
 			item = fields{"GroupId": id, "ErrorCode": e.Code, "ErrorInfo": e.Info}
 		}
 		resp.GroupInfo = append(resp.GroupInfo, item)
+		if list, ok := item["MemberList"].([]fields); ok {
+			entries += len(list)
+		}
 	}
-	return resp, nil
+	return resp, checkReplySize(resp, entries)
 }
 
-func (a groupAPI) oneGroupInfo(ctx context.Context, appID uint64, id string, f *responseFilter) (fields, error) {
-	g, err := a.svc.Get(ctx, appID, id)
+func (a groupAPI) oneGroupInfo(ctx context.Context, appID uint64, id string, f *responseFilter, now time.Time) (fields, error) {
+	g, err := a.svc.Info(ctx, appID, id)
 	if err != nil {
 		return nil, err
 	}
@@ -154,20 +169,14 @@ func (a groupAPI) oneGroupInfo(ctx context.Context, appID uint64, id string, f *
 	if err != nil {
 		return nil, err
 	}
+	members = group.ActiveMutes(members, now)
+	info, data := []string(nil), []string(nil)
+	if f != nil {
+		info, data = nonNil(f.MemberInfoFilter), f.AppDefinedDataFilter_GroupMember
+	}
 	list := make([]fields, len(members))
 	for i := range members {
-		m := &members[i]
-		entry := fields{"Member_Account": m.UserID}
-		if f == nil {
-			entry = memberFields(m)
-			entry["AppMemberDefinedData"] = customData(m.AppMemberDefinedData, nil)
-		} else {
-			pick(entry, memberFields(m), f.MemberInfoFilter)
-			if f.AppDefinedDataFilter_GroupMember != nil {
-				entry["AppMemberDefinedData"] = customData(m.AppMemberDefinedData, f.AppDefinedDataFilter_GroupMember)
-			}
-		}
-		list[i] = entry
+		list[i] = memberEntry(&members[i], info, data)
 	}
 	out["MemberList"] = list
 	return out, nil
@@ -241,7 +250,7 @@ func (a groupAPI) joined(ctx context.Context, call *Call, req *joinedReq) (*join
 			pick(item, groupFields(&j.Group), f.GroupBaseInfoFilter)
 			if f.SelfInfoFilter != nil {
 				self := fields{}
-				pick(self, memberFields(&j.Self), f.SelfInfoFilter)
+				pick(self, memberFields(&group.ActiveMutes([]im.Member{j.Self}, call.Now)[0]), f.SelfInfoFilter)
 				item["SelfInfo"] = self
 			}
 		}

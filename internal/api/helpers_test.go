@@ -25,8 +25,10 @@ import (
 	"github.com/chatd/chatd/internal/api"
 	"github.com/chatd/chatd/internal/config"
 	"github.com/chatd/chatd/internal/group"
+	"github.com/chatd/chatd/internal/im"
 	"github.com/chatd/chatd/internal/message"
 	"github.com/chatd/chatd/internal/store"
+	"github.com/chatd/chatd/internal/stream"
 	"github.com/chatd/chatd/internal/usersig"
 )
 
@@ -433,39 +435,51 @@ func golden(t *testing.T, name string, v map[string]any) {
 	}
 }
 
-// pushed is one push the message service made: to a live room (PushToGroup)
-// or to one user (PushToUser), with its event decoded.
+// pushed is one delivery the message service made, with its event
+// decoded: to a live room, to a stored group's online members (only those
+// in only, when set), or to one user.
 type pushed struct {
-	room  bool
+	kind  string // "room", "group" or "user"
 	to    string // group ID or UserID
+	only  []string
+	push  im.Push
 	event map[string]any
 	raw   json.RawMessage // the event's bytes
 }
 
-// pushRecorder is the message service's Pusher in tests: it keeps every push.
+// pushRecorder is the streams' Deliverer in tests: it keeps every push.
 type pushRecorder struct {
 	mu     sync.Mutex
 	pushes []pushed
 }
 
-func (p *pushRecorder) PushToGroup(_ context.Context, _ uint64, groupID string, payload json.RawMessage) error {
-	return p.record(true, groupID, payload)
+func (p *pushRecorder) DeliverRoom(_ context.Context, _ uint64, groupID string, push im.Push) error {
+	return p.record("room", groupID, nil, push)
 }
 
-func (p *pushRecorder) PushToUser(_ context.Context, _ uint64, userID string, payload json.RawMessage) error {
-	return p.record(false, userID, payload)
+func (p *pushRecorder) DeliverGroup(_ context.Context, _ uint64, groupID string, push im.Push, only []string) error {
+	return p.record("group", groupID, only, push)
 }
 
-func (p *pushRecorder) record(room bool, to string, payload json.RawMessage) error {
+func (p *pushRecorder) DeliverUser(_ context.Context, _ uint64, userID string, push im.Push) error {
+	return p.record("user", userID, nil, push)
+}
+
+func (p *pushRecorder) AttachMembers(context.Context, uint64, string, []string) error { return nil }
+func (p *pushRecorder) DetachMembers(context.Context, uint64, string, []string) error { return nil }
+func (p *pushRecorder) DropGroup(context.Context, uint64, string) error               { return nil }
+func (p *pushRecorder) DropRoom(context.Context, uint64, string) error                { return nil }
+
+func (p *pushRecorder) record(kind, to string, only []string, push im.Push) error {
 	var ev map[string]any
-	dec := json.NewDecoder(bytes.NewReader(payload))
+	dec := json.NewDecoder(bytes.NewReader(push.Event))
 	dec.UseNumber()
 	if err := dec.Decode(&ev); err != nil {
 		return err
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.pushes = append(p.pushes, pushed{room: room, to: to, event: ev, raw: payload})
+	p.pushes = append(p.pushes, pushed{kind: kind, to: to, only: only, push: push, event: ev, raw: push.Event})
 	return nil
 }
 
@@ -486,6 +500,7 @@ func newMessageServer(t *testing.T, opts ...option) (*testServer, *pushRecorder)
 	ts := *newTestServer(t, opts...)
 	groups := group.NewService(ts.db, ts.db, nil)
 	rec := &pushRecorder{}
+	streams := stream.New(t.Context(), stream.Deps{Store: ts.db, Deliver: rec, Now: ts.clock.Now, Groups: groups.Get})
 	srv, err := api.NewServer(api.Options{
 		Config:   ts.cfg,
 		Verifier: usersig.NewVerifier(config.DefaultSigCache, ts.clock.Now),
@@ -494,7 +509,7 @@ func newMessageServer(t *testing.T, opts ...option) (*testServer, *pushRecorder)
 	}, api.Commands(api.Services{
 		Accounts: account.NewService(ts.db),
 		Groups:   groups,
-		Messages: message.NewService(message.Deps{Store: ts.db, Groups: groups, Accounts: ts.db, Pusher: rec}),
+		Messages: message.NewService(message.Deps{Store: ts.db, Streams: streams, Groups: groups}),
 		Store:    ts.db,
 	}))
 	if err != nil {

@@ -20,18 +20,11 @@ func (a messageAPI) commands() []Command {
 	}
 }
 
-// msgElem is one MsgBody element (rest-messages.md S2); its content is
-// kept as JSON text for the domain to check and pass through.
-type msgElem struct {
-	MsgType    string
-	MsgContent json.RawMessage
-}
-
 type sendGroupMsgReq struct {
 	GroupId         string
 	Random          *int64
 	MsgPriority     string
-	MsgBody         []msgElem
+	MsgBody         []im.MsgElem
 	From_Account    string
 	OfflinePushInfo json.RawMessage
 	// Webhooks are not served yet, so there is nothing to forbid.
@@ -71,20 +64,23 @@ func (a messageAPI) send(ctx context.Context, call *Call, req *sendGroupMsgReq) 
 	in := message.SendInput{
 		GroupID: req.GroupId, TopicID: req.TopicId, From: from, FromAdmin: call.App.IsAdmin(from),
 		Random: uint32(*req.Random), Priority: req.MsgPriority, CloudCustomData: req.CloudCustomData,
-		OfflinePushInfo: req.OfflinePushInfo, OnlineOnly: req.OnlineOnlyFlag == 1, SendMsgControl: req.SendMsgControl,
-		To: req.To_Account, GroupAt: req.GroupAtInfo, Body: make([]im.MsgElem, len(req.MsgBody)),
-	}
-	if string(in.OfflinePushInfo) == "null" {
-		in.OfflinePushInfo = nil
-	}
-	for i, e := range req.MsgBody {
-		in.Body[i] = im.MsgElem{Type: e.MsgType, Content: e.MsgContent}
+		OfflinePushInfo: nullable(req.OfflinePushInfo), OnlineOnly: req.OnlineOnlyFlag == 1, SendMsgControl: req.SendMsgControl,
+		To: req.To_Account, GroupAt: req.GroupAtInfo, Body: req.MsgBody,
+		NeedReadReceipt: req.NeedReadReceipt == 1, SupportExtension: req.SupportMessageExtension == 1,
 	}
 	sent, err := a.svc.Send(ctx, call.App.SDKAppID, in, call.Now)
 	if err != nil {
 		return nil, err
 	}
 	return &sendGroupMsgResp{MsgTime: sent.Time, MsgSeq: sent.Seq}, nil
+}
+
+// nullable treats a JSON null as absent.
+func nullable(raw json.RawMessage) json.RawMessage {
+	if string(raw) == "null" {
+		return nil
+	}
+	return raw
 }
 
 type historyReq struct {

@@ -249,29 +249,31 @@ func TestSendGroupMsgDelivery(t *testing.T) {
 		name   string
 		group  string
 		fields map[string]any
-		room   bool
-		to     []string
+		kind   string   // where the one push goes: "room" or "group"
+		only   []string // the members it is restricted to
 		extra  []string // event keys besides eventKeys
 	}{
-		{"live group: one push to the room", "live", map[string]any{"From_Account": "outsider"}, true, []string{"live"}, nil},
-		{"Public group: each member", "pub", map[string]any{"From_Account": "ann", "MsgPriority": "High"}, false, []string{"owner", "ann", "bob"}, nil},
-		{"To_Account: only listed members", "pub", map[string]any{"To_Account": []string{"bob", "outsider"}}, false, []string{"bob"}, nil},
-		{"online only", "pub", map[string]any{"OnlineOnlyFlag": 1}, false, []string{"owner", "ann", "bob"}, []string{"OnlineOnlyFlag"}},
+		{"live group: one push to the room", "live", map[string]any{"From_Account": "outsider"}, "room", nil, nil},
+		{"Public group: one push to the online members", "pub", map[string]any{"From_Account": "ann", "MsgPriority": "High"}, "group", nil, nil},
+		{"To_Account: only listed members", "pub", map[string]any{"To_Account": []string{"bob", "outsider"}}, "group", []string{"bob", "outsider"}, nil},
+		{"online only", "pub", map[string]any{"OnlineOnlyFlag": 1}, "group", nil, []string{"OnlineOnlyFlag"}},
 		{"custom data and mentions", "pub", map[string]any{"CloudCustomData": "cd", "GroupAtInfo": []any{map[string]any{"GroupAtAllFlag": 1}}},
-			false, []string{"owner", "ann", "bob"}, []string{"CloudCustomData", "GroupAtInfo"}},
+			"group", nil, []string{"CloudCustomData", "GroupAtInfo"}},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			body := sendBody(t, tt.group, i, tt.fields)
 			env := ts.must(t, pathSendGroupMsg, body, 0)
-			var to []string
 			var req map[string]any
 			mustUnmarshal(t, body, &req)
-			for _, p := range rec.take() {
-				if p.room != tt.room {
-					t.Fatalf("push %+v: room push %v, want %v", p, p.room, tt.room)
+			pushes := rec.take()
+			if len(pushes) != 1 {
+				t.Fatalf("%d pushes, want one", len(pushes))
+			}
+			for _, p := range pushes {
+				if p.kind != tt.kind || p.to != tt.group || !reflect.DeepEqual(p.only, tt.only) || p.push.MsgSeq != num(t, env["MsgSeq"]) {
+					t.Fatalf("push %+v, want a %s push to %s, only %v, with the MsgSeq of %v", p, tt.kind, tt.group, tt.only, env)
 				}
-				to = append(to, p.to)
 				ev := p.event
 				sameKeys(t, "event", ev, append(slices.Clone(eventKeys), tt.extra...)...)
 				var gotBody any
@@ -280,9 +282,6 @@ func TestSendGroupMsgDelivery(t *testing.T) {
 					num(t, ev["Random"]) != int64(i) || !reflect.DeepEqual(gotBody, req["MsgBody"]) {
 					t.Errorf("event %v does not describe %s (reply %v)", ev, body, env)
 				}
-			}
-			if !reflect.DeepEqual(to, tt.to) {
-				t.Errorf("pushed to %v, want %v", to, tt.to)
 			}
 		})
 	}

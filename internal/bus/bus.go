@@ -84,6 +84,9 @@ const (
 	kindGroup = "group"
 	kindKick  = "kick"
 	kindDrop  = "drop"
+	// kindMembers and kindControl serve stored groups (see MembersSubject).
+	kindMembers = "members"
+	kindControl = "ctl"
 )
 
 // UserSubject carries an encoded frame to every connection of one user.
@@ -102,6 +105,23 @@ func KickSubject(appID uint64, userID string) string { return subject(kindKick, 
 // (the group was destroyed). Only nodes holding the room subscribe, so a
 // ban costs nothing on the others.
 func DropSubject(appID uint64, groupID string) string { return subject(kindDrop, appID, groupID) }
+
+// MembersSubject carries a stored group's pushes to the nodes holding
+// connections of its online members (and the group's membership changes
+// those nodes must apply): one bus message per node whatever the group's
+// size.
+func MembersSubject(appID uint64, groupID string) string { return subject(kindMembers, appID, groupID) }
+
+// ControlSubject carries instructions about one user's connections to the
+// nodes that hold them, such as following a group the user just joined.
+func ControlSubject(appID uint64, userID string) string { return subject(kindControl, appID, userID) }
+
+// ReplaySubject carries every node's requests for the live-room messages
+// other nodes published while it was cut off.
+func ReplaySubject() string { return "chatd.replay" }
+
+// NodeSubject carries answers to one node (by its ID, any bytes).
+func NodeSubject(node string) string { return subject("node", 0, node) }
 
 // PresenceSubject carries every node's periodic snapshot of its live rooms,
 // from which each node builds the cluster-wide counts and member lists.

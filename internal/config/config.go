@@ -41,6 +41,31 @@ const (
 	RateLimitSpec = -1
 )
 
+// Group limits an app gets unless it sets its own (overview.md §7, the
+// "this server" column; rest-groups.md S2 and the community section).
+const (
+	// DefaultGroupMemberLimit caps MaxMemberNum of Private (Work), Public
+	// and ChatRoom (Meeting) groups: the vendor's highest edition value.
+	DefaultGroupMemberLimit = 6000
+	// DefaultCommunityMemberLimit caps MaxMemberNum of a Community.
+	DefaultCommunityMemberLimit = 100000
+	// DefaultJoinedGroupLimit is how many groups one user may belong to,
+	// all types together (10037 beyond).
+	DefaultJoinedGroupLimit = 1000
+	// DefaultTopicLimit is how many topics one community may hold (10037
+	// beyond).
+	DefaultTopicLimit = 200
+)
+
+// memberLimitTypes are the group types whose member cap an app may set:
+// an AVChatRoom has none.
+var memberLimitTypes = map[string]int{
+	"Private":   DefaultGroupMemberLimit,
+	"Public":    DefaultGroupMemberLimit,
+	"ChatRoom":  DefaultGroupMemberLimit,
+	"Community": DefaultCommunityMemberLimit,
+}
+
 // Config is the whole server configuration.
 type Config struct {
 	Addr    string `json:"addr"`
@@ -79,9 +104,25 @@ type App struct {
 	// RateLimits overrides the per-second limit of single APIs, keyed by
 	// full path (e.g. "v4/group_open_http_svc/create_group").
 	RateLimits map[string]int `json:"rate_limits,omitempty"`
-	// Disabled lists add-on features switched off for this app (e.g.
-	// "live_ban", "account_delete"); everything is on by default.
+	// Disabled lists add-on features switched off for this app; everything
+	// is on by default. Features: "account_delete" (71000), "live_ban"
+	// (10007), "group_attr" (group custom attributes, 10007),
+	// "group_counter" (group counters, 10059), "group_topic" (community
+	// topics, 11000), and the commands "modify_group_base_info" and
+	// "add_group_member" (10026).
 	Disabled []string `json:"disabled,omitempty"`
+	// GroupMemberLimits caps MaxMemberNum per group type, keyed by the
+	// wire type ("Private", "Public", "ChatRoom", "Community"); a type
+	// left out keeps DefaultGroupMemberLimit (DefaultCommunityMemberLimit
+	// for Community). A group reaching its MaxMemberNum takes no more
+	// members (10014, 10038). AVChatRoom groups have no cap.
+	GroupMemberLimits map[string]int `json:"group_member_limits,omitempty"`
+	// JoinedGroupLimit is how many groups one user may belong to (10037);
+	// 0 = DefaultJoinedGroupLimit.
+	JoinedGroupLimit int `json:"joined_group_limit,omitempty"`
+	// TopicLimit is how many topics one community may hold (10037);
+	// 0 = DefaultTopicLimit.
+	TopicLimit int `json:"topic_limit,omitempty"`
 	// MaxAccounts caps accounts (70398); 0 = unlimited.
 	MaxAccounts int `json:"max_accounts,omitempty"`
 	// ReimportCooldown is how long a deleted UserID cannot be imported
@@ -122,6 +163,35 @@ func (a *App) Enabled(feature string) bool {
 		}
 	}
 	return true
+}
+
+// MemberLimit returns the member cap of a group type (a wire type name),
+// 0 for a type without one (AVChatRoom).
+func (a *App) MemberLimit(groupType string) int {
+	def, capped := memberLimitTypes[groupType]
+	if !capped {
+		return 0
+	}
+	if n := a.GroupMemberLimits[groupType]; n > 0 {
+		return n
+	}
+	return def
+}
+
+// JoinedGroups returns how many groups one user may belong to.
+func (a *App) JoinedGroups() int {
+	if a.JoinedGroupLimit > 0 {
+		return a.JoinedGroupLimit
+	}
+	return DefaultJoinedGroupLimit
+}
+
+// Topics returns how many topics one community may hold.
+func (a *App) Topics() int {
+	if a.TopicLimit > 0 {
+		return a.TopicLimit
+	}
+	return DefaultTopicLimit
 }
 
 // IsAdmin reports whether userID is one of the app's admin accounts.
@@ -168,6 +238,9 @@ func (c *Config) Validate() error {
 		if len(a.Admins) == 0 || len(a.Admins) > MaxAdmins {
 			return fmt.Errorf("config: app %d: needs 1 to %d admins, has %d", a.SDKAppID, MaxAdmins, len(a.Admins))
 		}
+		if err := a.validateGroupLimits(); err != nil {
+			return fmt.Errorf("config: app %d: %w", a.SDKAppID, err)
+		}
 	}
 	if c.MaxBodyBytes <= 0 {
 		return errors.New("config: max_body_bytes must be positive")
@@ -177,6 +250,21 @@ func (c *Config) Validate() error {
 	}
 	if c.RateLimit < RateLimitSpec {
 		return errors.New("config: rate_limit must be >= 0")
+	}
+	return nil
+}
+
+func (a *App) validateGroupLimits() error {
+	for t, n := range a.GroupMemberLimits {
+		if _, ok := memberLimitTypes[t]; !ok {
+			return fmt.Errorf("group_member_limits: %q is not a group type with a member cap (Private, Public, ChatRoom, Community)", t)
+		}
+		if n < 1 {
+			return fmt.Errorf("group_member_limits: %s must be at least 1", t)
+		}
+	}
+	if a.JoinedGroupLimit < 0 || a.TopicLimit < 0 {
+		return errors.New("joined_group_limit and topic_limit must not be negative")
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/chatd/chatd/internal/im"
 	"io"
 	"net"
 	"strings"
@@ -63,16 +64,16 @@ func TestFanOutDoesNotAllocatePerConnection(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		re.conns[c] = struct{}{}
+		re.add(c)
 		peers = append(peers, p[1])
 	}
-	payload, err := encodePush("av-1", json.RawMessage(`{"text":"hi"}`))
+	payload, err := encodePush(im.Push{GroupID: "av-1", Event: json.RawMessage(`{"text":"hi"}`)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := encodeFrame(ws.OpText, payload)
 	const runs = 10
-	if allocs := testing.AllocsPerRun(runs, func() { re.deliver(&want) }); allocs > 0 {
+	if allocs := testing.AllocsPerRun(runs, func() { re.deliver(&want, nil) }); allocs > 0 {
 		t.Fatalf("fan-out to %d connections allocated %.0f times per message, want none", len(peers), allocs)
 	}
 	for _, p := range peers {

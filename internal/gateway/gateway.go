@@ -113,8 +113,11 @@ type Deps struct {
 	CheckJoin func(ctx context.Context, appID uint64, groupID, userID string) error
 	Presence  *presence.Tracker
 	Bus       bus.Bus
-	Now       func() time.Time // time.Now when nil
-	Logger    *slog.Logger     // discards when nil
+	// Ops are the requests served by the domains (sending, syncing, ...),
+	// by op name.
+	Ops    map[string]Op
+	Now    func() time.Time // time.Now when nil
+	Logger *slog.Logger     // discards when nil
 }
 
 // Gateway serves the WebSocket endpoint and the connection operations the
@@ -136,7 +139,18 @@ type Gateway struct {
 	conns    map[uint64]*conn
 	users    map[userKey]*userEntry
 	rooms    map[roomKey]*roomEntry
+	groups   map[roomKey]*groupEntry
 	shutdown bool
+
+	// node starts every bus message this gateway publishes, so that it can
+	// tell its own messages from other nodes' (deliver.go).
+	node [nodeIDLen]byte
+
+	// published keeps this node's recent live-room messages for other
+	// nodes' replay requests (replay.go).
+	replayMu    sync.Mutex
+	published   map[roomKey]*replayRing
+	replaySwept time.Time
 }
 
 // New returns a gateway. deps.Authenticate, CheckJoin, Presence and Bus are
@@ -149,16 +163,26 @@ func New(cfg Config, deps Deps) *Gateway {
 		deps.Logger = slog.New(slog.DiscardHandler)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Gateway{
-		cfg:    cfg.withDefaults(),
-		deps:   deps,
-		log:    deps.Logger.With("component", "gateway"),
-		ctx:    ctx,
-		cancel: cancel,
-		conns:  make(map[uint64]*conn),
-		users:  make(map[userKey]*userEntry),
-		rooms:  make(map[roomKey]*roomEntry),
+	g := &Gateway{
+		cfg:       cfg.withDefaults(),
+		deps:      deps,
+		log:       deps.Logger.With("component", "gateway"),
+		ctx:       ctx,
+		cancel:    cancel,
+		conns:     make(map[uint64]*conn),
+		users:     make(map[userKey]*userEntry),
+		rooms:     make(map[roomKey]*roomEntry),
+		groups:    make(map[roomKey]*groupEntry),
+		node:      newNodeID(),
+		published: make(map[roomKey]*replayRing),
 	}
+	if deps.Bus != nil {
+		g.subscribeReplay()
+		if h, ok := deps.Bus.(bus.Health); ok {
+			h.OnReconnect(g.reconnected)
+		}
+	}
+	return g
 }
 
 // ServeHTTP upgrades the request to a WebSocket and hands the socket to the

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/chatd/chatd/internal/im"
 	"os"
 	"strings"
 	"testing"
@@ -90,7 +91,7 @@ func TestDeliveryAcrossNodes(t *testing.T) {
 	// One user, a device on each node: a user push through B reaches both.
 	onA, onB := a.dial("both"), b.dial("both")
 	waitFor(t, "the user push to reach both devices", func() bool {
-		if err := b.gw.PushToUser(context.Background(), testApp, "both", json.RawMessage(`{"probe":true}`)); err != nil {
+		if err := b.gw.DeliverUser(context.Background(), testApp, "both", im.Push{Event: json.RawMessage(`{"probe":true}`)}); err != nil {
 			t.Fatal(err)
 		}
 		time.Sleep(20 * time.Millisecond)
@@ -98,7 +99,7 @@ func TestDeliveryAcrossNodes(t *testing.T) {
 	})
 	drain(onA)
 	drain(onB)
-	if err := b.gw.PushToUser(context.Background(), testApp, "both", json.RawMessage(`{"hello":1}`)); err != nil {
+	if err := b.gw.DeliverUser(context.Background(), testApp, "both", im.Push{Event: json.RawMessage(`{"hello":1}`)}); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []*client.Client{onA, onB} {

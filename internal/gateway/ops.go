@@ -2,17 +2,16 @@ package gateway
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/chatd/chatd/internal/bus"
 )
 
-// The operations the REST layer drives. Each one that changes membership is
-// applied to this node at once and then published for the other nodes:
-// presence counts on this node are exact when the call returns, whatever
-// the bus's delivery latency. Applying twice (here, then from this node's
-// own subscription) is harmless because every step is idempotent.
+// The operations the REST layer drives. Each one is applied to this node
+// at once and then published for the other nodes: presence counts on this
+// node are exact when the call returns, whatever the bus's delivery
+// latency, and a node ignores its own messages when the bus hands them
+// back (deliver.go).
 
 // KickUser closes every connection of the user, on every node, after a
 // kicked push with reason "admin".
@@ -27,7 +26,7 @@ func (g *Gateway) KickUser(ctx context.Context, appID uint64, userID string) err
 	}
 	g.mu.Unlock()
 	closeKickedConns(victims, ReasonAdmin)
-	return g.publish(ctx, bus.KickSubject(appID, userID), []byte(ReasonAdmin))
+	return g.publish(ctx, bus.KickSubject(appID, userID), g.envelope([]byte(ReasonAdmin)))
 }
 
 // DropFromRoom removes the user from the live room on every node (a ban):
@@ -38,7 +37,7 @@ func (g *Gateway) DropFromRoom(ctx context.Context, appID uint64, groupID, userI
 		return fmt.Errorf("gateway: drop from room: empty user ID")
 	}
 	g.dropUserLocal(roomKey{appID, groupID}, userID)
-	return g.publish(ctx, bus.DropSubject(appID, groupID), []byte(userID))
+	return g.publish(ctx, bus.DropSubject(appID, groupID), g.envelope([]byte(userID)))
 }
 
 // DropRoom empties the live room on every node because the group was
@@ -46,28 +45,7 @@ func (g *Gateway) DropFromRoom(ctx context.Context, appID uint64, groupID, userI
 // "destroyed".
 func (g *Gateway) DropRoom(ctx context.Context, appID uint64, groupID string) error {
 	g.dropRoomLocal(roomKey{appID, groupID})
-	return g.publish(ctx, bus.DropSubject(appID, groupID), nil)
-}
-
-// PushToGroup delivers payload as {"op":"push","GroupId":..,"event":payload}
-// to every connection in the live room, on every node. The frame is encoded
-// once and travels the bus as one message whatever the room size.
-func (g *Gateway) PushToGroup(ctx context.Context, appID uint64, groupID string, payload json.RawMessage) error {
-	frame, err := encodePush(groupID, payload)
-	if err != nil {
-		return err
-	}
-	return g.publish(ctx, bus.GroupSubject(appID, groupID), frame)
-}
-
-// PushToUser delivers payload as {"op":"push","event":payload} to every
-// connection of the user, on every node.
-func (g *Gateway) PushToUser(ctx context.Context, appID uint64, userID string, payload json.RawMessage) error {
-	frame, err := encodePush("", payload)
-	if err != nil {
-		return err
-	}
-	return g.publish(ctx, bus.UserSubject(appID, userID), frame)
+	return g.publish(ctx, bus.DropSubject(appID, groupID), g.envelope())
 }
 
 func (g *Gateway) publish(ctx context.Context, subject string, data []byte) error {

@@ -169,7 +169,7 @@ func TestDropRoom(t *testing.T) {
 func TestPushToUserReachesEveryDevice(t *testing.T) {
 	h := newHarness(t, Config{})
 	a1, a2, bob := h.dial("alice"), h.dial("alice"), h.dial("bob")
-	if err := h.gw.PushToUser(bg, testApp, "alice", json.RawMessage(`{"hello": "alice"}`)); err != nil {
+	if err := h.gw.DeliverUser(bg, testApp, "alice", im.Push{Event: json.RawMessage(`{"hello": "alice"}`)}); err != nil {
 		t.Fatal(err)
 	}
 	for i, c := range []*client.Client{a1, a2} {
@@ -178,20 +178,20 @@ func TestPushToUserReachesEveryDevice(t *testing.T) {
 			t.Errorf("device %d got %s", i, ev.Raw)
 		}
 	}
-	if err := h.gw.PushToUser(bg, testApp, "bob", json.RawMessage(`{"hello":"bob"}`)); err != nil {
+	if err := h.gw.DeliverUser(bg, testApp, "bob", im.Push{Event: json.RawMessage(`{"hello":"bob"}`)}); err != nil {
 		t.Fatal(err)
 	}
 	if ev := nextEvent(t, bob); field(t, ev.Raw, "event") != `{"hello":"bob"}` {
 		t.Fatalf("bob got %s", ev.Raw)
 	}
-	if err := h.gw.PushToUser(bg, testApp, "alice", json.RawMessage(`{broken`)); err == nil {
+	if err := h.gw.DeliverUser(bg, testApp, "alice", im.Push{Event: json.RawMessage(`{broken`)}); err == nil {
 		t.Fatal("invalid JSON payload accepted")
 	}
 }
 
 func mustPush(t *testing.T, h *harness, group, payload string) {
 	t.Helper()
-	if err := h.gw.PushToGroup(bg, testApp, group, json.RawMessage(payload)); err != nil {
+	if err := h.gw.DeliverRoom(bg, testApp, group, im.Push{Event: json.RawMessage(payload)}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -28,6 +28,7 @@ const (
 	opKicked       = "kicked"
 	opGroupDropped = "group_dropped"
 	opPush         = "push"
+	opResync       = "resync"
 )
 
 // Reasons carried by kicked and group_dropped pushes.
@@ -98,13 +99,6 @@ type droppedPush struct {
 	Reason  string `json:"Reason"`
 }
 
-// eventPush carries an application event (messages, notices) to a client.
-type eventPush struct {
-	Op      string          `json:"op"`
-	GroupID string          `json:"GroupId,omitempty"`
-	Event   json.RawMessage `json:"event"`
-}
-
 // mustEncode marshals frames made of our own types, which cannot fail.
 func mustEncode(v any) []byte {
 	b, err := json.Marshal(v)
@@ -114,13 +108,19 @@ func mustEncode(v any) []byte {
 	return b
 }
 
+// pushFrame is a push as it goes on the wire: {"op":"push", ...Push}.
+type pushFrame struct {
+	Op string `json:"op"`
+	im.Push
+}
+
 // encodePush builds a push frame once; the same bytes then go to every
-// receiving connection. Encoding validates and compacts the payload.
-func encodePush(groupID string, payload json.RawMessage) ([]byte, error) {
-	if len(bytes.TrimSpace(payload)) == 0 {
-		return nil, fmt.Errorf("gateway: empty push payload")
+// receiving connection. Encoding validates and compacts the event.
+func encodePush(p im.Push) ([]byte, error) {
+	if len(bytes.TrimSpace(p.Event)) == 0 {
+		return nil, fmt.Errorf("gateway: empty push event")
 	}
-	b, err := im.EncodeJSON(eventPush{Op: opPush, GroupID: groupID, Event: payload})
+	b, err := im.EncodeJSON(pushFrame{Op: opPush, Push: p})
 	if err != nil {
 		return nil, fmt.Errorf("gateway: encode push: %w", err)
 	}

@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"slices"
-	"sync"
 
 	"github.com/gobwas/ws"
 
@@ -29,100 +28,16 @@ type userEntry struct {
 	unsub []func()
 }
 
-// roomEntry is a live room with connections on this node. It has its own
-// lock so that fan-out (a read lock held while writing one frame into each
-// connection) never waits for, or blocks, logins and joins elsewhere.
+// roomEntry is a live room with connections on this node, and the bus
+// subscriptions it holds while it has some.
 type roomEntry struct {
-	mu    sync.RWMutex
-	conns map[*conn]struct{}
+	*fanout
 	unsub []func()
-
-	// Messages to the room wait in outbox for the room's delivery
-	// goroutine, which runs while there are some. The publisher (a REST
-	// call on the in-process bus, the NATS reader otherwise) then never
-	// waits for a fan-out to thousands of sockets, rooms fan out in
-	// parallel, and one room's messages leave in the order they came.
-	qmu     sync.Mutex
-	space   sync.Cond // signalled when outbox shrinks
-	outbox  []*[]byte
-	sending bool
+	// delivered notes the MsgSeqs of the replay window delivered here.
+	delivered replayRing
 }
 
-// maxOutbox bounds the messages waiting for one room's fan-out. A room
-// that receives messages faster than it can deliver them slows its
-// publishers down rather than dropping messages or growing without bound.
-const maxOutbox = 1024
-
-// maxBatchBytes bounds the frames one fan-out round joins into one write.
-const maxBatchBytes = 64 << 10
-
-func newRoomEntry() *roomEntry {
-	re := &roomEntry{conns: make(map[*conn]struct{})}
-	re.space.L = &re.qmu
-	return re
-}
-
-// publish is the room's bus handler: the message arrives encoded, once,
-// and is made a WebSocket frame once for every connection in the room.
-func (re *roomEntry) publish(payload []byte) {
-	frame := encodeFrame(ws.OpText, payload)
-	re.qmu.Lock()
-	defer re.qmu.Unlock()
-	for len(re.outbox) >= maxOutbox {
-		re.space.Wait()
-	}
-	re.outbox = append(re.outbox, &frame)
-	if !re.sending {
-		re.sending = true
-		go re.send()
-	}
-}
-
-// send is the delivery goroutine: it empties the outbox, then ends. Frames
-// that piled up during one fan-out go out together in the next: one write
-// per connection carries them all, so a room receiving messages faster than
-// one socket write each can take catches up instead of falling behind.
-func (re *roomEntry) send() {
-	for {
-		re.qmu.Lock()
-		if len(re.outbox) == 0 {
-			re.sending = false
-			re.outbox = nil
-			re.qmu.Unlock()
-			return
-		}
-		n, size := 0, 0
-		for n < len(re.outbox) && (n == 0 || size+len(*re.outbox[n]) <= maxBatchBytes) {
-			size += len(*re.outbox[n])
-			n++
-		}
-		batch := re.outbox[:n:n]
-		re.outbox = re.outbox[n:]
-		re.space.Broadcast()
-		re.qmu.Unlock()
-		frame := batch[0]
-		if n > 1 {
-			joined := make([]byte, 0, size)
-			for _, f := range batch {
-				joined = append(joined, *f...)
-			}
-			frame = &joined
-		}
-		re.deliver(frame)
-	}
-}
-
-// deliver writes one frame into every connection in the room. Iterating a
-// map and a direct write allocate nothing, so a message to a 50,000-
-// connection room costs the same whatever its size, and no copy of the
-// frame per connection.
-func (re *roomEntry) deliver(frame *[]byte) {
-	re.mu.RLock()
-	defer re.mu.RUnlock()
-	for c := range re.conns {
-		c.enqueue(frame)
-	}
-}
+func newRoomEntry() *roomEntry { return &roomEntry{fanout: newFanout()} }
 
 // register records a new socket; it refuses when the gateway is shutting
 // down.
@@ -156,16 +71,34 @@ func (g *Gateway) loginLocked(c *conn, app uint64, user string) ([]*conn, error)
 	ue := g.users[k]
 	if ue == nil {
 		ue = &userEntry{}
-		push, err := g.deps.Bus.Subscribe(bus.UserSubject(app, user), func(frame []byte) { g.deliverUser(ue, frame) })
+		push, err := g.deps.Bus.Subscribe(bus.UserSubject(app, user), func(data []byte) {
+			if payload, ok := g.fromOthers(data); ok {
+				g.deliverUser(ue, payload)
+			}
+		})
 		if err != nil {
 			return nil, err
 		}
-		kick, err := g.deps.Bus.Subscribe(bus.KickSubject(app, user), func(reason []byte) { g.kickEntry(ue, string(reason)) })
+		kick, err := g.deps.Bus.Subscribe(bus.KickSubject(app, user), func(data []byte) {
+			if reason, ok := g.fromOthers(data); ok {
+				g.kickEntry(ue, string(reason))
+			}
+		})
 		if err != nil {
 			push()
 			return nil, err
 		}
-		ue.unsub = []func(){push, kick}
+		ctl, err := g.deps.Bus.Subscribe(bus.ControlSubject(app, user), func(data []byte) {
+			if msg, ok := g.fromOthers(data); ok {
+				g.control(ue, msg)
+			}
+		})
+		if err != nil {
+			push()
+			kick()
+			return nil, err
+		}
+		ue.unsub = []func(){push, kick, ctl}
 		g.users[k] = ue
 	}
 	c.app, c.user = app, user
@@ -188,6 +121,9 @@ func (g *Gateway) detachLocked(c *conn) {
 	c.detached = true
 	for group := range c.rooms {
 		g.leaveRoomLocked(c, group)
+	}
+	for group := range c.groups {
+		g.unlinkGroupLocked(c, group)
 	}
 	if c.user == "" {
 		return // never logged in
@@ -213,11 +149,21 @@ func (g *Gateway) joinLocked(c *conn, group string) error {
 	re := g.rooms[k]
 	if re == nil {
 		re = newRoomEntry()
-		push, err := g.deps.Bus.Subscribe(bus.GroupSubject(k.app, k.group), re.publish)
+		push, err := g.deps.Bus.Subscribe(bus.GroupSubject(k.app, k.group), func(data []byte) {
+			if msg, ok := g.fromOthers(data); ok {
+				if seq, payload, ok := decodeRoomMessage(msg); ok {
+					g.deliverRoom(re, seq, payload)
+				}
+			}
+		})
 		if err != nil {
 			return err
 		}
-		drop, err := g.deps.Bus.Subscribe(bus.DropSubject(k.app, k.group), func(user []byte) {
+		drop, err := g.deps.Bus.Subscribe(bus.DropSubject(k.app, k.group), func(data []byte) {
+			user, ok := g.fromOthers(data)
+			if !ok {
+				return
+			}
 			if len(user) == 0 {
 				g.dropRoomLocal(k)
 			} else {
@@ -231,9 +177,7 @@ func (g *Gateway) joinLocked(c *conn, group string) error {
 		re.unsub = []func(){push, drop}
 		g.rooms[k] = re
 	}
-	re.mu.Lock()
-	re.conns[c] = struct{}{}
-	re.mu.Unlock()
+	re.add(c)
 	if c.rooms == nil {
 		c.rooms = make(map[string]struct{})
 	}
@@ -258,11 +202,7 @@ func (g *Gateway) unlinkRoomLocked(c *conn, group string) {
 	if re == nil {
 		return
 	}
-	re.mu.Lock()
-	delete(re.conns, c)
-	empty := len(re.conns) == 0
-	re.mu.Unlock()
-	if empty {
+	if empty, _ := re.remove(c); empty {
 		for _, u := range re.unsub {
 			u()
 		}

@@ -10,20 +10,22 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/chatd/chatd/internal/config"
 	"github.com/chatd/chatd/internal/im"
 )
 
-// Limits of groups (overview.md §7, rest-groups.md S3/S6); per-app
-// settings later, server defaults now.
+// Limits of groups (overview.md §7, rest-groups.md S3/S6/S7/S8). The
+// limits an app may change are in config.App.
 const (
 	MaxGroupIDBytes      = 48
 	MaxNameBytes         = 30
 	MaxIntroBytes        = 240
 	MaxNotificationBytes = 300
 	MaxFaceURLBytes      = 100
+	MaxNameCardBytes     = 50
 	MaxInitialMembers    = 100
-	MaxJoinedGroups      = 1000 // groups one user may belong to (10037)
 	MaxAppDefinedKeys    = 10
+	MaxMemberDefinedKeys = 5
 	MaxAppDefinedKey     = 16
 	MaxAppDefinedValue   = 512
 	MaxMemberDefinedVal  = 64
@@ -49,21 +51,28 @@ const (
 	Discard         = "Discard"
 )
 
-// typeInfo is what differs between group types at creation.
+// typeInfo is what differs between group types at creation; what each
+// role may do is in rules (permission.go), member caps in config.App.
 type typeInfo struct {
-	maxMembers     int // member cap, 0 = unlimited
-	defaultMembers int // cap when MaxMemberCount is not given
-	admins         bool
+	// defaultMembers is MaxMemberNum when create_group gives none (the
+	// client SDK's defaults, overview.md §7), bounded by the app's cap.
+	defaultMembers int
 	idInfix        string // after "@TGS#" in generated IDs
 	msgFlag        string // default receive option of new members
 }
 
 var types = map[im.GroupType]typeInfo{
-	im.GroupPrivate:    {maxMembers: 6000, defaultMembers: 200, admins: false, idInfix: "2", msgFlag: AcceptAndNotify},
-	im.GroupPublic:     {maxMembers: 6000, defaultMembers: 2000, admins: true, idInfix: "2", msgFlag: AcceptAndNotify},
-	im.GroupChatRoom:   {maxMembers: 6000, defaultMembers: 6000, admins: true, idInfix: "2", msgFlag: AcceptNotNotify},
-	im.GroupAVChatRoom: {maxMembers: 0, defaultMembers: 0, admins: false, idInfix: "a", msgFlag: AcceptNotNotify},
-	im.GroupCommunity:  {maxMembers: 100000, defaultMembers: 100000, admins: true, idInfix: "_@TGS#c", msgFlag: AcceptAndNotify},
+	im.GroupPrivate:    {defaultMembers: 200, idInfix: "2", msgFlag: AcceptAndNotify},
+	im.GroupPublic:     {defaultMembers: 2000, idInfix: "2", msgFlag: AcceptAndNotify},
+	im.GroupChatRoom:   {defaultMembers: 10000, idInfix: "2", msgFlag: AcceptNotNotify},
+	im.GroupAVChatRoom: {defaultMembers: 0, idInfix: "a", msgFlag: AcceptNotNotify},
+	im.GroupCommunity:  {defaultMembers: 100000, idInfix: "_@TGS#c", msgFlag: AcceptAndNotify},
+}
+
+// hasAdmins reports whether a group type has the Admin role.
+func hasAdmins(t im.GroupType) bool {
+	_, ok := rules[actSetAdmin].roles[t]
+	return ok
 }
 
 // ParseType maps a wire type, including the product names Work and
@@ -90,14 +99,18 @@ type Service struct {
 	store    im.GroupStore
 	accounts Accounts
 	rooms    LiveRooms
-	newID    func() string // random suffix of generated group IDs
+	delivery Delivery
+	newID    func() string // random suffix of generated group and topic IDs
 	types    *typeCache
 }
 
 // NewService returns the group service. rooms may be nil until the
-// gateway is wired; live-group calls then see empty rooms.
+// gateway is wired; live-group calls then see empty rooms. Events reach
+// nobody until SetDelivery.
 func NewService(store im.GroupStore, accounts Accounts, rooms LiveRooms) *Service {
-	return &Service{store: store, accounts: accounts, rooms: rooms, newID: randomSuffix, types: newTypeCache(time.Now)}
+	s := &Service{store: store, accounts: accounts, rooms: rooms, newID: randomSuffix, types: newTypeCache(time.Now)}
+	s.SetDelivery(Delivery{})
+	return s
 }
 
 // randomSuffix draws 10 characters from the upper-case alphanumerics: 36^10
@@ -146,15 +159,19 @@ func (s *Service) Get(ctx context.Context, appID uint64, groupID string) (*im.Gr
 	return g, nil
 }
 
-// Destroy disbands a group and, for a live group, empties its room.
-func (s *Service) Destroy(ctx context.Context, appID uint64, groupID string) error {
-	g, err := s.Get(ctx, appID, groupID)
+// Destroy disbands a group: its members are told, a live group's room is
+// emptied.
+func (s *Service) Destroy(ctx context.Context, app *config.App, by Operator, groupID string) error {
+	g, err := s.Get(ctx, app.SDKAppID, groupID)
 	if err != nil {
 		return err
 	}
-	err = s.store.DeleteGroup(ctx, appID, groupID)
+	if err := s.authorize(ctx, actDestroy, g, by); err != nil {
+		return err
+	}
+	err = s.store.DeleteGroup(ctx, g.AppID, groupID)
 	if err == nil || errors.Is(err, im.ErrNotFound) {
-		s.types.put(typeKey{appID, groupID}, "")
+		s.types.put(typeKey{g.AppID, groupID}, "")
 	}
 	if errors.Is(err, im.ErrNotFound) {
 		return im.Errorf(im.CodeGroupNotFound, "group %s does not exist", groupID)
@@ -162,8 +179,13 @@ func (s *Service) Destroy(ctx context.Context, appID uint64, groupID string) err
 	if err != nil {
 		return fmt.Errorf("group: destroy %s: %w", groupID, err)
 	}
+	s.notify(EventGroupDismissed, groupID, func(n Notifier) error {
+		return n.GroupDismissed(ctx, g.AppID, groupID, g.Type, GroupDismissed{Type: EventGroupDismissed, GroupId: groupID, Operator_Account: by.UserID})
+	})
+	// The notifier drops the room too; this also covers a server without
+	// one, and a second drop is a no-op.
 	if g.Type == im.GroupAVChatRoom && s.rooms != nil {
-		if err := s.rooms.DropRoom(ctx, appID, groupID); err != nil {
+		if err := s.rooms.DropRoom(ctx, g.AppID, groupID); err != nil {
 			return fmt.Errorf("group: destroy %s: empty room: %w", groupID, err)
 		}
 	}

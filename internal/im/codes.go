@@ -52,6 +52,61 @@ const (
 	CodeGroupMemberLimit     = 10038
 	CodeGroupSenderMuted     = 10017 // the sender is muted in the group
 	CodeGroupTooManyAts      = 10053 // more than 30 @-mentions in one message
+	CodeGroupReplyTooLarge   = 10018 // the reply would exceed 1 MB
+	CodeGroupCommandOff      = 10026 // the command is switched off for the app
+	CodeAttrKeyTooLong       = 10045 // a group attribute key over 32 bytes
+	CodeAttrValueTooLong     = 10046 // a group attribute value over 4,000 bytes
+	CodeAttrTooManyKeys      = 10047 // more than 16 group attribute keys
+	CodeAttrTooLarge         = 10048 // group attribute values over 16,000 bytes in total
+	CodeAttrRateLimit        = 10049 // more than 5 attribute writes per second on a group
+	CodeAttrKeyNotFound      = 10050 // deleting a group attribute that does not exist
+	CodeCounterUnavailable   = 10059 // group counters switched off for the app
+	CodeCounterTooManyKeys   = 10063 // more than 20 group counter keys
+	CodeTopicsUnavailable    = 11000 // not a topic-enabled community, or topics switched off
+	CodeTopicDeleteFailed    = 110002
+	CodeTopicNotFound        = 110003 // the topic does not exist (was deleted)
+	CodeTopicInvalidID       = 110013
+
+	// Group messages (rest-messages.md, group endpoints).
+	CodeGroupMsgImportTooLong = 10020 // import_group_msg content over 12 KB
+	CodeGroupMsgRateLimit     = 10023 // the group's messages per second
+	CodeGroupMsgNotFound      = 10030 // recall: no such message
+	CodeGroupMsgTooOld        = 10031 // recall: outside the allowed time
+	CodeGroupMsgNoRecall      = 10032 // recall: this message cannot be
+	CodeGroupNoRecall         = 10033 // recall: not for this group type
+	CodeGroupRecallOff        = 10041 // recall switched off for the app
+	CodeGroupNoReceipt        = 10062 // no read-receipt record
+
+	// One-to-one messages (rest-messages.md, openim endpoints).
+	CodeC2CBadRequest     = 20001
+	CodeC2CAccount        = 20003 // sender or recipient not imported
+	CodeC2CInternal       = 20005
+	CodeC2CMsgNotFound    = 20022 // recall: no such message
+	CodeC2CMsgRecalled    = 20023 // recall: recalled already
+	CodeMsgBodyNotJSON    = 90001
+	CodeMsgBodyInvalid    = 90002 // MsgBody malformed
+	CodeMsgToAccount      = 90003 // To_Account / the peer missing or not a string
+	CodeMsgSeqInvalid     = 90004
+	CodeMsgRandomInvalid  = 90005 // MsgRandom missing or not an integer
+	CodeMsgTimeInvalid    = 90006 // MsgTimeStamp missing or not an integer
+	CodeMsgBodyNotArray   = 90007
+	CodeMsgFromAccount    = 90008 // From_Account / the operator missing or unknown
+	CodeMsgTooManyTo      = 90011 // more than 500 recipients
+	CodeMsgToNotFound     = 90012 // To_Account not imported
+	CodeMsgLifeTime       = 90026 // MsgLifeTime cannot be interpreted
+	CodeMsgSyncFromOld    = 90030 // SyncFromOldSystem missing or not an integer
+	CodeMsgSyncOther      = 90031 // SyncOtherMachine not an integer
+	CodeMsgLifeTimeType   = 90044 // MsgLifeTime not an integer
+	CodeMsgKeyInvalid     = 90054
+	CodeMsgInternal       = 91000
+	CodeMsgRequestTooLong = 93000 // one-to-one request body over 12 KB
+
+	// Message extensions (rest-messages.md S9).
+	CodeExtNotAvailable = 10008
+	CodeExtSeqConflict  = 23001
+	CodeExtNotSupported = 23002 // the message was not sent with SupportMessageExtension 1
+	CodeExtRateLimit    = 23003
+	CodeExtMsgNotFound  = 23004
 
 	// Content (overview.md §5.3).
 	CodeMsgTooLong = 80002 // message content over 12 KB

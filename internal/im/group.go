@@ -1,6 +1,9 @@
 package im
 
-import "context"
+import (
+	"context"
+	"errors"
+)
 
 // GroupType is a group's wire type name (rest-groups.md S2).
 type GroupType string
@@ -43,6 +46,7 @@ type Group struct {
 	LastInfoTime    int64
 	LastMsgTime     int64
 	NextMsgSeq      int64
+	EventSeq        int64 // the last EventSeq of the group's event stream
 	MaxMemberNum    int
 	ApplyJoinOption string
 	MuteAllMember   bool
@@ -86,27 +90,39 @@ type Ban struct {
 	Description string
 }
 
-// GroupStore persists groups, their stored members and live-group bans.
+// ErrFull means a write would take a group past a limit: members past
+// its MaxMemberNum, topics or counter keys past the cap the caller gave.
+// Nothing was written.
+var ErrFull = errors.New("full")
+
+// GroupStore persists groups and everything that hangs on them: stored
+// members and mutes, live-group bans, topics, custom attributes and
+// counters. Every method of a group that does not exist writes nothing.
 type GroupStore interface {
+	MemberStore
+	TopicStore
+	GroupAttrStore
+	CounterStore
+
 	// CreateGroup inserts g with its initial members atomically. It returns
 	// ErrConflict when the app already has a group with g.ID.
 	CreateGroup(ctx context.Context, g *Group, members []Member) error
 	// GetGroup returns the group with MemberNum filled in, or ErrNotFound.
 	GetGroup(ctx context.Context, appID uint64, groupID string) (*Group, error)
-	// DeleteGroup removes the group, its members and bans, or returns
+	// UpdateGroup runs apply on the group's current profile and stores the
+	// profile fields apply changed (everything but ID, Type, Owner,
+	// CreateTime, the message counters and MemberNum), in one transaction
+	// that holds the group's row, so concurrent updates from any node see
+	// each other. An error from apply rolls back and is returned wrapped.
+	// It returns the stored group, or ErrNotFound.
+	UpdateGroup(ctx context.Context, appID uint64, groupID string, apply func(g *Group) error) (*Group, error)
+	// DeleteGroup removes the group and everything of it, or returns
 	// ErrNotFound.
 	DeleteGroup(ctx context.Context, appID uint64, groupID string) error
-	// ListMembers returns the stored members of a group in join order.
-	ListMembers(ctx context.Context, appID uint64, groupID string) ([]Member, error)
 	// ListGroupIDs pages through the app's groups in creation order,
 	// optionally of one type ("" = all). after is the cursor returned by the
 	// previous page (0 for the first).
 	ListGroupIDs(ctx context.Context, appID uint64, groupType GroupType, after int64, limit int) (GroupPage, error)
-	// ListJoinedGroups returns every group userID is a stored member of, in
-	// join order.
-	ListJoinedGroups(ctx context.Context, appID uint64, userID string) ([]JoinedGroup, error)
-	// CountJoinedGroups returns how many groups userID is a stored member of.
-	CountJoinedGroups(ctx context.Context, appID uint64, userID string) (int, error)
 	// CountGroups returns how many groups of the given type the app holds
 	// ("" = all types).
 	CountGroups(ctx context.Context, appID uint64, groupType GroupType) (int, error)

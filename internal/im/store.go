@@ -5,6 +5,8 @@ type Store interface {
 	AccountStore
 	GroupStore
 	MessageStore
+	StreamStore
+	C2CStore
 	// Close releases the engine's resources.
 	Close() error
 }

@@ -104,10 +104,11 @@ var elemFields = map[string][]field{
 
 // encodeBody checks a MsgBody against S2 and returns it as one compact JSON
 // array. Contents are compacted, not re-encoded: every string keeps the
-// exact text the sender wrote, escapes included.
-func encodeBody(elems []im.MsgElem) (json.RawMessage, error) {
+// exact text the sender wrote, escapes included. A failure is answered
+// with code, the area's code for a malformed body.
+func encodeBody(elems []im.MsgElem, code int) (json.RawMessage, error) {
 	if len(elems) == 0 {
-		return nil, &im.Error{Code: im.CodeGroupBadParam, Info: "MsgBody must hold at least one element"}
+		return nil, &im.Error{Code: code, Info: "MsgBody must hold at least one element"}
 	}
 	var buf bytes.Buffer
 	buf.WriteByte('[')
@@ -115,18 +116,18 @@ func encodeBody(elems []im.MsgElem) (json.RawMessage, error) {
 	for i, e := range elems {
 		fields, ok := elemFields[e.Type]
 		if !ok {
-			return nil, im.Errorf(im.CodeGroupBadParam, "MsgBody[%d].MsgType %q is not a message element type", i, e.Type)
+			return nil, im.Errorf(code, "MsgBody[%d].MsgType %q is not a message element type", i, e.Type)
 		}
 		if e.Type == customElem {
 			if customs++; customs > 1 {
-				return nil, &im.Error{Code: im.CodeGroupBadParam, Info: "a message may hold at most one TIMCustomElem"}
+				return nil, &im.Error{Code: code, Info: "a message may hold at most one TIMCustomElem"}
 			}
 		}
 		if err := checkObject(e.Content, fields); err != nil {
-			return nil, im.Errorf(im.CodeGroupBadParam, "MsgBody[%d].MsgContent of %s: %v", i, e.Type, err)
+			return nil, im.Errorf(code, "MsgBody[%d].MsgContent of %s: %v", i, e.Type, err)
 		}
 		if !utf8.Valid(e.Content) {
-			return nil, im.Errorf(im.CodeGroupBadParam, "MsgBody[%d].MsgContent is not valid UTF-8", i)
+			return nil, im.Errorf(code, "MsgBody[%d].MsgContent is not valid UTF-8", i)
 		}
 		if i > 0 {
 			buf.WriteByte(',')
@@ -134,7 +135,7 @@ func encodeBody(elems []im.MsgElem) (json.RawMessage, error) {
 		// The type is a name from elemFields: nothing in it needs escaping.
 		buf.WriteString(`{"MsgType":"` + e.Type + `","MsgContent":`)
 		if err := json.Compact(&buf, e.Content); err != nil {
-			return nil, im.Errorf(im.CodeGroupBadParam, "MsgBody[%d].MsgContent is not JSON", i)
+			return nil, im.Errorf(code, "MsgBody[%d].MsgContent is not JSON", i)
 		}
 		buf.WriteByte('}')
 	}

@@ -39,7 +39,7 @@ func TestEncodeBody(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := encodeBody(tt.in)
+			got, err := encodeBody(tt.in, im.CodeGroupBadParam)
 			if code := im.CodeOf(err); code != tt.code {
 				t.Fatalf("error %v, want code %d", err, tt.code)
 			}

@@ -1,73 +1,68 @@
-// Package message implements group messages (rest-messages.md): sending
-// into a group's stream under the group's MsgSeq counter, duplicate
-// suppression, the sender's membership and mute checks, delivery to the
-// recipients' connections, and history pulls.
+// Package message implements the messages of rest-messages.md: one-to-one
+// and group messages sent by the REST API and by clients, with one model
+// (MsgBody per S2, the 12 KB limit, CloudCustomData, OfflinePushInfo,
+// duplicate suppression) and one write path: every message is committed
+// into the streams (package stream) before it is acknowledged, then pushed
+// to the recipients' connections with its sequence number.
 package message
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"time"
 
 	"github.com/chatd/chatd/internal/im"
+	"github.com/chatd/chatd/internal/stream"
 )
 
-// Limits of group messages (rest-messages.md S1, S6, S7; overview.md §7).
+// Limits of messages (rest-messages.md S1, S5, S6, S7; overview.md §7).
 const (
 	// MaxContentBytes caps MsgBody (its compact JSON text) plus
-	// CloudCustomData; over it a send fails with 80002.
+	// CloudCustomData; over it a group send fails with 80002 and a
+	// one-to-one send with 93000.
 	MaxContentBytes = 12 << 10
-	// DedupWindow is how long the same Random and content from the same
-	// sender make a message a duplicate of the earlier one.
-	DedupWindow = 5 * time.Minute
-	// MaxToAccounts caps To_Account.
+	// MaxToAccounts caps To_Account of a group message.
 	MaxToAccounts = 50
 	// MaxGroupAts caps GroupAtInfo (10053).
 	MaxGroupAts = 30
 	// MaxHistoryPage is how many messages one history pull returns at most.
 	MaxHistoryPage = 20
+	// MaxLifeTime is the longest MsgLifeTime; longer ones are clamped.
+	MaxLifeTime = 7 * 24 * time.Hour
 )
 
-// Pusher delivers events to connections; *gateway.Gateway implements it.
-type Pusher interface {
-	// PushToGroup reaches every connection in a live room, on every node.
-	PushToGroup(ctx context.Context, appID uint64, groupID string, payload json.RawMessage) error
-	// PushToUser reaches every connection of one user, on every node.
-	PushToUser(ctx context.Context, appID uint64, userID string, payload json.RawMessage) error
-}
-
-// Groups looks groups up; *group.Service implements it.
+// Groups looks groups and members up; *group.Service implements it.
 type Groups interface {
 	// Get returns the group or a wire error: 10004 (no ID), 10015 (invalid
 	// ID), 10010 (no such group).
 	Get(ctx context.Context, appID uint64, groupID string) (*im.Group, error)
-	// Members returns the group's stored members.
-	Members(ctx context.Context, appID uint64, groupID string) ([]im.Member, error)
 }
 
-// Accounts tells which UserIDs are imported.
-type Accounts interface {
+// Store is what the service reads and writes directly.
+type Store interface {
+	im.MessageStore
+	im.C2CStore
+	im.StreamStore
+	// GetMembers returns the stored memberships of the listed users.
+	GetMembers(ctx context.Context, appID uint64, groupID string, userIDs []string) (map[string]im.Member, error)
+	// GetAccounts returns the accounts among userIDs that exist.
 	GetAccounts(ctx context.Context, appID uint64, userIDs []string) (map[string]im.Account, error)
 }
 
-// Deps are what the message service works over. Pusher may be nil (no
-// gateway: nothing is delivered); Logger may be nil.
+// Deps are what the message service works over. Logger may be nil.
 type Deps struct {
-	Store    im.MessageStore
-	Groups   Groups
-	Accounts Accounts
-	Pusher   Pusher
-	Logger   *slog.Logger
+	Store   Store
+	Streams *stream.Service
+	Groups  Groups
+	Logger  *slog.Logger
 }
 
-// Service is the group message domain.
+// Service is the message domain.
 type Service struct {
-	store    im.MessageStore
-	groups   Groups
-	accounts Accounts
-	pusher   Pusher
-	log      *slog.Logger
+	store   Store
+	streams *stream.Service
+	groups  Groups
+	log     *slog.Logger
 }
 
 // NewService returns the message service.
@@ -76,7 +71,7 @@ func NewService(d Deps) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{store: d.Store, groups: d.Groups, accounts: d.Accounts, pusher: d.Pusher, log: log}
+	return &Service{store: d.Store, streams: d.Streams, groups: d.Groups, log: log}
 }
 
 // checkTopic refuses a TopicId: only a Community with topics has topics,

@@ -285,6 +285,27 @@ func (t *Tracker) IsOnline(appID uint64, groupID, userID string) bool {
 	return online
 }
 
+// Members pages through the room's members on this node alone, with the
+// semantics of Cluster.Members. It sorts the room on each call: it is for
+// tests and tools, while the REST layer lists through the Cluster.
+func (t *Tracker) Members(appID uint64, groupID string, mark int, cursor int64, limit int) ([]OnlineMember, int64) {
+	if limit <= 0 || limit > MaxListed {
+		limit = MaxListed
+	}
+	var listable []OnlineMember
+	t.readRoom(appID, groupID, func(r *room) {
+		if r == nil {
+			return
+		}
+		for _, m := range r.members {
+			if (mark == 0 && !m.holds(MarkHidden)) || (mark != 0 && m.holds(mark)) {
+				listable = append(listable, m.snapshot())
+			}
+		}
+	})
+	return page(listable, cursor, limit)
+}
+
 // SetMarks adds (add=true) or removes marks on userID in the room. It
 // returns false, changing nothing, when the user is not online there (marks
 // exist only on online members), except that adding MarkAlwaysOnline puts

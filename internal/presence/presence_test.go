@@ -360,6 +360,9 @@ func TestMembersHiddenMark(t *testing.T) {
 			if !slices.Equal(got, tt.want) {
 				t.Fatalf("listed %v, want %v", got, tt.want)
 			}
+			if local, _ := tr.Tracker.Members(app, "room", tt.mark, 0, 0); !slices.Equal(names(local), tt.want) {
+				t.Fatalf("the tracker alone lists %v, want %v", names(local), tt.want)
+			}
 		})
 	}
 }

@@ -284,17 +284,24 @@ func (v *roomView) markHolders(mark int, cursor int64, limit int) ([]OnlineMembe
 	for user := range v.marks[mark] {
 		holders = append(holders, v.member(user))
 	}
-	slices.SortFunc(holders, func(a, b OnlineMember) int { return compareDesc(a.Stamp, b.Stamp) })
-	if len(holders) > MaxListed {
-		holders = holders[:MaxListed]
+	return page(holders, cursor, limit)
+}
+
+// page sorts members newest first, keeps the MaxListed newest, and
+// returns the page of at most limit members after cursor, with the cursor
+// of the next page (0 when none is left).
+func page(members []OnlineMember, cursor int64, limit int) ([]OnlineMember, int64) {
+	slices.SortFunc(members, func(a, b OnlineMember) int { return compareDesc(a.Stamp, b.Stamp) })
+	if len(members) > MaxListed {
+		members = members[:MaxListed]
 	}
 	var out []OnlineMember
-	for i, m := range holders {
+	for i, m := range members {
 		if cursor > 0 && m.Stamp >= cursor {
 			continue
 		}
 		if len(out) == limit {
-			return out, holders[i-1].Stamp
+			return out, members[i-1].Stamp
 		}
 		out = append(out, m)
 	}

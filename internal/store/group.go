@@ -13,7 +13,7 @@ import (
 // the groups table as g.
 const groupColumns = `g.group_id, g.group_type, g.name, g.introduction, g.notification, g.face_url, g.owner,
 	g.create_time, g.info_seq, g.last_info_time, g.last_msg_time, g.next_msg_seq, g.max_member_num,
-	g.apply_join_option, g.mute_all_member, g.support_topic, g.app_defined_data, g.member_num`
+	g.apply_join_option, g.mute_all_member, g.support_topic, g.app_defined_data, g.member_num, g.event_seq`
 
 // scanGroup reads groupColumns followed by extra destinations.
 func scanGroup(r interface{ Scan(...any) error }, app uint64, extra ...any) (*im.Group, error) {
@@ -21,7 +21,7 @@ func scanGroup(r interface{ Scan(...any) error }, app uint64, extra ...any) (*im
 	var data string
 	dest := append([]any{&g.ID, &g.Type, &g.Name, &g.Introduction, &g.Notification, &g.FaceURL, &g.Owner,
 		&g.CreateTime, &g.InfoSeq, &g.LastInfoTime, &g.LastMsgTime, &g.NextMsgSeq, &g.MaxMemberNum,
-		&g.ApplyJoinOption, &g.MuteAllMember, &g.SupportTopic, &data, &g.MemberNum}, extra...)
+		&g.ApplyJoinOption, &g.MuteAllMember, &g.SupportTopic, &data, &g.MemberNum, &g.EventSeq}, extra...)
 	if err := r.Scan(dest...); err != nil {
 		return nil, err
 	}
@@ -88,11 +88,60 @@ func (db *DB) GetGroup(ctx context.Context, app uint64, groupID string) (*im.Gro
 	return g, nil
 }
 
+// lockGroup takes the group's row lock for the rest of the transaction (a
+// no-op UPDATE, the one portable way: SQLite's write transaction holds the
+// whole database anyway) and returns the group's member count and cap, or
+// im.ErrNotFound. Writes that must see each other's effect on one group
+// (member limits, owner changes, topic counts) begin with it, which is also
+// the order a message send locks in (group row first), so they cannot
+// deadlock with sends.
+func lockGroup(ctx context.Context, c conn, app int64, groupID string) (memberNum, maxMembers int, err error) {
+	err = c.queryRow(ctx, `UPDATE groups SET member_num = member_num WHERE app_id = ? AND group_id = ?
+		RETURNING member_num, max_member_num`, app, groupID).Scan(&memberNum, &maxMembers)
+	return memberNum, maxMembers, err
+}
+
+// UpdateGroup implements im.GroupStore.
+func (db *DB) UpdateGroup(ctx context.Context, app uint64, groupID string, apply func(g *im.Group) error) (*im.Group, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
+	a := appID(app)
+	var g *im.Group
+	err := db.inTx(ctx, func(c conn) error {
+		if _, _, err := lockGroup(ctx, c, a, groupID); err != nil {
+			return err
+		}
+		var err error
+		g, err = scanGroup(c.queryRow(ctx, `SELECT `+groupColumns+` FROM groups g WHERE g.app_id = ? AND g.group_id = ?`, a, groupID), app)
+		if err != nil {
+			return err
+		}
+		if err := apply(g); err != nil {
+			return err
+		}
+		data, err := encodeKV(g.AppDefinedData)
+		if err != nil {
+			return fmt.Errorf("app defined data: %w", err)
+		}
+		_, err = c.exec(ctx, `UPDATE groups SET name = ?, introduction = ?, notification = ?, face_url = ?,
+			info_seq = ?, last_info_time = ?, max_member_num = ?, apply_join_option = ?, mute_all_member = ?,
+			support_topic = ?, app_defined_data = ? WHERE app_id = ? AND group_id = ?`,
+			g.Name, g.Introduction, g.Notification, g.FaceURL, g.InfoSeq, g.LastInfoTime, g.MaxMemberNum,
+			g.ApplyJoinOption, g.MuteAllMember, g.SupportTopic, data, a, groupID)
+		return err
+	})
+	if err != nil {
+		return nil, db.fail("update group", err)
+	}
+	return g, nil
+}
+
 // DeleteGroup implements im.GroupStore. The group row goes first, which
 // locks it first: the order a message send locks in, so the two cannot
-// deadlock. Its members, bans and messages are then deleted explicitly
-// rather than left to ON DELETE CASCADE alone, so the result does not
-// depend on the connection having foreign keys enabled.
+// deadlock. Everything hung on it (members, bans, messages, mutes,
+// topics, attributes, counters) is then deleted explicitly rather than
+// left to ON DELETE CASCADE alone, so the result does not depend on the
+// connection having foreign keys enabled.
 func (db *DB) DeleteGroup(ctx context.Context, app uint64, groupID string) error {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
@@ -107,7 +156,8 @@ func (db *DB) DeleteGroup(ctx context.Context, app uint64, groupID string) error
 		} else if n == 0 {
 			return im.ErrNotFound
 		}
-		for _, table := range []string{"group_members", "group_bans", "group_messages", "group_msg_dedup"} {
+		for _, table := range []string{"group_members", "group_bans", "group_messages", "group_msg_dedup", "group_events",
+			"group_mutes", "group_topics", "group_attrs", "group_counters"} {
 			if _, err := c.exec(ctx, `DELETE FROM `+table+` WHERE app_id = ? AND group_id = ?`, a, groupID); err != nil {
 				return err
 			}

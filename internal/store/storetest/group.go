@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/chatd/chatd/internal/im"
@@ -122,6 +123,39 @@ func RunGroups(t *testing.T, open func(t *testing.T) im.Store) {
 		got, err = s.ListMembers(t.Context(), app2, "g")
 		ok(t, "other app", err)
 		equal(t, "other app", len(got), 0)
+	})
+
+	t.Run("GetMembers", func(t *testing.T) {
+		s := fresh(t, open)
+		alice, bob := member("alice", im.RoleOwner, 1), member("bob", im.RoleMember, 2)
+		bob.AppMemberDefinedData = nil
+		mustCreate(t, s, group(app1, "g", im.GroupPublic), alice, bob, member("carol", im.RoleAdmin, 3))
+		mustCreate(t, s, group(app2, "g", im.GroupPublic), member("dave", im.RoleOwner, 1))
+		many := []string{"bob"}
+		for i := range 700 { // more than one IN list
+			many = append(many, fmt.Sprintf("u%d", i))
+		}
+		many = append(many, "alice")
+		for _, tt := range []struct {
+			name  string
+			app   uint64
+			group string
+			ids   []string
+			want  map[string]im.Member
+		}{
+			{"some members", app1, "g", []string{"alice", "nobody", "bob"}, map[string]im.Member{"alice": alice, "bob": bob}},
+			{"one member", app1, "g", []string{"bob"}, map[string]im.Member{"bob": bob}},
+			{"listed twice", app1, "g", []string{"bob", "bob"}, map[string]im.Member{"bob": bob}},
+			{"across IN lists", app1, "g", many, map[string]im.Member{"alice": alice, "bob": bob}},
+			{"no members", app1, "g", []string{"dave"}, map[string]im.Member{}},
+			{"nobody asked", app1, "g", nil, map[string]im.Member{}},
+			{"no such group", app1, "nope", []string{"alice"}, map[string]im.Member{}},
+			{"other app", app2, "g", []string{"alice", "dave"}, map[string]im.Member{"dave": member("dave", im.RoleOwner, 1)}},
+		} {
+			got, err := s.GetMembers(t.Context(), tt.app, tt.group, tt.ids)
+			ok(t, tt.name, err)
+			equal(t, tt.name, got, tt.want)
+		}
 	})
 
 	t.Run("DeleteGroup", func(t *testing.T) {
@@ -268,6 +302,9 @@ func RunGroups(t *testing.T, open func(t *testing.T) im.Store) {
 				}
 			}
 			equal(t, tt.name, ids, tt.want)
+			onlyIDs, err := s.ListJoinedGroupIDs(t.Context(), tt.app, tt.user)
+			ok(t, tt.name+": ids", err)
+			equal(t, tt.name+": ids", onlyIDs, tt.want)
 			n, err := s.CountJoinedGroups(t.Context(), tt.app, tt.user)
 			ok(t, tt.name+": count", err)
 			equal(t, tt.name+": count", n, len(tt.want))

@@ -30,14 +30,35 @@ func message(app uint64, groupID, from string, time int64, text string) *im.Grou
 }
 
 // kept stores a message in history, with a duplicate key of its own.
-func kept(hash int64) im.MessageAppend {
-	return im.MessageAppend{Keep: true, ContentHash: hash}
+func kept(hash int64) im.GroupAppend {
+	return im.GroupAppend{Keep: true, ContentHash: hash}
+}
+
+// appended is where a group message went.
+type appended struct {
+	Seq       int64
+	Time      int64
+	Duplicate bool
+}
+
+// appendMessage commits m alone, as how says.
+func appendMessage(t *testing.T, s im.StreamStore, m *im.GroupMessage, how im.GroupAppend) (appended, error) {
+	t.Helper()
+	how.Msg = *m
+	res, err := s.CommitStream(t.Context(), []im.StreamWrite{{AppID: m.AppID, Time: m.Time, Group: &how}})
+	if err != nil {
+		return appended{}, err
+	}
+	if res[0].Err != nil {
+		return appended{}, res[0].Err
+	}
+	return appended{Seq: res[0].GroupSeq, Time: res[0].GroupTime, Duplicate: res[0].Duplicate}, nil
 }
 
 // mustAppend appends m and checks it was not taken for a duplicate.
-func mustAppend(t *testing.T, s im.MessageStore, m *im.GroupMessage, how im.MessageAppend) int64 {
+func mustAppend(t *testing.T, s im.StreamStore, m *im.GroupMessage, how im.GroupAppend) int64 {
 	t.Helper()
-	at, err := s.AppendGroupMessage(t.Context(), m, how)
+	at, err := appendMessage(t, s, m, how)
 	ok(t, "append message", err)
 	if at.Duplicate || at.Time != m.Time {
 		t.Fatalf("append: got %+v for a new message at %d", at, m.Time)
@@ -129,11 +150,11 @@ func RunMessages(t *testing.T, open func(t *testing.T) im.Store) {
 		mustCreate(t, s, group(app1, "live", im.GroupAVChatRoom))
 		mustCreate(t, s, group(app1, "g", im.GroupPublic))
 		for i := range 3 {
-			seq := mustAppend(t, s, message(app1, "live", "host", 100, "live"), im.MessageAppend{ContentHash: int64(i)})
+			seq := mustAppend(t, s, message(app1, "live", "host", 100, "live"), im.GroupAppend{ContentHash: int64(i)})
 			equal(t, "live MsgSeq", seq, int64(42+i))
 		}
 		mustAppend(t, s, message(app1, "g", "a", 100, "kept"), kept(1))
-		mustAppend(t, s, message(app1, "g", "a", 100, "online only"), im.MessageAppend{ContentHash: 2})
+		mustAppend(t, s, message(app1, "g", "a", 100, "online only"), im.GroupAppend{ContentHash: 2})
 		mustAppend(t, s, message(app1, "g", "a", 100, "kept"), kept(3))
 		equal(t, "live history", history(t, s, app1, "live"), []int64{})
 		equal(t, "history", history(t, s, app1, "g"), []int64{44, 42})
@@ -145,25 +166,25 @@ func RunMessages(t *testing.T, open func(t *testing.T) im.Store) {
 		mustCreate(t, s, group(app1, "g", im.GroupPublic))
 		mustCreate(t, s, group(app1, "live", im.GroupAVChatRoom))
 		first := message(app1, "g", "a", 1000, "hi")
-		mustAppend(t, s, first, im.MessageAppend{Keep: true, ContentHash: 7, DedupSince: 700})
-		again := func(group string, time, since, hash int64, random uint32, keep bool) im.Appended {
+		mustAppend(t, s, first, im.GroupAppend{Keep: true, ContentHash: 7, DedupSince: 700})
+		again := func(group string, time, since, hash int64, random uint32, keep bool) appended {
 			t.Helper()
 			m := message(app1, group, "a", time, "hi")
 			m.Random = random
-			at, err := s.AppendGroupMessage(t.Context(), m, im.MessageAppend{Keep: keep, ContentHash: hash, DedupSince: since})
+			at, err := appendMessage(t, s, m, im.GroupAppend{Keep: keep, ContentHash: hash, DedupSince: since})
 			ok(t, "append", err)
 			return at
 		}
-		dup := im.Appended{Seq: 42, Time: 1000, Duplicate: true}
+		dup := appended{Seq: 42, Time: 1000, Duplicate: true}
 		equal(t, "same key in the window", again("g", 1200, 900, 7, math.MaxUint32, true), dup)
 		equal(t, "same key, not to be kept", again("g", 1250, 950, 7, math.MaxUint32, false), dup)
 		equal(t, "same key at the window's start", again("g", 1300, 1000, 7, math.MaxUint32, true), dup)
-		equal(t, "other content", again("g", 1300, 1000, 8, math.MaxUint32, true), im.Appended{Seq: 43, Time: 1300})
-		equal(t, "other Random", again("g", 1300, 1000, 7, 1, true), im.Appended{Seq: 44, Time: 1300})
-		equal(t, "same key in another group", again("live", 1300, 1000, 7, math.MaxUint32, false), im.Appended{Seq: 42, Time: 1300})
-		equal(t, "same key, window passed", again("g", 1301, 1001, 7, math.MaxUint32, true), im.Appended{Seq: 45, Time: 1301})
-		equal(t, "the new message is the original now", again("g", 1400, 1100, 7, math.MaxUint32, true), im.Appended{Seq: 45, Time: 1301, Duplicate: true})
-		equal(t, "unkept messages are keys too", again("live", 1400, 1100, 7, math.MaxUint32, false), im.Appended{Seq: 42, Time: 1300, Duplicate: true})
+		equal(t, "other content", again("g", 1300, 1000, 8, math.MaxUint32, true), appended{Seq: 43, Time: 1300})
+		equal(t, "other Random", again("g", 1300, 1000, 7, 1, true), appended{Seq: 44, Time: 1300})
+		equal(t, "same key in another group", again("live", 1300, 1000, 7, math.MaxUint32, false), appended{Seq: 42, Time: 1300})
+		equal(t, "same key, window passed", again("g", 1301, 1001, 7, math.MaxUint32, true), appended{Seq: 45, Time: 1301})
+		equal(t, "the new message is the original now", again("g", 1400, 1100, 7, math.MaxUint32, true), appended{Seq: 45, Time: 1301, Duplicate: true})
+		equal(t, "unkept messages are keys too", again("live", 1400, 1100, 7, math.MaxUint32, false), appended{Seq: 42, Time: 1300, Duplicate: true})
 
 		equal(t, "duplicates are not stored", history(t, s, app1, "g"), []int64{45, 44, 43, 42})
 		g := mustGet(t, s, app1, "g")
@@ -174,7 +195,7 @@ func RunMessages(t *testing.T, open func(t *testing.T) im.Store) {
 	t.Run("MissingGroup", func(t *testing.T) {
 		s := fresh(t, open)
 		mustCreate(t, s, group(app2, "g", im.GroupPublic))
-		_, err := s.AppendGroupMessage(t.Context(), message(app1, "g", "a", 1, "x"), kept(1))
+		_, err := appendMessage(t, s, message(app1, "g", "a", 1, "x"), kept(1))
 		wantErr(t, "group of another app", err, im.ErrNotFound)
 		equal(t, "other app's counter", mustGet(t, s, app2, "g").NextMsgSeq, int64(42))
 	})
@@ -203,7 +224,7 @@ func RunMessages(t *testing.T, open func(t *testing.T) im.Store) {
 			wg.Go(func() {
 				for i := range each {
 					m := message(app1, "g", fmt.Sprintf("sender%d", w), 100, fmt.Sprintf("%d-%d", w, i))
-					at, err := s.AppendGroupMessage(t.Context(), m, kept(int64(w*each+i)))
+					at, err := appendMessage(t, s, m, kept(int64(w*each+i)))
 					if err != nil || at.Duplicate {
 						errs <- fmt.Errorf("sender %d message %d: %+v, %v", w, i, at, err)
 						continue

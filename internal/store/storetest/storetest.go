@@ -28,6 +28,12 @@ func Run(t *testing.T, open func(t *testing.T) im.Store) {
 	t.Run("Bans", func(t *testing.T) { RunBans(t, open) })
 	t.Run("LoginRevocations", func(t *testing.T) { RunLoginRevocations(t, open) })
 	t.Run("Messages", func(t *testing.T) { RunMessages(t, open) })
+	t.Run("Streams", func(t *testing.T) { RunStreams(t, open) })
+	t.Run("Members", func(t *testing.T) { RunMembers(t, open) })
+	t.Run("Mutes", func(t *testing.T) { RunMutes(t, open) })
+	t.Run("Topics", func(t *testing.T) { RunTopics(t, open) })
+	t.Run("GroupAttrs", func(t *testing.T) { RunGroupAttrs(t, open) })
+	t.Run("Counters", func(t *testing.T) { RunCounters(t, open) })
 }
 
 // fresh marks a subtest parallel and gives it its own store.

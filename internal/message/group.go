@@ -2,7 +2,6 @@ package message
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -13,13 +12,8 @@ import (
 	"time"
 
 	"github.com/chatd/chatd/internal/im"
+	"github.com/chatd/chatd/internal/stream"
 )
-
-// Priorities by their send_group_msg names (rest-messages.md S6).
-var priorities = map[string]int{"High": im.PriorityHigh, "Normal": im.PriorityNormal, "Low": im.PriorityLow}
-
-// priorityName is the reverse of priorities, for pushed events.
-var priorityName = map[int]string{im.PriorityHigh: "High", im.PriorityNormal: "Normal", im.PriorityLow: "Low"}
 
 // SendMsgControl values a group message may carry (rest-messages.md S5).
 const (
@@ -28,44 +22,47 @@ const (
 )
 
 // GroupAt is one @-mention (rest-messages.md S6), in its wire shape: it
-// travels unchanged into the pushed event.
+// is stored and travels unchanged into the event.
 type GroupAt struct {
 	GroupAtAllFlag  int    `json:"GroupAtAllFlag"`
 	GroupAt_Account string `json:"GroupAt_Account,omitempty"`
 }
 
-// SendInput is a send_group_msg request in domain terms.
+// SendInput is a group message to send, from send_group_msg or a client.
 type SendInput struct {
 	GroupID string
 	TopicID string
 	// From is the sender. FromAdmin says it is an app admin (the caller
 	// itself when the request names no sender): an admin need not be
 	// imported by name or be a member, and mute-all does not hold it.
-	From            string
-	FromAdmin       bool
-	Random          uint32
-	Priority        string // "" means Normal
-	Body            []im.MsgElem
-	CloudCustomData string
-	OfflinePushInfo json.RawMessage // nil when absent
-	OnlineOnly      bool
-	SendMsgControl  []string
+	From             string
+	FromAdmin        bool
+	Random           uint32
+	Priority         string // "" means Normal
+	Body             []im.MsgElem
+	CloudCustomData  string
+	OfflinePushInfo  json.RawMessage // nil when absent
+	OnlineOnly       bool
+	SendMsgControl   []string
+	NeedReadReceipt  bool
+	SupportExtension bool
 	// To restricts delivery to these members; empty delivers to all.
 	To      []string
 	GroupAt []GroupAt
 }
 
-// Sent is where a message landed: its MsgSeq and MsgTime. A duplicate is
-// answered with the original's.
+// Sent is where a group message landed: its MsgSeq and MsgTime. A
+// duplicate is answered with the original's.
 type Sent struct {
 	Seq  int64
 	Time int64
 }
 
 // Send posts a message into a group: it checks the request, the group and
-// the sender, commits the message (or only its MsgSeq, for messages that are
-// not kept), and then delivers it. Delivery failures are logged, not
-// returned: the message is committed by then.
+// the sender, commits the message (or only its MsgSeq, for messages that
+// are not kept), and then pushes it. Push failures are logged, not
+// returned: the message is committed by then, and clients that missed the
+// push fetch it by its MsgSeq.
 func (s *Service) Send(ctx context.Context, appID uint64, in SendInput, now time.Time) (Sent, error) {
 	msg, err := in.message(appID, now)
 	if err != nil {
@@ -78,25 +75,28 @@ func (s *Service) Send(ctx context.Context, appID uint64, in SendInput, now time
 	if err := in.checkGroup(g); err != nil {
 		return Sent{}, err
 	}
-	members, err := s.checkSender(ctx, g, in, now)
-	if err != nil {
+	if err := s.checkSender(ctx, g, in, now); err != nil {
 		return Sent{}, err
 	}
 	keep := g.Type != im.GroupAVChatRoom && !in.OnlineOnly
-	at, err := s.store.AppendGroupMessage(ctx, msg, im.MessageAppend{
-		Keep: keep, ContentHash: contentHash(msg), DedupSince: now.Add(-DedupWindow).Unix(),
-	})
+	res, err := s.streams.Commit(ctx, im.StreamWrite{AppID: appID, Time: msg.Time, Group: &im.GroupAppend{
+		Msg: *msg, Keep: keep, ContentHash: contentHash(msg), DedupSince: now.Add(-stream.GroupDedupWindow).Unix(),
+	}})
+	if err == nil {
+		err = res.Err
+	}
 	if errors.Is(err, im.ErrNotFound) {
 		return Sent{}, im.Errorf(im.CodeGroupNotFound, "group %s does not exist", in.GroupID)
 	}
 	if err != nil {
 		return Sent{}, fmt.Errorf("message: send to %s: %w", in.GroupID, err)
 	}
-	if !at.Duplicate {
-		msg.Seq, msg.Time = at.Seq, at.Time
-		s.deliver(context.WithoutCancel(ctx), g, msg, in, members)
+	if !res.Duplicate {
+		msg.Seq, msg.Time = res.GroupSeq, res.GroupTime
+		p := im.Push{MsgSeq: msg.Seq, Event: groupMsgPayload(msg, in.OnlineOnly)}
+		s.streams.PushGroup(context.WithoutCancel(ctx), appID, g.Type, g.ID, p, in.To)
 	}
-	return Sent{Seq: at.Seq, Time: at.Time}, nil
+	return Sent{Seq: res.GroupSeq, Time: res.GroupTime}, nil
 }
 
 // message checks what the request alone decides and builds the message.
@@ -132,17 +132,22 @@ func (in *SendInput) message(appID uint64, now time.Time) (*im.GroupMessage, err
 			return nil, &im.Error{Code: im.CodeGroupBadParam, Info: "OfflinePushInfo must be a JSON object"}
 		}
 	}
-	body, err := encodeBody(in.Body)
+	body, err := encodeBody(in.Body, im.CodeGroupBadParam)
 	if err != nil {
 		return nil, err
 	}
 	if n := len(body) + len(in.CloudCustomData); n > MaxContentBytes {
 		return nil, im.Errorf(im.CodeMsgTooLong, "message content is %d bytes, over %d", n, MaxContentBytes)
 	}
-	return &im.GroupMessage{
+	m := &im.GroupMessage{
 		AppID: appID, GroupID: in.GroupID, From: in.From, Time: now.Unix(), Random: in.Random,
 		Priority: priority, Body: body, CloudCustomData: in.CloudCustomData, OfflinePushInfo: in.OfflinePushInfo,
-	}, nil
+		To: in.To, NeedReadReceipt: in.NeedReadReceipt, SupportExtension: in.SupportExtension,
+	}
+	if len(in.GroupAt) > 0 {
+		m.AtInfo = encode(in.GroupAt)
+	}
+	return m, nil
 }
 
 // checkGroup refuses options the group's type does not take.
@@ -167,109 +172,54 @@ func (in *SendInput) checkGroup(g *im.Group) error {
 }
 
 // checkSender checks that the sender exists, belongs to the group and is
-// not muted. It returns the group's stored members, the recipients of the
-// message; live groups keep none, so they are not read.
-func (s *Service) checkSender(ctx context.Context, g *im.Group, in SendInput, now time.Time) ([]im.Member, error) {
+// not muted. It reads the sender's own membership only, never the member
+// list: a send costs the same in a group of 10 or of 100,000.
+func (s *Service) checkSender(ctx context.Context, g *im.Group, in SendInput, now time.Time) error {
 	if !in.FromAdmin {
-		found, err := s.accounts.GetAccounts(ctx, g.AppID, []string{in.From})
+		found, err := s.store.GetAccounts(ctx, g.AppID, []string{in.From})
 		if err != nil {
-			return nil, fmt.Errorf("message: sender %s: %w", in.From, err)
+			return fmt.Errorf("message: sender %s: %w", in.From, err)
 		}
 		if _, ok := found[in.From]; !ok {
-			return nil, im.Errorf(im.CodeGroupAccountNotFound, "From_Account %s is not imported", in.From)
+			return im.Errorf(im.CodeGroupAccountNotFound, "From_Account %s is not imported", in.From)
 		}
 	}
-	var members []im.Member
 	var self *im.Member
 	if g.Type != im.GroupAVChatRoom {
-		var err error
-		if members, err = s.groups.Members(ctx, g.AppID, g.ID); err != nil {
-			return nil, fmt.Errorf("message: members of %s: %w", g.ID, err)
+		members, err := s.store.GetMembers(ctx, g.AppID, g.ID, []string{in.From})
+		if err != nil {
+			return fmt.Errorf("message: membership of %s in %s: %w", in.From, g.ID, err)
 		}
-		if i := slices.IndexFunc(members, func(m im.Member) bool { return m.UserID == in.From }); i >= 0 {
-			self = &members[i]
+		if m, ok := members[in.From]; ok {
+			self = &m
 		} else if !in.FromAdmin {
-			return nil, im.Errorf(im.CodeGroupNotAllowed, "%s is not a member of group %s", in.From, g.ID)
+			return im.Errorf(im.CodeGroupNotAllowed, "%s is not a member of group %s", in.From, g.ID)
 		}
 	}
 	if self != nil && self.MuteUntil > now.Unix() {
-		return nil, im.Errorf(im.CodeGroupSenderMuted, "%s is muted in group %s until %d", in.From, g.ID, self.MuteUntil)
+		return im.Errorf(im.CodeGroupSenderMuted, "%s is muted in group %s until %d", in.From, g.ID, self.MuteUntil)
 	}
 	// As with the vendor, mute-all holds ordinary members only.
 	privileged := in.FromAdmin || in.From == g.Owner || self != nil && (self.Role == im.RoleOwner || self.Role == im.RoleAdmin)
 	if g.MuteAllMember && !privileged {
-		return nil, im.Errorf(im.CodeGroupSenderMuted, "group %s is muted for all members", g.ID)
+		return im.Errorf(im.CodeGroupSenderMuted, "group %s is muted for all members", g.ID)
 	}
-	return members, nil
+	return nil
 }
 
-// contentHash is the content half of the duplicate key (the other half is
-// Random): the sender, the body and the custom data.
+// contentHash is the content half of a duplicate key: the sender, the body
+// and the custom data.
 func contentHash(m *im.GroupMessage) int64 {
+	return hashParts([]byte(m.From), m.Body, []byte(m.CloudCustomData))
+}
+
+func hashParts(parts ...[]byte) int64 {
 	h := sha256.New()
-	for _, part := range [][]byte{[]byte(m.From), m.Body, []byte(m.CloudCustomData)} {
+	for _, part := range parts {
 		var n [8]byte
 		binary.BigEndian.PutUint64(n[:], uint64(len(part)))
 		h.Write(n[:])
 		h.Write(part)
 	}
 	return int64(binary.BigEndian.Uint64(h.Sum(nil)))
-}
-
-// event is the push a group message becomes (docs/client-protocol.md §5).
-type event struct {
-	Type            string          `json:"Type"`
-	GroupID         string          `json:"GroupId"`
-	MsgSeq          int64           `json:"MsgSeq"`
-	MsgTime         int64           `json:"MsgTime"`
-	From            string          `json:"From_Account"`
-	Random          uint32          `json:"Random"`
-	MsgPriority     string          `json:"MsgPriority"`
-	MsgBody         json.RawMessage `json:"MsgBody"`
-	CloudCustomData string          `json:"CloudCustomData,omitempty"`
-	GroupAtInfo     []GroupAt       `json:"GroupAtInfo,omitempty"`
-	OnlineOnlyFlag  int             `json:"OnlineOnlyFlag,omitempty"`
-}
-
-// eventGroupMsg is the Type of a group message event.
-const eventGroupMsg = "GroupMsg"
-
-// deliver pushes a committed message: once to a live group's room (one
-// bus message whatever the room size), else to each recipient member.
-func (s *Service) deliver(ctx context.Context, g *im.Group, m *im.GroupMessage, in SendInput, members []im.Member) {
-	if s.pusher == nil {
-		return
-	}
-	ev := event{
-		Type: eventGroupMsg, GroupID: g.ID, MsgSeq: m.Seq, MsgTime: m.Time, From: m.From, Random: m.Random,
-		MsgPriority: priorityName[m.Priority], MsgBody: m.Body, CloudCustomData: m.CloudCustomData, GroupAtInfo: in.GroupAt,
-	}
-	if in.OnlineOnly {
-		ev.OnlineOnlyFlag = 1
-	}
-	payload, err := im.EncodeJSON(ev)
-	if err != nil {
-		s.log.Error("group message: encode push", "group", g.ID, "seq", m.Seq, "err", err)
-		return
-	}
-	if g.Type == im.GroupAVChatRoom {
-		if err := s.pusher.PushToGroup(ctx, g.AppID, g.ID, payload); err != nil {
-			s.log.Error("group message: push to room", "group", g.ID, "seq", m.Seq, "err", err)
-		}
-		return
-	}
-	failed := 0
-	var firstErr error
-	for _, member := range members {
-		if len(in.To) > 0 && !slices.Contains(in.To, member.UserID) {
-			continue
-		}
-		if err := s.pusher.PushToUser(ctx, g.AppID, member.UserID, payload); err != nil {
-			failed++
-			firstErr = cmp.Or(firstErr, err)
-		}
-	}
-	if failed > 0 {
-		s.log.Error("group message: push to members", "group", g.ID, "seq", m.Seq, "failed", failed, "err", firstErr)
-	}
 }

@@ -1,0 +1,184 @@
+package group
+
+import "github.com/chatd/chatd/internal/im"
+
+// Types of the group events (docs/client-protocol.md, Group events).
+const (
+	EventGroupCreated      = "GroupCreated"
+	EventMemberJoined      = "MemberJoined"
+	EventMemberKicked      = "MemberKicked"
+	EventGroupInfoChanged  = "GroupInfoChanged"
+	EventMemberInfoChanged = "MemberInfoChanged"
+	EventMembersMuted      = "MembersMuted"
+	EventOwnerChanged      = "OwnerChanged"
+	EventAttrChanged       = "AttrChanged"
+	EventCounterChanged    = "CounterChanged"
+	EventTopicCreated      = "TopicCreated"
+	EventTopicChanged      = "TopicChanged"
+	EventTopicDeleted      = "TopicDeleted"
+	EventGroupDismissed    = "GroupDismissed"
+)
+
+// The event payloads. Field names are the REST API's, so a client reads
+// the same vocabulary in replies and pushes. Operator_Account is who made
+// the change: the calling admin for REST calls.
+
+// GroupCreated goes to the initial members of a new group.
+type GroupCreated struct {
+	Type             string
+	GroupId          string
+	Operator_Account string
+	GroupType        string
+	Name             string
+	Owner_Account    string
+	Members_Account  []string
+}
+
+// MemberJoined tells the group (new members included) who joined.
+type MemberJoined struct {
+	Type             string
+	GroupId          string
+	Operator_Account string
+	Members_Account  []string
+}
+
+// MemberKicked tells the group and the removed members who was removed.
+type MemberKicked struct {
+	Type             string
+	GroupId          string
+	Operator_Account string
+	Members_Account  []string
+	Reason           string `json:",omitempty"`
+}
+
+// GroupInfoChanged carries the profile fields that changed, the group's
+// new InfoSeq, and the custom fields set (a Value of "" was deleted).
+type GroupInfoChanged struct {
+	Type             string
+	GroupId          string
+	Operator_Account string
+	InfoSeq          int64
+	Name             *string `json:",omitempty"`
+	Introduction     *string `json:",omitempty"`
+	Notification     *string `json:",omitempty"`
+	FaceUrl          *string `json:",omitempty"`
+	MaxMemberNum     *int    `json:",omitempty"`
+	ApplyJoinOption  *string `json:",omitempty"`
+	MuteAllMember    *string `json:",omitempty"`
+	AppDefinedData   []im.KV `json:",omitempty"`
+}
+
+// MemberInfoChanged carries the member fields that changed.
+type MemberInfoChanged struct {
+	Type                 string
+	GroupId              string
+	Operator_Account     string
+	Member_Account       string
+	Role                 *string `json:",omitempty"`
+	NameCard             *string `json:",omitempty"`
+	MsgFlag              *string `json:",omitempty"`
+	AppMemberDefinedData []im.KV `json:",omitempty"`
+}
+
+// MutedAccount is one user's new mute end; 0 means unmuted.
+type MutedAccount struct {
+	Member_Account string
+	MutedUntil     int64
+}
+
+// MembersMuted carries mutes set or lifted, group-wide or in one topic.
+type MembersMuted struct {
+	Type             string
+	GroupId          string
+	TopicId          string `json:",omitempty"`
+	Operator_Account string
+	MutedAccountList []MutedAccount
+}
+
+// OwnerChanged names the new owner and the previous one ("" for none).
+type OwnerChanged struct {
+	Type                  string
+	GroupId               string
+	Operator_Account      string
+	Owner_Account         string
+	PreviousOwner_Account string
+}
+
+// AttrChanged carries the whole attribute set after the change.
+type AttrChanged struct {
+	Type             string
+	GroupId          string
+	Operator_Account string
+	GroupAttrAry     []im.Attr
+}
+
+// CounterValue is one counter in an event.
+type CounterValue struct {
+	Key   string
+	Value int64
+}
+
+// CounterChanged carries the counters' new values, or the keys deleted.
+type CounterChanged struct {
+	Type             string
+	GroupId          string
+	Operator_Account string
+	GroupCounter     []CounterValue `json:",omitempty"`
+	DeletedKeys      []string       `json:",omitempty"`
+}
+
+// TopicInfo is a topic's profile as events and get_topic carry it.
+type TopicInfo struct {
+	TopicId       string
+	GroupID       string
+	TopicName     string
+	FaceUrl       string
+	Notification  string
+	Introduction  string
+	CustomString  string
+	CreateTime    int64
+	LastMsgTime   int64
+	NextMsgSeq    int64
+	MuteAllMember string
+}
+
+// NewTopicInfo converts a stored topic.
+func NewTopicInfo(t *im.Topic) TopicInfo {
+	return TopicInfo{
+		TopicId: t.ID, GroupID: t.GroupID, TopicName: t.Name, FaceUrl: t.FaceURL, Notification: t.Notification,
+		Introduction: t.Introduction, CustomString: t.CustomString, CreateTime: t.CreateTime,
+		LastMsgTime: t.LastMsgTime, NextMsgSeq: t.NextMsgSeq, MuteAllMember: OnOff(t.MuteAllMember),
+	}
+}
+
+// TopicEvent is TopicCreated or TopicChanged, with the topic's profile
+// after the change.
+type TopicEvent struct {
+	Type             string
+	GroupId          string
+	Operator_Account string
+	TopicInfo        TopicInfo
+}
+
+// TopicDeleted lists the topics deleted.
+type TopicDeleted struct {
+	Type             string
+	GroupId          string
+	Operator_Account string
+	TopicIdList      []string
+}
+
+// GroupDismissed tells every member the group is gone.
+type GroupDismissed struct {
+	Type             string
+	GroupId          string
+	Operator_Account string
+}
+
+// OnOff is the wire form of a mute-all switch.
+func OnOff(b bool) string {
+	if b {
+		return "On"
+	}
+	return "Off"
+}

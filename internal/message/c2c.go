@@ -1,0 +1,189 @@
+package message
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/chatd/chatd/internal/im"
+	"github.com/chatd/chatd/internal/stream"
+)
+
+// SyncOtherMachine values (rest-messages.md S5).
+const (
+	SyncToSender   = 1 // the sender's devices get the message too
+	NoSyncToSender = 2 // the sender's side does not have it at all
+)
+
+// One-to-one SendMsgControl values (rest-messages.md S5).
+const WithMuteNotifications = "WithMuteNotifications"
+
+// C2CInput is a one-to-one message to send, from sendmsg, batchsendmsg or
+// a client.
+type C2CInput struct {
+	From string
+	To   []string
+	// Seq is the sender's MsgSeq; nil picks a random one (S7).
+	Seq    *uint32
+	Random uint32
+	Body   []im.MsgElem
+	// CloudCustomData and OfflinePushInfo are stored and delivered as given.
+	CloudCustomData string
+	OfflinePushInfo json.RawMessage // nil when absent
+	// SyncOtherMachine is 0 (absent), SyncToSender or NoSyncToSender.
+	SyncOtherMachine int
+	// LifeTime is MsgLifeTime: how long the message waits in the
+	// recipient's stream for an offline device; nil means 7 days, 0 means
+	// online devices only.
+	LifeTime         *int64
+	OnlineOnly       bool
+	SendMsgControl   []string
+	SupportExtension bool
+	NeedReadReceipt  bool
+}
+
+// C2CSent is what one recipient's copy of a message became.
+type C2CSent struct {
+	To string
+	// Code is 0, or why this recipient did not get it (70107: not an
+	// account).
+	Code int
+	Time int64
+	Key  string
+	// SenderSeq is the entry the message took in the sender's stream, 0
+	// when it took none.
+	SenderSeq int64
+}
+
+// SendC2C sends one message to each recipient, all committed together
+// before it returns: each recipient's copy is stored in the history of the
+// conversation and put in the recipient's stream (and the sender's, per
+// SyncOtherMachine), then pushed to their connections. A copy sent again
+// within the duplicate window (same sender, recipient, MsgSeq, MsgRandom
+// and content, 120 s) is not stored twice; it is answered with the
+// original's time and key. Recipients that are not accounts are answered
+// with 70107 each; a sender that is not one fails the call with 20003.
+func (s *Service) SendC2C(ctx context.Context, appID uint64, in C2CInput, now time.Time) ([]C2CSent, error) {
+	base, lifetime, err := in.message(appID, now)
+	if err != nil {
+		return nil, err
+	}
+	ids := append([]string{in.From}, in.To...)
+	found, err := s.store.GetAccounts(ctx, appID, ids)
+	if err != nil {
+		return nil, fmt.Errorf("message: accounts: %w", err)
+	}
+	if _, ok := found[in.From]; !ok {
+		return nil, im.Errorf(im.CodeC2CAccount, "From_Account %s is not imported", in.From)
+	}
+	out := make([]C2CSent, len(in.To))
+	var writes []im.StreamWrite
+	var sent []int // out index of each write
+	for i, to := range in.To {
+		out[i] = C2CSent{To: to, Time: base.Time, Key: base.Key()}
+		if _, ok := found[to]; !ok {
+			out[i].Code = im.CodeAccountNotFound
+			continue
+		}
+		m := *base
+		m.To = to
+		m.HiddenFromSender = in.SyncOtherMachine == NoSyncToSender
+		if in.OnlineOnly {
+			s.pushOnline(ctx, &m, in.SyncOtherMachine == SyncToSender)
+			continue
+		}
+		writes = append(writes, in.write(&m, lifetime, now))
+		sent = append(sent, i)
+	}
+	if len(writes) == 0 {
+		return out, nil
+	}
+	results, err := s.streams.CommitMany(ctx, writes)
+	if err != nil {
+		return nil, fmt.Errorf("message: send one-to-one: %w", err)
+	}
+	for j, r := range results {
+		o := &out[sent[j]]
+		if r.Duplicate {
+			o.Time, o.Key = r.C2CTime, im.MsgKey(base.Seq, base.Random, r.C2CTime)
+			continue
+		}
+		if len(r.UserSeqs) > 1 {
+			o.SenderSeq = r.UserSeqs[1]
+		}
+	}
+	return out, nil
+}
+
+// message checks what the request alone decides and builds the message
+// every recipient's copy starts from, with the stream lifetime.
+func (in *C2CInput) message(appID uint64, now time.Time) (*im.C2CMessage, time.Duration, error) {
+	if in.SyncOtherMachine < 0 || in.SyncOtherMachine > NoSyncToSender {
+		return nil, 0, im.Errorf(im.CodeMsgSyncOther, "SyncOtherMachine %d must be 1 or 2", in.SyncOtherMachine)
+	}
+	lifetime := stream.DefaultLifetime
+	if in.LifeTime != nil {
+		if *in.LifeTime < 0 {
+			return nil, 0, im.Errorf(im.CodeMsgLifeTime, "MsgLifeTime %d must not be negative", *in.LifeTime)
+		}
+		lifetime = min(time.Duration(*in.LifeTime)*time.Second, MaxLifeTime)
+	}
+	for _, c := range in.SendMsgControl {
+		if c != NoUnread && c != NoLastMsg && c != WithMuteNotifications {
+			return nil, 0, im.Errorf(im.CodeC2CBadRequest, "SendMsgControl %q must be NoUnread, NoLastMsg or WithMuteNotifications", c)
+		}
+	}
+	if in.OfflinePushInfo != nil {
+		if b := bytes.TrimSpace(in.OfflinePushInfo); len(b) == 0 || b[0] != '{' {
+			return nil, 0, &im.Error{Code: im.CodeC2CBadRequest, Info: "OfflinePushInfo must be a JSON object"}
+		}
+	}
+	body, err := encodeBody(in.Body, im.CodeMsgBodyInvalid)
+	if err != nil {
+		return nil, 0, err
+	}
+	if n := len(body) + len(in.CloudCustomData); n > MaxContentBytes {
+		return nil, 0, im.Errorf(im.CodeMsgRequestTooLong, "message content is %d bytes, over %d", n, MaxContentBytes)
+	}
+	seq := rand.Uint32()
+	if in.Seq != nil {
+		seq = *in.Seq
+	}
+	return &im.C2CMessage{
+		AppID: appID, From: in.From, Seq: seq, Random: in.Random, Time: now.Unix(), Body: body,
+		CloudCustomData: in.CloudCustomData, OfflinePushInfo: in.OfflinePushInfo,
+		SupportExtension: in.SupportExtension, NeedReadReceipt: in.NeedReadReceipt,
+	}, lifetime, nil
+}
+
+// write is one recipient's copy: the history row, the recipient's stream
+// entry, and the sender's when SyncOtherMachine asks for it. A message to
+// oneself is one entry.
+func (in *C2CInput) write(m *im.C2CMessage, lifetime time.Duration, now time.Time) im.StreamWrite {
+	payload := c2cMsgPayload(m, false)
+	w := im.StreamWrite{AppID: m.AppID, Time: m.Time,
+		C2C:        &im.C2CAppend{Msg: *m, Keep: true, ContentHash: c2cHash(m), DedupSince: now.Add(-stream.C2CDedupWindow).Unix()},
+		UserEvents: []im.UserEventAppend{{UserID: m.To, Payload: payload, ExpireAt: stream.Expiry(now, lifetime)}},
+	}
+	if in.SyncOtherMachine == SyncToSender && m.From != m.To {
+		w.UserEvents = append(w.UserEvents, im.UserEventAppend{UserID: m.From, Payload: payload, ExpireAt: stream.Expiry(now, stream.DefaultLifetime)})
+	}
+	return w
+}
+
+// pushOnline delivers an online-only message: to the recipient's open
+// connections (and the sender's, if asked), stored nowhere.
+func (s *Service) pushOnline(ctx context.Context, m *im.C2CMessage, toSender bool) {
+	p := im.Push{Event: c2cMsgPayload(m, true)}
+	ctx = context.WithoutCancel(ctx)
+	s.streams.PushUser(ctx, m.AppID, m.To, p)
+	if toSender && m.From != m.To {
+		s.streams.PushUser(ctx, m.AppID, m.From, p)
+	}
+}
+
+// c2cHash is the content half of a one-to-one duplicate key.
+func c2cHash(m *im.C2CMessage) int64 { return hashParts(m.Body, []byte(m.CloudCustomData)) }

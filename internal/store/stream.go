@@ -1,0 +1,536 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/chatd/chatd/internal/im"
+)
+
+var _ im.StreamStore = (*DB)(nil)
+
+// CommitStream implements im.StreamStore. One transaction runs in three
+// passes so that two nodes committing at once never deadlock and a
+// duplicate takes no group sequence number:
+//
+//  1. Lock the groups the writes touch, in key order (a no-op UPDATE takes
+//     the row lock on PostgreSQL; SQLite's write transaction already holds
+//     the database), and find the duplicate group messages, which every
+//     earlier append to those groups is now visible to.
+//  2. Take the sequence numbers: each group's MsgSeq and EventSeq
+//     counters, then each user's stream counter, in key order, one UPDATE
+//     per counter for the whole batch.
+//  3. Insert the rows. A one-to-one duplicate is found here, by its
+//     duplicate key's insert; it writes nothing, but its users' numbers are
+//     already taken, so their streams skip them (clients treat a skipped
+//     number like any gap: a sync returns nothing for it).
+func (db *DB) CommitStream(ctx context.Context, writes []im.StreamWrite) ([]im.StreamResult, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
+	var results []im.StreamResult
+	err := db.inTx(ctx, func(c conn) error {
+		var err error
+		results, err = commitStreamIn(ctx, c, writes)
+		return err
+	})
+	if err != nil {
+		return nil, db.fail("commit stream", err)
+	}
+	return results, nil
+}
+
+// commitStreamIn runs CommitStream's passes inside an open transaction.
+// Store methods that change a stored message (a recall, a modification, a
+// read mark) call it to record the events about the change atomically with
+// it: the numbers are taken the same way, so they stay unique and in order.
+// A method that does must lock rows in CommitStream's order: groups, then
+// accounts (the change itself may come first: it locks message rows only).
+func commitStreamIn(ctx context.Context, c conn, writes []im.StreamWrite) ([]im.StreamResult, error) {
+	results := make([]im.StreamResult, len(writes))
+	tx := &streamTx{c: c, writes: writes, results: results}
+	if err := tx.lockGroups(ctx); err != nil {
+		return nil, err
+	}
+	if err := tx.takeGroupSeqs(ctx); err != nil {
+		return nil, err
+	}
+	if err := tx.takeUserSeqs(ctx); err != nil {
+		return nil, err
+	}
+	if err := tx.insert(ctx); err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+// streamTx is one CommitStream transaction.
+type streamTx struct {
+	c       conn
+	writes  []im.StreamWrite
+	results []im.StreamResult
+	// groups holds, per touched group, what the batch takes from it.
+	groups map[groupKey]*groupCounters
+}
+
+type groupKey struct {
+	app   uint64
+	group string
+}
+
+type groupCounters struct {
+	exists   bool
+	msgs     int   // messages that take a MsgSeq
+	events   int   // events that take an EventSeq
+	lastTime int64 // the batch's last message time, for last_msg_time
+	nextMsg  int64 // the next MsgSeq to hand out in this batch
+	nextEvt  int64 // the next EventSeq to hand out in this batch
+}
+
+// failed reports whether write i is out: its group is missing, or its
+// message was sent before.
+func (tx *streamTx) failed(i int) bool {
+	return tx.results[i].Err != nil || tx.results[i].Duplicate
+}
+
+func (tx *streamTx) lockGroups(ctx context.Context) error {
+	tx.groups = map[groupKey]*groupCounters{}
+	for _, w := range tx.writes {
+		if w.Group != nil {
+			tx.groups[groupKey{w.AppID, w.Group.Msg.GroupID}] = &groupCounters{}
+		}
+		for _, e := range w.GroupEvents {
+			tx.groups[groupKey{w.AppID, e.GroupID}] = &groupCounters{}
+		}
+	}
+	for _, k := range sortedGroupKeys(tx.groups) {
+		err := tx.c.queryRow(ctx, `UPDATE groups SET event_seq = event_seq WHERE app_id = ? AND group_id = ? RETURNING app_id`,
+			appID(k.app), k.group).Scan(new(int64))
+		switch {
+		case err == nil:
+			tx.groups[k].exists = true
+		case !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
+	}
+	// Duplicates are checked against every earlier append (visible now
+	// that the groups are locked) and against earlier writes of this batch.
+	inBatch := map[groupDedupKey]int{}
+	for i, w := range tx.writes {
+		missing := w.Group != nil && !tx.groups[groupKey{w.AppID, w.Group.Msg.GroupID}].exists
+		for _, e := range w.GroupEvents {
+			missing = missing || !tx.groups[groupKey{w.AppID, e.GroupID}].exists
+		}
+		if missing {
+			tx.results[i].Err = im.ErrNotFound
+			continue
+		}
+		if w.Group == nil || w.Group.DedupSince == 0 {
+			continue
+		}
+		g := w.Group
+		key := groupDedupKey{w.AppID, g.Msg.GroupID, g.Msg.Random, g.ContentHash}
+		if j, ok := inBatch[key]; ok {
+			tx.results[i].Duplicate = true
+			tx.results[i].GroupSeq = -int64(j) - 1 // filled in from write j once it has its number
+			continue
+		}
+		err := tx.c.queryRow(ctx, `SELECT msg_seq, msg_time FROM group_msg_dedup
+			WHERE app_id = ? AND group_id = ? AND msg_random = ? AND content_hash = ? AND msg_time >= ?`,
+			appID(w.AppID), g.Msg.GroupID, int64(g.Msg.Random), g.ContentHash, g.DedupSince).
+			Scan(&tx.results[i].GroupSeq, &tx.results[i].GroupTime)
+		switch {
+		case err == nil:
+			tx.results[i].Duplicate = true
+		case errors.Is(err, sql.ErrNoRows):
+			inBatch[key] = i
+		default:
+			return err
+		}
+	}
+	return nil
+}
+
+type groupDedupKey struct {
+	app    uint64
+	group  string
+	random uint32
+	hash   int64
+}
+
+func sortedGroupKeys(m map[groupKey]*groupCounters) []groupKey {
+	keys := make([]groupKey, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b groupKey) int { return cmp.Or(cmp.Compare(a.app, b.app), strings.Compare(a.group, b.group)) })
+	return keys
+}
+
+func (tx *streamTx) takeGroupSeqs(ctx context.Context) error {
+	for i, w := range tx.writes {
+		if tx.failed(i) {
+			continue
+		}
+		if w.Group != nil {
+			gc := tx.groups[groupKey{w.AppID, w.Group.Msg.GroupID}]
+			gc.msgs++
+			gc.lastTime = w.Group.Msg.Time
+		}
+		for _, e := range w.GroupEvents {
+			tx.groups[groupKey{w.AppID, e.GroupID}].events++
+		}
+	}
+	for _, k := range sortedGroupKeys(tx.groups) {
+		gc := tx.groups[k]
+		if gc.msgs == 0 && gc.events == 0 {
+			continue
+		}
+		// next_msg_seq is the next MsgSeq to hand out; a group created with
+		// 0 still starts at 1.
+		var next, last int64
+		if err := tx.c.queryRow(ctx, `UPDATE groups SET
+			next_msg_seq = CASE WHEN next_msg_seq < 1 THEN 1 ELSE next_msg_seq END + ?,
+			event_seq = event_seq + ?,
+			last_msg_time = CASE WHEN ? > 0 THEN ? ELSE last_msg_time END
+			WHERE app_id = ? AND group_id = ? RETURNING next_msg_seq, event_seq`,
+			gc.msgs, gc.events, gc.msgs, gc.lastTime, appID(k.app), k.group).Scan(&next, &last); err != nil {
+			return err
+		}
+		gc.nextMsg, gc.nextEvt = next-int64(gc.msgs), last-int64(gc.events)+1
+	}
+	for i, w := range tx.writes {
+		r := &tx.results[i]
+		if tx.failed(i) {
+			continue
+		}
+		if w.Group != nil {
+			gc := tx.groups[groupKey{w.AppID, w.Group.Msg.GroupID}]
+			r.GroupSeq, r.GroupTime = gc.nextMsg, w.Group.Msg.Time
+			gc.nextMsg++
+		}
+		r.GroupEventSeqs = make([]int64, len(w.GroupEvents))
+		for j, e := range w.GroupEvents {
+			gc := tx.groups[groupKey{w.AppID, e.GroupID}]
+			r.GroupEventSeqs[j] = gc.nextEvt
+			gc.nextEvt++
+		}
+	}
+	// A duplicate of an earlier write of this batch answers with its number.
+	for i := range tx.results {
+		if r := &tx.results[i]; r.Duplicate && r.GroupSeq < 0 {
+			orig := tx.results[-r.GroupSeq-1]
+			r.GroupSeq, r.GroupTime = orig.GroupSeq, orig.GroupTime
+		}
+	}
+	return nil
+}
+
+type userKey struct {
+	app  uint64
+	user string
+}
+
+// takeUserSeqs takes each user's stream numbers with one UPDATE per user;
+// a user who is not an account gets none, and their events are dropped.
+func (tx *streamTx) takeUserSeqs(ctx context.Context) error {
+	counts := map[userKey]int64{}
+	for i, w := range tx.writes {
+		if tx.failed(i) {
+			continue
+		}
+		for _, e := range w.UserEvents {
+			counts[userKey{w.AppID, e.UserID}]++
+		}
+	}
+	if len(counts) == 0 {
+		return nil
+	}
+	keys := make([]userKey, 0, len(counts))
+	for k := range counts {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b userKey) int { return cmp.Or(cmp.Compare(a.app, b.app), strings.Compare(a.user, b.user)) })
+	next := make(map[userKey]int64, len(keys))
+	for _, k := range keys {
+		var last int64
+		err := tx.c.queryRow(ctx, `UPDATE accounts SET event_seq = event_seq + ? WHERE app_id = ? AND user_id = ? RETURNING event_seq`,
+			counts[k], appID(k.app), k.user).Scan(&last)
+		switch {
+		case err == nil:
+			next[k] = last - counts[k] + 1
+		case !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
+	}
+	for i, w := range tx.writes {
+		if tx.failed(i) {
+			continue
+		}
+		seqs := make([]int64, len(w.UserEvents))
+		for j, e := range w.UserEvents {
+			k := userKey{w.AppID, e.UserID}
+			if n, ok := next[k]; ok {
+				seqs[j] = n
+				next[k] = n + 1
+			}
+		}
+		tx.results[i].UserSeqs = seqs
+	}
+	return nil
+}
+
+func (tx *streamTx) insert(ctx context.Context) error {
+	for i, w := range tx.writes {
+		if tx.failed(i) {
+			continue
+		}
+		r := &tx.results[i]
+		if w.C2C != nil && w.C2C.Keep {
+			dup, err := tx.insertC2C(ctx, w, r)
+			if err != nil {
+				return err
+			}
+			if dup {
+				continue
+			}
+		}
+		if w.Group != nil {
+			if err := tx.insertGroupMessage(ctx, w, r); err != nil {
+				return err
+			}
+		}
+		for j, e := range w.GroupEvents {
+			if _, err := tx.c.exec(ctx, `INSERT INTO group_events (app_id, group_id, seq, event_time, payload) VALUES (?, ?, ?, ?, ?)`,
+				appID(w.AppID), e.GroupID, r.GroupEventSeqs[j], w.Time, string(e.Payload)); err != nil {
+				return err
+			}
+		}
+		for j, e := range w.UserEvents {
+			if r.UserSeqs[j] == 0 {
+				continue
+			}
+			if _, err := tx.c.exec(ctx, `INSERT INTO user_events (app_id, user_id, seq, event_time, expire_at, payload) VALUES (?, ?, ?, ?, ?, ?)`,
+				appID(w.AppID), e.UserID, r.UserSeqs[j], w.Time, e.ExpireAt, string(e.Payload)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// insertC2C stores a one-to-one message unless it is a duplicate: of a
+// send within the dedup window (its duplicate key is taken and still
+// fresh), or of a message already in the history under the same key.
+func (tx *streamTx) insertC2C(ctx context.Context, w im.StreamWrite, r *im.StreamResult) (duplicate bool, err error) {
+	a, m := w.C2C, &w.C2C.Msg
+	if a.DedupSince > 0 {
+		// A stale key (older than the window, not pruned yet) is taken over.
+		res, err := tx.c.exec(ctx, `INSERT INTO c2c_dedup (app_id, from_account, to_account, msg_seq, msg_random, content_hash, msg_time)
+			VALUES (?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (app_id, from_account, to_account, msg_seq, msg_random, content_hash)
+			DO UPDATE SET msg_time = excluded.msg_time WHERE c2c_dedup.msg_time < ?`,
+			appID(w.AppID), m.From, m.To, int64(m.Seq), int64(m.Random), a.ContentHash, m.Time, a.DedupSince)
+		if err != nil {
+			return false, err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return false, err
+		} else if n == 0 {
+			r.Duplicate = true
+			return true, tx.c.queryRow(ctx, `SELECT msg_time FROM c2c_dedup WHERE app_id = ? AND from_account = ? AND to_account = ?
+				AND msg_seq = ? AND msg_random = ? AND content_hash = ?`,
+				appID(w.AppID), m.From, m.To, int64(m.Seq), int64(m.Random), a.ContentHash).Scan(&r.C2CTime)
+		}
+	}
+	lo, hi := conversation(m.From, m.To)
+	res, err := tx.c.exec(ctx, `INSERT INTO c2c_messages (app_id, user_lo, user_hi, msg_time, msg_seq, msg_random,
+		from_account, to_account, msg_body, cloud_custom_data, offline_push_info, flag_bits, support_ext, need_receipt,
+		peer_read, hidden_from_sender, hidden_from_recipient)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (app_id, user_lo, user_hi, msg_time, msg_seq, msg_random) DO NOTHING`,
+		appID(w.AppID), lo, hi, m.Time, int64(m.Seq), int64(m.Random), m.From, m.To, string(m.Body),
+		append([]byte{}, m.CloudCustomData...), string(m.OfflinePushInfo), m.FlagBits, m.SupportExtension, m.NeedReadReceipt,
+		m.PeerRead, m.HiddenFromSender, m.HiddenFromRecipient)
+	if err != nil {
+		return false, err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return false, err
+	} else if n == 0 {
+		r.Duplicate, r.C2CTime = true, m.Time
+		return true, nil
+	}
+	return false, nil
+}
+
+func (tx *streamTx) insertGroupMessage(ctx context.Context, w im.StreamWrite, r *im.StreamResult) error {
+	g, m, a := w.Group, &w.Group.Msg, appID(w.AppID)
+	if g.DedupSince > 0 {
+		// A stale key of the same message (older than the window, not
+		// pruned yet) is replaced.
+		if _, err := tx.c.exec(ctx, `INSERT INTO group_msg_dedup (app_id, group_id, msg_random, content_hash, msg_seq, msg_time)
+			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (app_id, group_id, msg_random, content_hash)
+			DO UPDATE SET msg_seq = excluded.msg_seq, msg_time = excluded.msg_time`,
+			a, m.GroupID, int64(m.Random), g.ContentHash, r.GroupSeq, m.Time); err != nil {
+			return err
+		}
+	}
+	if g.Keep {
+		to, err := encodeIDs(m.To)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.c.exec(ctx, `INSERT INTO group_messages (app_id, group_id, msg_seq, from_account, msg_time,
+			msg_random, msg_priority, msg_body, cloud_custom_data, offline_push_info, to_accounts, at_info,
+			need_receipt, support_ext) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			a, m.GroupID, r.GroupSeq, m.From, m.Time, int64(m.Random), m.Priority, string(m.Body),
+			append([]byte{}, m.CloudCustomData...), string(m.OfflinePushInfo), to, string(m.AtInfo),
+			m.NeedReadReceipt, m.SupportExtension); err != nil {
+			return err
+		}
+	}
+	_, err := tx.c.exec(ctx, `UPDATE group_members SET last_send_msg_time = ? WHERE app_id = ? AND group_id = ? AND user_id = ?`,
+		m.Time, a, m.GroupID, m.From)
+	return err
+}
+
+// conversation orders a one-to-one conversation's two UserIDs bytewise.
+func conversation(a, b string) (lo, hi string) {
+	if a <= b {
+		return a, b
+	}
+	return b, a
+}
+
+// encodeIDs stores a list of UserIDs as a JSON array, "" when empty.
+func encodeIDs(ids []string) (string, error) {
+	if len(ids) == 0 {
+		return "", nil
+	}
+	b, err := json.Marshal(ids)
+	if err != nil {
+		return "", fmt.Errorf("encode ids: %w", err)
+	}
+	return string(b), nil
+}
+
+func decodeIDs(s string) ([]string, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var ids []string
+	if err := json.Unmarshal([]byte(s), &ids); err != nil {
+		return nil, fmt.Errorf("decode ids: %w", err)
+	}
+	return ids, nil
+}
+
+// ListUserEvents implements im.StreamStore.
+func (db *DB) ListUserEvents(ctx context.Context, app uint64, userID string, after, now int64, limit int) ([]im.UserEvent, int64, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
+	var head int64
+	err := db.reader().queryRow(ctx, `SELECT event_seq FROM accounts WHERE app_id = ? AND user_id = ?`, appID(app), userID).Scan(&head)
+	if err != nil {
+		return nil, 0, db.fail("list user events", err)
+	}
+	var out []im.UserEvent
+	err = scanEntries(db.reader().query(ctx, `SELECT seq, event_time, payload FROM user_events
+		WHERE app_id = ? AND user_id = ? AND seq > ? AND expire_at > ? ORDER BY seq LIMIT ?`,
+		appID(app), userID, after, now, limit))(func(seq, time int64, payload json.RawMessage) {
+		out = append(out, im.UserEvent{Seq: seq, Time: time, Payload: payload})
+	})
+	if err != nil {
+		return nil, 0, db.fail("list user events", err)
+	}
+	return out, head, nil
+}
+
+// scanEntries reads (seq, event_time, payload) rows of a stream, handing
+// each to add; it takes the query's results as they come, so a call site
+// reads as one step.
+func scanEntries(rows *sql.Rows, err error) func(add func(seq, time int64, payload json.RawMessage)) error {
+	return func(add func(seq, time int64, payload json.RawMessage)) error {
+		return each(rows, err, func(r *sql.Rows) error {
+			var seq, time int64
+			var payload string
+			if err := r.Scan(&seq, &time, &payload); err != nil {
+				return err
+			}
+			add(seq, time, json.RawMessage(payload))
+			return nil
+		})
+	}
+}
+
+// ListGroupEvents implements im.StreamStore.
+func (db *DB) ListGroupEvents(ctx context.Context, app uint64, groupID string, after int64, limit int) ([]im.GroupEvent, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
+	var out []im.GroupEvent
+	err := scanEntries(db.reader().query(ctx, `SELECT seq, event_time, payload FROM group_events
+		WHERE app_id = ? AND group_id = ? AND seq > ? ORDER BY seq LIMIT ?`, appID(app), groupID, after, limit))(
+		func(seq, time int64, payload json.RawMessage) {
+			out = append(out, im.GroupEvent{Seq: seq, Time: time, Payload: payload})
+		})
+	if err != nil {
+		return nil, db.fail("list group events", err)
+	}
+	return out, nil
+}
+
+// ListGroupHeads implements im.StreamStore.
+func (db *DB) ListGroupHeads(ctx context.Context, app uint64, userID string) ([]im.GroupHead, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
+	var out []im.GroupHead
+	rows, err := db.reader().query(ctx, `SELECT g.group_id, g.group_type, g.next_msg_seq, g.event_seq
+		FROM group_members m JOIN groups g ON g.app_id = m.app_id AND g.group_id = m.group_id
+		WHERE m.app_id = ? AND m.user_id = ? AND g.group_type <> ? ORDER BY m.join_time, m.seq`,
+		appID(app), userID, string(im.GroupAVChatRoom))
+	err = each(rows, err, func(r *sql.Rows) error {
+		var h im.GroupHead
+		var next int64
+		if err := r.Scan(&h.GroupID, &h.Type, &next, &h.EventSeq); err != nil {
+			return err
+		}
+		h.MsgSeq = max(next-1, 0)
+		out = append(out, h)
+		return nil
+	})
+	if err != nil {
+		return nil, db.fail("list group heads", err)
+	}
+	return out, nil
+}
+
+// PruneStreams implements im.StreamStore.
+func (db *DB) PruneStreams(ctx context.Context, now, c2cDedupBefore, groupDedupBefore int64) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
+	err := db.inTx(ctx, func(c conn) error {
+		for _, q := range []struct {
+			sql    string
+			before int64
+		}{
+			{`DELETE FROM user_events WHERE expire_at <= ?`, now},
+			{`DELETE FROM c2c_dedup WHERE msg_time < ?`, c2cDedupBefore},
+			{`DELETE FROM group_msg_dedup WHERE msg_time < ?`, groupDedupBefore},
+		} {
+			if _, err := c.exec(ctx, q.sql, q.before); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return db.fail("prune streams", err)
+	}
+	return nil
+}
