@@ -100,7 +100,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	})
 	accounts.SetSessions(sessions{gateway: rooms.gateway, cluster: cluster})
 	if cfg.Bus != "" {
-		// Only other nodes read the snapshots; alone, the tracker is the truth.
+		// Alone, the cluster view already holds every connection of this
+		// node and there is nobody to tell.
 		defer cluster.Start()()
 	}
 	for i := range cfg.Apps {
@@ -126,6 +127,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	// Each node allows its share of every rate limit, so the cluster as a
+	// whole allows the documented rate.
+	rest.ShareLimits(cluster.Nodes)
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

@@ -168,6 +168,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, now time.Time, bu
 	if !app.IsAdmin(identifier) {
 		return im.Errorf(im.CodeNeedAdmin, "%s is not an app admin", identifier), nil
 	}
+	if !s.limiter.allowApp(appID) {
+		return im.Errorf(im.CodeAppRateLimit, "app %d called more than its app-wide per-second limit", appID), nil
+	}
 	if !s.limiter.allow(appID, cmd.Path) {
 		code := im.CodeAPIRateLimit
 		if cmd.LimitCode != 0 {
