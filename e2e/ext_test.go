@@ -3,8 +3,10 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/chatd/chatd/client"
 )
@@ -161,4 +163,51 @@ func wantChange(t *testing.T, c *client.Client, typ, want string) client.Event {
 		t.Fatalf("change %s, want %s (%s)", got, want, e.Raw)
 	}
 	return e
+}
+
+// TestMessageExtensionsAcrossNodes: a change written through one node of
+// a cluster reaches the other party's client on another node, once, and
+// the group's members on both.
+func TestMessageExtensionsAcrossNodes(t *testing.T) {
+	c := newFaultCluster(t, 2, faultInterval)
+	a, b := c.nodes[0], c.nodes[1]
+	ctx := context.Background()
+	mustOK(t, a.rest("v4/im_open_login_svc/multiaccount_import", map[string]any{"Accounts": []string{"ana", "ben"}}))
+	mustOK(t, a.rest("v4/group_open_http_svc/create_group", map[string]any{
+		"Owner_Account": "ana", "Type": "Work", "GroupId": "ext-x", "Name": "X",
+		"MemberList": []any{map[string]any{"Member_Account": "ben"}},
+	}))
+	ana, ben := dialUser(t, a, "ana"), dialUser(t, b, "ben")
+	sent, err := ana.SendC2C(ctx, "ben", text("x"), client.WithExtensions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	gs, err := ana.SendGroup(ctx, "ext-x", text("x"), client.WithExtensions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, msg := range []client.MsgRef{client.C2CMsgRef("ana", "ben", sent.MsgKey), client.GroupMsgRef("ext-x", gs.MsgSeq)} {
+		if _, err := ben.SetExtensions(ctx, msg, client.Extension{Key: "k", Value: "v"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The two changes travel on different subjects: either may come first.
+	for _, c := range []*client.Client{ana, ben} {
+		got := map[string]int{}
+		for len(got) < 2 {
+			select {
+			case e := <-c.Events():
+				if x, ok := e.ExtensionChange(); ok {
+					got[fmt.Sprintf("%s %s:%v", e.Type, x.Operator, x.Set)]++
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatalf("extension changes within 10 s: %v", got)
+			}
+		}
+		want := map[string]int{client.TypeC2CMsgExt + " ben:[k=v@1]": 1, client.TypeGroupMsgExt + " ben:[k=v@1]": 1}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("changes %v, want %v", got, want)
+		}
+		quiet(t, c)
+	}
 }
