@@ -38,12 +38,12 @@ func testMessageExtensions(t *testing.T, storeArgs []string) {
 	msg := client.C2CMsgRef("alice", "bob", sent.MsgKey)
 	won := raceExtension(t, msg, map[string]*client.Client{"alice": alice, "bob": bob})
 	for _, c := range []*client.Client{alice, bob} {
-		wantChange(t, c, client.TypeC2CMsgExt, fmt.Sprintf("%s:1:[k=%s@1]", won, won))
+		wantExtChange(t, c, client.TypeC2CMsgExt, fmt.Sprintf("%s:1:[k=%s@1]", won, won))
 	}
 	mustOK(t, n.rest("v4/openim_msg_ext_http_svc/set_key_values", map[string]any{"From_Account": "alice", "To_Account": "bob",
 		"MsgKey": sent.MsgKey, "OperateType": 1, "ExtensionList": []any{map[string]any{"Key": "k", "Value": "app", "Seq": 0}}}))
 	for _, c := range []*client.Client{alice, bob} {
-		wantChange(t, c, client.TypeC2CMsgExt, testAdmin+":1:[k=app@2]")
+		wantExtChange(t, c, client.TypeC2CMsgExt, testAdmin+":1:[k=app@2]")
 	}
 	if _, err := carol.SetExtensions(ctx, msg, client.Extension{Key: "k", Value: "carol", Seq: 2}); codeOf(err) != 10007 {
 		t.Fatalf("a third user writes: %v, want 10007", err)
@@ -62,13 +62,13 @@ func testMessageExtensions(t *testing.T, storeArgs []string) {
 	if res, err := alice.SetExtensions(ctx, msg, client.Extension{Key: "k", Value: "final", Seq: 2}); err != nil || res.Results[0].ErrorCode != 0 {
 		t.Fatalf("write with the current Seq: %+v, %v", res, err)
 	}
-	wantChange(t, alice, client.TypeC2CMsgExt, "alice:1:[k=final@3]")
+	wantExtChange(t, alice, client.TypeC2CMsgExt, "alice:1:[k=final@3]")
 	back, err := client.Dial(ctx, n.BaseURL, testAppID, "bob", userSig("bob"), client.WithSyncState(state))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = back.Close() })
-	e := wantChange(t, back, client.TypeC2CMsgExt, "alice:1:[k=final@3]")
+	e := wantExtChange(t, back, client.TypeC2CMsgExt, "alice:1:[k=final@3]")
 	if e.Seq == 0 {
 		t.Fatalf("a synced change has no Seq: %s", e.Raw)
 	}
@@ -84,7 +84,7 @@ func testMessageExtensions(t *testing.T, storeArgs []string) {
 	gmsg := client.GroupMsgRef("ext-vote", gs.MsgSeq)
 	won = raceExtension(t, gmsg, map[string]*client.Client{"alice": alice, "bob": back})
 	for _, c := range []*client.Client{alice, back} {
-		if e := wantChange(t, c, client.TypeGroupMsgExt, fmt.Sprintf("%s:1:[k=%s@1]", won, won)); e.EventSeq == 0 || e.GroupID != "ext-vote" {
+		if e := wantExtChange(t, c, client.TypeGroupMsgExt, fmt.Sprintf("%s:1:[k=%s@1]", won, won)); e.EventSeq == 0 || e.GroupID != "ext-vote" {
 			t.Fatalf("group change event %s", e.Raw)
 		}
 	}
@@ -96,13 +96,13 @@ func testMessageExtensions(t *testing.T, storeArgs []string) {
 	if _, err := alice.ClearExtensions(ctx, gmsg); err != nil {
 		t.Fatal(err)
 	}
-	wantChange(t, alice, client.TypeGroupMsgExt, "alice:3:[]")
+	wantExtChange(t, alice, client.TypeGroupMsgExt, "alice:3:[]")
 	again, err := client.Dial(ctx, n.BaseURL, testAppID, "bob", userSig("bob"), client.WithSyncState(state))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = again.Close() })
-	e = wantChange(t, again, client.TypeGroupMsgExt, "alice:3:[]")
+	e = wantExtChange(t, again, client.TypeGroupMsgExt, "alice:3:[]")
 	if x, _ := e.ExtensionChange(); x.ClearSeq != 1 || x.MsgSeq != gs.MsgSeq {
 		t.Fatalf("clear event %s", e.Raw)
 	}
@@ -150,9 +150,9 @@ func raceExtension(t *testing.T, msg client.MsgRef, clients map[string]*client.C
 	return won
 }
 
-// wantChange waits for the next extension change of the given type on c
+// wantExtChange waits for the next extension change of the given type on c
 // and checks it against "operator:OperateType:[pairs set]".
-func wantChange(t *testing.T, c *client.Client, typ, want string) client.Event {
+func wantExtChange(t *testing.T, c *client.Client, typ, want string) client.Event {
 	t.Helper()
 	e := nextEvent(t, c, typ)
 	x, ok := e.ExtensionChange()

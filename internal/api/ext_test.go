@@ -14,7 +14,7 @@ const (
 	pathExtSet      = "/v4/openim_msg_ext_http_svc/set_key_values"
 	pathGroupExtGet = "/v4/openim_msg_ext_http_svc/group_get_key_values"
 	pathGroupExtSet = "/v4/openim_msg_ext_http_svc/group_set_key_values"
-	pathSendMsg     = "/v4/openim/sendmsg"
+	pathExtSendC2C  = "/v4/openim/sendmsg"
 )
 
 // extKind is one of the two message kinds extensions attach to: its two
@@ -26,8 +26,8 @@ type extKind struct {
 	plain    map[string]any // a message sent without it
 }
 
-// with is the kind's message fields plus more.
-func with(msg map[string]any, more map[string]any) map[string]any {
+// extFields is the kind's message fields plus more.
+func extFields(msg map[string]any, more map[string]any) map[string]any {
 	out := map[string]any{}
 	for k, v := range msg {
 		out[k] = v
@@ -55,7 +55,7 @@ func extFixture(t *testing.T, opts ...option) (*testServer, *pushRecorder, []ext
 	ts.createGroup(t, `{"Owner_Account":"alice","Type":"AVChatRoom","GroupId":"live","Name":"Live"}`)
 	ts.createGroup(t, `{"Owner_Account":"alice","Type":"Community","GroupId":"@TGS#_hub","Name":"Hub"}`)
 	c2c := func(ext int) map[string]any {
-		env := ts.must(t, pathSendMsg, jsonBody(t, map[string]any{"From_Account": "alice", "To_Account": "bob",
+		env := ts.must(t, pathExtSendC2C, jsonBody(t, map[string]any{"From_Account": "alice", "To_Account": "bob",
 			"MsgRandom": 7 + ext, "MsgBody": textBody("vote"), "SupportMessageExtension": ext}), 0)
 		return map[string]any{"From_Account": "alice", "To_Account": "bob", "MsgKey": env["MsgKey"]}
 	}
@@ -71,8 +71,8 @@ func extFixture(t *testing.T, opts ...option) (*testServer, *pushRecorder, []ext
 	return ts, rec, kinds
 }
 
-// pairs builds an ExtensionList of "key=value" pairs with Seq 0.
-func pairs(kv ...string) []any {
+// extPairs builds an ExtensionList of "key=value" pairs with Seq 0.
+func extPairs(kv ...string) []any {
 	out := []any{}
 	for _, p := range kv {
 		k, v, _ := strings.Cut(p, "=")
@@ -85,10 +85,10 @@ func pairs(kv ...string) []any {
 // "code:key=value@seq".
 func (k extKind) setExt(t *testing.T, ts *testServer, op int, list []any) []string {
 	t.Helper()
-	env := ts.must(t, k.set, jsonBody(t, with(k.msg, map[string]any{"OperateType": op, "ExtensionList": list})), 0)
+	env := ts.must(t, k.set, jsonBody(t, extFields(k.msg, map[string]any{"OperateType": op, "ExtensionList": list})), 0)
 	sameKeys(t, k.set, env, "ActionStatus", "ErrorCode", "ErrorInfo", "RequestId", "ExtensionList")
 	out := []string{}
-	for _, r := range list2(t, env["ExtensionList"]) {
+	for _, r := range extList(t, env["ExtensionList"]) {
 		sameKeys(t, "result", r, "ErrorCode", "Extension")
 		e := r["Extension"].(map[string]any)
 		sameKeys(t, "Extension", e, "Key", "Value", "Seq")
@@ -101,17 +101,17 @@ func (k extKind) setExt(t *testing.T, ts *testServer, op int, list []any) []stri
 // reply.
 func (k extKind) getExt(t *testing.T, ts *testServer, startSeq int64) ([]string, map[string]any) {
 	t.Helper()
-	env := ts.must(t, k.get, jsonBody(t, with(k.msg, map[string]any{"StartSeq": startSeq})), 0)
+	env := ts.must(t, k.get, jsonBody(t, extFields(k.msg, map[string]any{"StartSeq": startSeq})), 0)
 	sameKeys(t, k.get, env, "ActionStatus", "ErrorCode", "ErrorInfo", "RequestId", "ExtensionList", "CompleteFlag", "LatestSeq", "ClearSeq")
 	out := []string{}
-	for _, e := range list2(t, env["ExtensionList"]) {
+	for _, e := range extList(t, env["ExtensionList"]) {
 		out = append(out, fmt.Sprintf("%s=%s@%d", e["Key"], e["Value"], num(t, e["Seq"])))
 	}
 	return out, env
 }
 
-// list2 is list that accepts an empty array.
-func list2(t *testing.T, v any) []map[string]any {
+// extList is list that accepts an empty array.
+func extList(t *testing.T, v any) []map[string]any {
 	t.Helper()
 	if arr, isArr := v.([]any); isArr && len(arr) == 0 {
 		return nil
@@ -119,8 +119,8 @@ func list2(t *testing.T, v any) []map[string]any {
 	return list(t, v)
 }
 
-// heads reads LatestSeq, ClearSeq and CompleteFlag of a pull.
-func heads(t *testing.T, env map[string]any) [3]int64 {
+// extHeads reads LatestSeq, ClearSeq and CompleteFlag of a pull.
+func extHeads(t *testing.T, env map[string]any) [3]int64 {
 	t.Helper()
 	return [3]int64{num(t, env["LatestSeq"]), num(t, env["ClearSeq"]), num(t, env["CompleteFlag"])}
 }
@@ -131,21 +131,21 @@ func TestExtensions(t *testing.T) {
 	ts, rec, kinds := extFixture(t)
 	for _, k := range kinds {
 		t.Run(k.name, func(t *testing.T) {
-			got := k.setExt(t, ts, 1, pairs("vote_yes=5", "vote_no=1"))
+			got := k.setExt(t, ts, 1, extPairs("vote_yes=5", "vote_no=1"))
 			wantEqual(t, "first set", got, []string{"0:vote_yes=5@1", "0:vote_no=1@2"})
 			// An admin call's Seq is not checked.
-			list := pairs("vote_yes=6")
+			list := extPairs("vote_yes=6")
 			list[0].(map[string]any)["Seq"] = 99
 			wantEqual(t, "admin overwrite", k.setExt(t, ts, 1, list), []string{"0:vote_yes=6@3"})
 			exts, env := k.getExt(t, ts, 0)
 			wantEqual(t, "pull", exts, []string{"vote_no=1@2", "vote_yes=6@3"})
-			wantEqual(t, "versions", heads(t, env), [3]int64{3, 0, 1})
+			wantEqual(t, "versions", extHeads(t, env), [3]int64{3, 0, 1})
 			exts, _ = k.getExt(t, ts, 3)
 			wantEqual(t, "from a Seq", exts, []string{"vote_yes=6@3"})
-			wantEqual(t, "delete", k.setExt(t, ts, 2, pairs("vote_no", "never_set")), []string{"0:vote_no=@0", "0:never_set=@0"})
+			wantEqual(t, "delete", k.setExt(t, ts, 2, extPairs("vote_no", "never_set")), []string{"0:vote_no=@0", "0:never_set=@0"})
 			exts, env = k.getExt(t, ts, 0)
 			wantEqual(t, "after delete", exts, []string{"vote_yes=6@3"})
-			wantEqual(t, "a delete takes no Seq", heads(t, env), [3]int64{3, 0, 1})
+			wantEqual(t, "a delete takes no Seq", extHeads(t, env), [3]int64{3, 0, 1})
 
 			// Each write with a change is an event: in both parties'
 			// streams, or in the group's.
@@ -194,7 +194,7 @@ func TestExtensionCodes(t *testing.T) {
 	ts, _, kinds := extFixture(t)
 	c2c, group := kinds[0], kinds[1]
 	set := func(msg map[string]any, more map[string]any) string {
-		return jsonBody(t, with(with(msg, map[string]any{"OperateType": 1, "ExtensionList": pairs("k=v")}), more))
+		return jsonBody(t, extFields(extFields(msg, map[string]any{"OperateType": 1, "ExtensionList": extPairs("k=v")}), more))
 	}
 	for _, k := range kinds {
 		ts.runCodes(t, k.set, []codeCase{
@@ -206,15 +206,15 @@ func TestExtensionCodes(t *testing.T) {
 			{k.name + " no ExtensionList", set(k.msg, map[string]any{"ExtensionList": absent}), 10004},
 			{k.name + " empty ExtensionList to delete", set(k.msg, map[string]any{"OperateType": 2, "ExtensionList": []any{}}), 10004},
 			{k.name + " clear takes no list", set(k.msg, map[string]any{"OperateType": 3, "ExtensionList": absent}), 0},
-			{k.name + " empty key", set(k.msg, map[string]any{"ExtensionList": pairs("=v")}), 10004},
-			{k.name + " key twice", set(k.msg, map[string]any{"ExtensionList": pairs("k=1", "k=2")}), 10004},
-			{k.name + " key with NUL", set(k.msg, map[string]any{"ExtensionList": pairs("k\x00=v")}), 10004},
+			{k.name + " empty key", set(k.msg, map[string]any{"ExtensionList": extPairs("=v")}), 10004},
+			{k.name + " key twice", set(k.msg, map[string]any{"ExtensionList": extPairs("k=1", "k=2")}), 10004},
+			{k.name + " key with NUL", set(k.msg, map[string]any{"ExtensionList": extPairs("k\x00=v")}), 10004},
 			{k.name + " Seq a string", set(k.msg, map[string]any{"ExtensionList": []any{map[string]any{"Key": "k", "Value": "v", "Seq": "0"}}}), 10004},
 			{k.name + " body not JSON", "{", 60003},
 		})
 		ts.runCodes(t, k.get, []codeCase{
 			{k.name + " no extension support: nothing to pull", jsonBody(t, k.plain), 0},
-			{k.name + " StartSeq negative", jsonBody(t, with(k.msg, map[string]any{"StartSeq": -1})), 10004},
+			{k.name + " StartSeq negative", jsonBody(t, extFields(k.msg, map[string]any{"StartSeq": -1})), 10004},
 		})
 	}
 	for _, path := range []string{c2c.get, c2c.set} {
@@ -249,24 +249,24 @@ func TestExtensionLimits(t *testing.T) {
 	for _, k := range kinds {
 		t.Run(k.name, func(t *testing.T) {
 			body := func(list []any) string {
-				return jsonBody(t, with(k.msg, map[string]any{"OperateType": 1, "ExtensionList": list}))
+				return jsonBody(t, extFields(k.msg, map[string]any{"OperateType": 1, "ExtensionList": list}))
 			}
 			many := func(prefix string, n int) []any {
 				var kv []string
 				for i := range n {
 					kv = append(kv, fmt.Sprintf("%s%03d=v", prefix, i))
 				}
-				return pairs(kv...)
+				return extPairs(kv...)
 			}
 			ts.runCodes(t, k.set, []codeCase{
 				{"20 pairs", body(many("a", 20)), 0},
 				{"21 pairs", body(many("b", 21)), 10004},
-				{"key of 100 bytes", body(pairs(strings.Repeat("k", 100) + "=v")), 0},
-				{"key of 101 bytes", body(pairs(strings.Repeat("k", 101) + "=v")), 10004},
-				{"value of 1000 bytes", body(pairs("v=" + strings.Repeat("é", 500))), 0},
-				{"value of 1001 bytes", body(pairs("v=" + strings.Repeat("é", 500) + "x")), 10004},
-				{"a long value to delete is ignored", jsonBody(t, with(k.msg, map[string]any{"OperateType": 2,
-					"ExtensionList": pairs("none=" + strings.Repeat("x", 2000))})), 0},
+				{"key of 100 bytes", body(extPairs(strings.Repeat("k", 100) + "=v")), 0},
+				{"key of 101 bytes", body(extPairs(strings.Repeat("k", 101) + "=v")), 10004},
+				{"value of 1000 bytes", body(extPairs("v=" + strings.Repeat("é", 500))), 0},
+				{"value of 1001 bytes", body(extPairs("v=" + strings.Repeat("é", 500) + "x")), 10004},
+				{"a long value to delete is ignored", jsonBody(t, extFields(k.msg, map[string]any{"OperateType": 2,
+					"ExtensionList": extPairs("none=" + strings.Repeat("x", 2000))})), 0},
 			})
 			// 22 pairs are set; fill up to 300 with 20-pair writes.
 			for i := 0; i < 278; i += 20 {
@@ -276,11 +276,11 @@ func TestExtensionLimits(t *testing.T) {
 			if n := num(t, env["LatestSeq"]); n != 300 {
 				t.Fatalf("LatestSeq %d after 300 pairs", n)
 			}
-			ts.must(t, k.set, body(pairs("one_more=v")), 10004)
+			ts.must(t, k.set, body(extPairs("one_more=v")), 10004)
 			// Overwriting a pair adds none: a full message still takes it.
-			ts.must(t, k.set, body(pairs("v=again", "a000=again")), 0)
-			ts.must(t, k.set, jsonBody(t, with(k.msg, map[string]any{"OperateType": 2, "ExtensionList": pairs("a000")})), 0)
-			ts.must(t, k.set, body(pairs("one_more=v")), 0)
+			ts.must(t, k.set, body(extPairs("v=again", "a000=again")), 0)
+			ts.must(t, k.set, jsonBody(t, extFields(k.msg, map[string]any{"OperateType": 2, "ExtensionList": extPairs("a000")})), 0)
+			ts.must(t, k.set, body(extPairs("one_more=v")), 0)
 		})
 	}
 }
@@ -297,24 +297,24 @@ func TestExtensionPagingAndClear(t *testing.T) {
 				for j := range 20 {
 					kv = append(kv, fmt.Sprintf("k%03d=%d", i*20+j, i))
 				}
-				k.setExt(t, ts, 1, pairs(kv...))
+				k.setExt(t, ts, 1, extPairs(kv...))
 			}
 			page, env := k.getExt(t, ts, 0)
 			if len(page) != 200 || page[0] != "k000=0@1" || page[199] != "k199=9@200" {
 				t.Fatalf("first page: %d pairs, %v ... %v", len(page), page[0], page[len(page)-1])
 			}
-			wantEqual(t, "first page", heads(t, env), [3]int64{260, 0, 0})
+			wantEqual(t, "first page", extHeads(t, env), [3]int64{260, 0, 0})
 			page, env = k.getExt(t, ts, 201)
 			if len(page) != 60 || page[0] != "k200=10@201" {
 				t.Fatalf("second page: %d pairs from %v", len(page), page[0])
 			}
-			wantEqual(t, "second page", heads(t, env), [3]int64{260, 0, 1})
+			wantEqual(t, "second page", extHeads(t, env), [3]int64{260, 0, 1})
 
 			rec.take()
 			wantEqual(t, "clear answers no pairs", k.setExt(t, ts, 3, nil), []string{})
 			page, env = k.getExt(t, ts, 0)
 			wantEqual(t, "cleared", page, []string{})
-			wantEqual(t, "ClearSeq", heads(t, env), [3]int64{260, 260, 1})
+			wantEqual(t, "ClearSeq", extHeads(t, env), [3]int64{260, 260, 1})
 			pushes := rec.take()
 			if len(pushes) == 0 {
 				t.Fatal("a clear that removes pairs makes no event")
@@ -324,7 +324,7 @@ func TestExtensionPagingAndClear(t *testing.T) {
 					t.Errorf("clear event %s", p.raw)
 				}
 			}
-			wantEqual(t, "after a clear", k.setExt(t, ts, 1, pairs("k000=again")), []string{"0:k000=again@261"})
+			wantEqual(t, "after a clear", k.setExt(t, ts, 1, extPairs("k000=again")), []string{"0:k000=again@261"})
 			k.setExt(t, ts, 3, nil)
 			rec.take()
 			k.setExt(t, ts, 3, nil)
@@ -343,7 +343,7 @@ func TestExtensionRateLimit(t *testing.T) {
 	ts, _, kinds := extFixture(t, withRateLimit(0))
 	c2c, group := kinds[0], kinds[1]
 	write := func(k extKind, op int) string {
-		return jsonBody(t, with(k.msg, map[string]any{"OperateType": op, "ExtensionList": pairs("n=v")}))
+		return jsonBody(t, extFields(k.msg, map[string]any{"OperateType": op, "ExtensionList": extPairs("n=v")}))
 	}
 	// The clock stands still: every write is in one minute.
 	for range 200 {
@@ -362,7 +362,7 @@ func TestExtensionRateLimit(t *testing.T) {
 func TestExtensionSwitch(t *testing.T) {
 	ts, _, kinds := extFixture(t, withApp(func(a *config.App) { a.Disabled = []string{"msg_extension"} }))
 	for _, k := range kinds {
-		ts.runCodes(t, k.set, []codeCase{{k.name, jsonBody(t, with(k.msg, map[string]any{"OperateType": 3})), 10008}})
+		ts.runCodes(t, k.set, []codeCase{{k.name, jsonBody(t, extFields(k.msg, map[string]any{"OperateType": 3})), 10008}})
 		ts.runCodes(t, k.get, []codeCase{{k.name, jsonBody(t, k.msg), 10008}})
 	}
 }
