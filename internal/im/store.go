@@ -7,6 +7,7 @@ type Store interface {
 	MessageStore
 	StreamStore
 	C2CStore
+	MsgExtStore
 	// Close releases the engine's resources.
 	Close() error
 }

@@ -139,13 +139,9 @@ func (s *Service) WriteExtensions(ctx context.Context, appID uint64, enabled boo
 	if err != nil {
 		return ExtWritten{}, err
 	}
-	store, err := s.extStore()
-	if err != nil {
-		return ExtWritten{}, err
-	}
 	var out ExtWritten
 	var events im.StreamWrite
-	res, err := store.WriteMsgExts(ctx, ref, keys, func(h im.MsgExtHead, current map[string]im.MsgExt) (*im.MsgExtChange, error) {
+	res, err := s.store.WriteMsgExts(ctx, ref, keys, func(h im.MsgExtHead, current map[string]im.MsgExt) (*im.MsgExtChange, error) {
 		if err := checkExtTarget(h, by); err != nil {
 			return nil, err
 		}
@@ -189,12 +185,8 @@ func (s *Service) Extensions(ctx context.Context, appID uint64, enabled bool, by
 	if err != nil {
 		return ExtPage{}, err
 	}
-	store, err := s.extStore()
-	if err != nil {
-		return ExtPage{}, err
-	}
 	// One pair more than a page tells whether more are left.
-	pairs, h, err := store.ListMsgExts(ctx, ref, startSeq, MaxExtPage+1)
+	pairs, h, err := s.store.ListMsgExts(ctx, ref, startSeq, MaxExtPage+1)
 	if err != nil {
 		return ExtPage{}, extError(err)
 	}
@@ -206,17 +198,6 @@ func (s *Service) Extensions(ctx context.Context, appID uint64, enabled bool, by
 		page.Pairs, page.Complete = pairs[:MaxExtPage], false
 	}
 	return page, nil
-}
-
-// extStore is the store's extension side. Every engine's store has it;
-// message.Store does not list it, so that the extension code stays in
-// these files.
-func (s *Service) extStore() (im.MsgExtStore, error) {
-	store, ok := s.store.(im.MsgExtStore)
-	if !ok {
-		return nil, errors.New("message: the store keeps no message extensions")
-	}
-	return store, nil
 }
 
 // check validates what the request alone decides and returns the keys it

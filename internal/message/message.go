@@ -43,6 +43,7 @@ type Store interface {
 	im.MessageStore
 	im.C2CStore
 	im.StreamStore
+	im.MsgExtStore
 	// GetMembers returns the stored memberships of the listed users.
 	GetMembers(ctx context.Context, appID uint64, groupID string, userIDs []string) (map[string]im.Member, error)
 	// GetAccounts returns the accounts among userIDs that exist.

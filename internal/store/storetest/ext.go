@@ -10,16 +10,6 @@ import (
 	"github.com/chatd/chatd/internal/im"
 )
 
-// extStore is the store's extension side; im.Store does not list it yet.
-func extStore(t *testing.T, s im.Store) im.MsgExtStore {
-	t.Helper()
-	x, isExt := s.(im.MsgExtStore)
-	if !isExt {
-		t.Fatalf("%T does not implement im.MsgExtStore", s)
-	}
-	return x
-}
-
 // setExts writes pairs as the domain would: each takes the next Seq; the
 // events are a group event or an entry per party.
 func setExts(t *testing.T, s im.MsgExtStore, ref im.MsgRef, pairs ...string) im.StreamResult {
@@ -84,20 +74,19 @@ func RunMsgExts(t *testing.T, open func(t *testing.T) im.Store) {
 	t.Run("SetListPage", func(t *testing.T) {
 		s := fresh(t, open)
 		gref, cref := fixture(t, s)
-		x := extStore(t, s)
 		for _, ref := range []im.MsgRef{gref, cref} {
-			got, h := listExts(t, x, ref, 0, 10)
+			got, h := listExts(t, s, ref, 0, 10)
 			equal(t, "no pairs yet", got, []string{})
 			equal(t, "head of a new message", h, im.MsgExtHead{SupportExtension: true, From: "alice", To: h.To})
-			setExts(t, x, ref, "a", "b")
-			setExts(t, x, ref, "a", "c")
-			got, h = listExts(t, x, ref, 0, 10)
+			setExts(t, s, ref, "a", "b")
+			setExts(t, s, ref, "a", "c")
+			got, h = listExts(t, s, ref, 0, 10)
 			equal(t, "pairs in Seq order", got, []string{"b=v2@2", "a=v3@3", "c=v4@4"})
 			equal(t, "head", [4]int64{h.LatestSeq, int64(h.Pairs), h.WindowStart, int64(h.WindowWrites)}, [4]int64{4, 3, 60, 2})
-			got, _ = listExts(t, x, ref, 3, 1)
+			got, _ = listExts(t, s, ref, 3, 1)
 			equal(t, "a page from a Seq", got, []string{"a=v3@3"})
 		}
-		_, h := listExts(t, x, gref, 0, 1)
+		_, h := listExts(t, s, gref, 0, 1)
 		equal(t, "a group message's addressees", h.To, []string{"bob"})
 
 		// The events went into the streams with the change.
@@ -113,48 +102,46 @@ func RunMsgExts(t *testing.T, open func(t *testing.T) im.Store) {
 	t.Run("DeleteClearAndRollback", func(t *testing.T) {
 		s := fresh(t, open)
 		gref, _ := fixture(t, s)
-		x := extStore(t, s)
-		setExts(t, x, gref, "a", "b", "c")
-		_, err := x.WriteMsgExts(t.Context(), gref, []string{"a", "zz"}, func(h im.MsgExtHead, current map[string]im.MsgExt) (*im.MsgExtChange, error) {
+		setExts(t, s, gref, "a", "b", "c")
+		_, err := s.WriteMsgExts(t.Context(), gref, []string{"a", "zz"}, func(h im.MsgExtHead, current map[string]im.MsgExt) (*im.MsgExtChange, error) {
 			equal(t, "current pairs among the keys", current, map[string]im.MsgExt{"a": {Key: "a", Value: "v1", Seq: 1}})
 			equal(t, "pair count", h.Pairs, 3)
 			h.Pairs--
 			return &im.MsgExtChange{Head: h, Delete: []string{"a"}}, nil
 		})
 		ok(t, "delete", err)
-		got, _ := listExts(t, x, gref, 0, 10)
+		got, _ := listExts(t, s, gref, 0, 10)
 		equal(t, "after delete", got, []string{"b=v2@2", "c=v3@3"})
 
 		refused := errors.New("refused")
-		_, err = x.WriteMsgExts(t.Context(), gref, nil, func(h im.MsgExtHead, _ map[string]im.MsgExt) (*im.MsgExtChange, error) {
+		_, err = s.WriteMsgExts(t.Context(), gref, nil, func(h im.MsgExtHead, _ map[string]im.MsgExt) (*im.MsgExtChange, error) {
 			return nil, refused
 		})
 		wantErr(t, "apply's error", err, refused)
 
-		_, err = x.WriteMsgExts(t.Context(), gref, nil, func(h im.MsgExtHead, _ map[string]im.MsgExt) (*im.MsgExtChange, error) {
+		_, err = s.WriteMsgExts(t.Context(), gref, nil, func(h im.MsgExtHead, _ map[string]im.MsgExt) (*im.MsgExtChange, error) {
 			h.ClearSeq, h.Pairs = h.LatestSeq, 0
 			return &im.MsgExtChange{Head: h, Clear: true}, nil
 		})
 		ok(t, "clear", err)
-		got, h := listExts(t, x, gref, 0, 10)
+		got, h := listExts(t, s, gref, 0, 10)
 		equal(t, "after clear", got, []string{})
 		equal(t, "clear seq", [2]int64{h.LatestSeq, h.ClearSeq}, [2]int64{3, 3})
-		setExts(t, x, gref, "d")
-		got, _ = listExts(t, x, gref, 0, 10)
+		setExts(t, s, gref, "d")
+		got, _ = listExts(t, s, gref, 0, 10)
 		equal(t, "after clear, Seqs go on", got, []string{"d=v4@4"})
 	})
 
 	t.Run("Values", func(t *testing.T) {
 		s := fresh(t, open)
 		_, cref := fixture(t, s)
-		x := extStore(t, s)
 		for _, v := range []string{"", "nul\x00byte", "é\"{}"} {
-			_, err := x.WriteMsgExts(t.Context(), cref, nil, func(h im.MsgExtHead, _ map[string]im.MsgExt) (*im.MsgExtChange, error) {
+			_, err := s.WriteMsgExts(t.Context(), cref, nil, func(h im.MsgExtHead, _ map[string]im.MsgExt) (*im.MsgExtChange, error) {
 				h.LatestSeq++
 				return &im.MsgExtChange{Head: h, Set: []im.MsgExt{{Key: "k", Value: v, Seq: h.LatestSeq}}}, nil
 			})
 			ok(t, "write "+strconv.Quote(v), err)
-			pairs, _, err := x.ListMsgExts(t.Context(), cref, 0, 10)
+			pairs, _, err := s.ListMsgExts(t.Context(), cref, 0, 10)
 			ok(t, "list", err)
 			equal(t, "value round trip", pairs, []im.MsgExt{{Key: "k", Value: v, Seq: pairs[0].Seq}})
 		}
@@ -163,7 +150,6 @@ func RunMsgExts(t *testing.T, open func(t *testing.T) im.Store) {
 	t.Run("Missing", func(t *testing.T) {
 		s := fresh(t, open)
 		gref, cref := fixture(t, s)
-		x := extStore(t, s)
 		reversed := cref
 		reversed.From, reversed.To = cref.To, cref.From
 		otherApp := cref
@@ -178,9 +164,9 @@ func RunMsgExts(t *testing.T, open func(t *testing.T) im.Store) {
 		}
 		for name, ref := range map[string]im.MsgRef{"the other direction": reversed, "another app": otherApp,
 			"no such MsgSeq": noSeq, "no such group": noGroup} {
-			_, _, err := x.ListMsgExts(t.Context(), ref, 0, 10)
+			_, _, err := s.ListMsgExts(t.Context(), ref, 0, 10)
 			wantErr(t, "list: "+name, err, im.ErrNotFound)
-			_, err = x.WriteMsgExts(t.Context(), ref, []string{"k"}, never)
+			_, err = s.WriteMsgExts(t.Context(), ref, []string{"k"}, never)
 			wantErr(t, "write: "+name, err, im.ErrNotFound)
 		}
 	})
@@ -188,14 +174,13 @@ func RunMsgExts(t *testing.T, open func(t *testing.T) im.Store) {
 	t.Run("DeletedWithTheMessage", func(t *testing.T) {
 		s := fresh(t, open)
 		gref, _ := fixture(t, s)
-		x := extStore(t, s)
-		setExts(t, x, gref, "a")
+		setExts(t, s, gref, "a")
 		ok(t, "delete group", s.DeleteGroup(t.Context(), app1, "g"))
 		mustCreate(t, s, &im.Group{AppID: app1, ID: "g", Type: im.GroupPublic, Owner: "alice", NextMsgSeq: 1})
 		m := message(app1, "g", "alice", 1000, "again")
 		m.SupportExtension = true
 		mustAppend(t, s, m, kept(1))
-		got, h := listExts(t, x, gref, 0, 10)
+		got, h := listExts(t, s, gref, 0, 10)
 		equal(t, "a new message under the old address", got, []string{})
 		equal(t, "its head", h.LatestSeq, int64(0))
 	})
@@ -206,13 +191,12 @@ func RunMsgExts(t *testing.T, open func(t *testing.T) im.Store) {
 	t.Run("SerializedWrites", func(t *testing.T) {
 		s := fresh(t, open)
 		gref, cref := fixture(t, s)
-		x := extStore(t, s)
 		const writers = 8
 		var wg sync.WaitGroup
 		for _, ref := range []im.MsgRef{gref, cref} {
 			for range writers {
 				wg.Go(func() {
-					_, err := x.WriteMsgExts(t.Context(), ref, []string{"n"}, func(h im.MsgExtHead, current map[string]im.MsgExt) (*im.MsgExtChange, error) {
+					_, err := s.WriteMsgExts(t.Context(), ref, []string{"n"}, func(h im.MsgExtHead, current map[string]im.MsgExt) (*im.MsgExtChange, error) {
 						n, _ := strconv.Atoi(current["n"].Value)
 						h.LatestSeq++
 						return &im.MsgExtChange{Head: h, Set: []im.MsgExt{{Key: "n", Value: strconv.Itoa(n + 1), Seq: h.LatestSeq}},
@@ -226,7 +210,7 @@ func RunMsgExts(t *testing.T, open func(t *testing.T) im.Store) {
 		}
 		wg.Wait()
 		for _, ref := range []im.MsgRef{gref, cref} {
-			got, _ := listExts(t, x, ref, 0, 10)
+			got, _ := listExts(t, s, ref, 0, 10)
 			equal(t, "every increment kept", got, []string{fmt.Sprintf("n=%d@%d", writers, writers)})
 		}
 	})
