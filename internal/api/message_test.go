@@ -450,7 +450,8 @@ func TestGroupMsgGetSimple(t *testing.T) {
 		{"exactly a page", `{"GroupId":"pub","ReqMsgNumber":20}`, 0, seqRange(25, 5), 1},
 		{"to the first", `{"GroupId":"pub","ReqMsgSeq":5,"ReqMsgNumber":30}`, 0, seqRange(5, 1), 1},
 		{"above the newest", `{"GroupId":"pub","ReqMsgSeq":1000,"ReqMsgNumber":1}`, 0, []int64{25}, 1},
-		{"below the first", `{"GroupId":"pub","ReqMsgSeq":0,"ReqMsgNumber":5}`, 0, nil, 1},
+		// Older clients send 0 meaning "from the newest": MsgSeq starts at 1.
+		{"ReqMsgSeq 0 is the newest", `{"GroupId":"pub","ReqMsgSeq":0,"ReqMsgNumber":5}`, 0, seqRange(25, 21), 1},
 		{"no messages", `{"GroupId":"meet","ReqMsgNumber":5}`, 0, nil, 1},
 		{"ReqMsgNumber missing", `{"GroupId":"pub"}`, 10004, nil, 0},
 		{"ReqMsgNumber 0", `{"GroupId":"pub","ReqMsgNumber":0}`, 10004, nil, 0},
@@ -499,11 +500,13 @@ func TestGroupMsgGetSimple(t *testing.T) {
 		body := `{"GroupId":"pub","ReqMsgNumber":7}`
 		for range 10 {
 			msgs := list(t, ts.must(t, pathGroupHistory, body, 0)["RspMsgList"])
-			if len(msgs) == 0 {
-				break
-			}
 			for _, m := range msgs {
 				all = append(all, num(t, m["MsgSeq"]))
+			}
+			// A short page is the last; so is one ending at MsgSeq 1
+			// (ReqMsgSeq 0 would start again from the newest).
+			if len(msgs) < 7 || all[len(all)-1] == 1 {
+				break
 			}
 			body = fmt.Sprintf(`{"GroupId":"pub","ReqMsgNumber":7,"ReqMsgSeq":%d}`, all[len(all)-1]-1)
 		}
