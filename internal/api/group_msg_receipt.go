@@ -23,7 +23,7 @@ type receiptItem struct {
 }
 
 func (a messageAPI) receipts(ctx context.Context, call *Call, req *receiptsReq) (*receiptsResp, error) {
-	got, err := a.svc.Receipts(ctx, call.App.SDKAppID, req.GroupId, seqsOf(req.MsgSeqList))
+	got, err := a.svc.Receipts(ctx, call.App.SDKAppID, "", req.GroupId, seqsOf(req.MsgSeqList))
 	if err != nil {
 		return nil, err
 	}

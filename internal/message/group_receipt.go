@@ -48,11 +48,17 @@ type Receipt struct {
 
 // Receipts counts the readers of messages, from one row each: ReadNum
 // members sent a read receipt; UnreadNum is the group's other current
-// members but the sender. The member list is never read.
-func (s *Service) Receipts(ctx context.Context, appID uint64, groupID string, seqs []int64) ([]Receipt, error) {
+// members but the sender. The member list is never read. member, when not
+// "", is the client asking, who must be a member (10007).
+func (s *Service) Receipts(ctx context.Context, appID uint64, member, groupID string, seqs []int64) ([]Receipt, error) {
 	g, err := s.receiptGroup(ctx, appID, groupID, len(seqs))
 	if err != nil {
 		return nil, err
+	}
+	if member != "" {
+		if err := s.mustBeMember(ctx, appID, g.ID, member); err != nil {
+			return nil, err
+		}
 	}
 	st := im.MsgStream{AppID: appID, GroupID: g.ID}
 	msgs, err := s.store.GetGroupMessages(ctx, st, seqs)
