@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/chatd/chatd/internal/im"
+	"github.com/chatd/chatd/internal/message"
 )
 
 const (
@@ -54,7 +55,14 @@ func sendBody(t *testing.T, group string, random int, fields map[string]any) str
 //	quiet  Public: ann muted for an hour, bob's mute over
 func messageFixture(t *testing.T) (*testServer, *pushRecorder) {
 	t.Helper()
-	ts, rec := newMessageServer(t)
+	ts, rec, _ := messageFixtureWith(t, nil)
+	return ts, rec
+}
+
+// messageFixtureWith is messageFixture over newMessageServerWith.
+func messageFixtureWith(t *testing.T, deps func(*message.Deps), opts ...option) (*testServer, *pushRecorder, *message.Service) {
+	t.Helper()
+	ts, rec, svc := newMessageServerWith(t, deps, opts...)
 	ts.importAccounts(t, "owner", "ann", "bob", "adm", "outsider")
 	ts.createGroup(t, `{"Owner_Account":"owner","Type":"Public","GroupId":"pub","Name":"Pub","MemberList":[{"Member_Account":"ann"},{"Member_Account":"bob"}]}`)
 	ts.createGroup(t, `{"Owner_Account":"owner","Type":"AVChatRoom","GroupId":"live","Name":"Live"}`)
@@ -79,7 +87,7 @@ func messageFixture(t *testing.T) (*testServer, *pushRecorder) {
 			t.Fatal(err)
 		}
 	}
-	return ts, rec
+	return ts, rec, svc
 }
 
 func TestSendGroupMsgChecks(t *testing.T) {
