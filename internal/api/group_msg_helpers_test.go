@@ -99,3 +99,12 @@ func onlyPush(t *testing.T, rec *pushRecorder) pushed {
 	}
 	return got[0]
 }
+
+// seqList is a MsgSeqList of MsgSeq 1 to n.
+func seqList(n int) []any {
+	out := []any{}
+	for i := range n {
+		out = append(out, map[string]any{"MsgSeq": i + 1})
+	}
+	return out
+}

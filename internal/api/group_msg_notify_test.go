@@ -81,15 +81,7 @@ func TestSendGroupSystemNotification(t *testing.T) {
 func TestSendBroadcastMsg(t *testing.T) {
 	ts, _, bc, _ := groupMsgFixture(t)
 	body := func(random int, fields map[string]any) string {
-		b := map[string]any{"Random": random, "MsgBody": textBody("maintenance in 10 minutes")}
-		for k, v := range fields {
-			if v == absent {
-				delete(b, k)
-			} else {
-				b[k] = v
-			}
-		}
-		return jsonBody(t, b)
+		return overlay(t, map[string]any{"Random": random, "MsgBody": textBody("maintenance in 10 minutes")}, fields)
 	}
 	// The documented rate is 1 call/s: each call runs in a second of its own.
 	call := func(t *testing.T, b string, want int) map[string]any {

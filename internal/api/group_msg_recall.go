@@ -6,22 +6,9 @@ import (
 	"github.com/chatd/chatd/internal/message"
 )
 
-// msgSeqItem is one {"MsgSeq": n} of a MsgSeqList.
-type msgSeqItem struct {
-	MsgSeq int64
-}
-
-func seqsOf(items []msgSeqItem) []int64 {
-	out := make([]int64, len(items))
-	for i, it := range items {
-		out[i] = it.MsgSeq
-	}
-	return out
-}
-
 type recallReq struct {
 	GroupId    string
-	MsgSeqList []msgSeqItem
+	MsgSeqList message.MsgSeqList
 	TopicId    string
 	Reason     string
 }
@@ -36,7 +23,7 @@ type recallRet struct {
 }
 
 func (a messageAPI) recall(ctx context.Context, call *Call, req *recallReq) (*recallResp, error) {
-	seqs := seqsOf(req.MsgSeqList)
+	seqs := req.MsgSeqList.Seqs()
 	codes, err := a.svc.Recall(ctx, call.App.SDKAppID, message.RecallInput{
 		GroupID: req.GroupId, TopicID: req.TopicId, Seqs: seqs, Reason: req.Reason, Operator: call.Identifier,
 		Enabled: call.App.Enabled(message.FeatureRecall),

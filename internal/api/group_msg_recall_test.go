@@ -69,13 +69,6 @@ func TestGroupMsgRecall(t *testing.T) {
 		}
 	})
 
-	seqList := func(n int) []any {
-		out := []any{}
-		for i := range n {
-			out = append(out, map[string]any{"MsgSeq": i + 1})
-		}
-		return out
-	}
 	for _, tt := range []struct {
 		name string
 		body map[string]any

@@ -4,11 +4,12 @@ import (
 	"context"
 
 	"github.com/chatd/chatd/internal/im"
+	"github.com/chatd/chatd/internal/message"
 )
 
 type receiptsReq struct {
 	GroupId    string
-	MsgSeqList []msgSeqItem
+	MsgSeqList message.MsgSeqList
 }
 
 type receiptsResp struct {
@@ -23,7 +24,7 @@ type receiptItem struct {
 }
 
 func (a messageAPI) receipts(ctx context.Context, call *Call, req *receiptsReq) (*receiptsResp, error) {
-	got, err := a.svc.Receipts(ctx, call.App.SDKAppID, "", req.GroupId, seqsOf(req.MsgSeqList))
+	got, err := a.svc.Receipts(ctx, call.App.SDKAppID, "", req.GroupId, req.MsgSeqList.Seqs())
 	if err != nil {
 		return nil, err
 	}

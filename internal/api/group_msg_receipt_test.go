@@ -94,13 +94,6 @@ func TestGroupMsgReceipts(t *testing.T) {
 		}
 	})
 
-	seqList := func(n int) []any {
-		out := []any{}
-		for i := range n {
-			out = append(out, map[string]any{"MsgSeq": i + 1})
-		}
-		return out
-	}
 	for _, tt := range []struct {
 		name string
 		body map[string]any
@@ -118,15 +111,7 @@ func TestGroupMsgReceipts(t *testing.T) {
 		t.Run("receipts: "+tt.name, func(t *testing.T) { ts.must(t, pathReceipts, jsonBody(t, tt.body), tt.want) })
 	}
 	detailBody := func(fields map[string]any) string {
-		b := map[string]any{"GroupId": "pub", "MsgSeq": asked, "Filter": 0, "Cursor": "", "Count": 10}
-		for k, v := range fields {
-			if v == absent {
-				delete(b, k)
-			} else {
-				b[k] = v
-			}
-		}
-		return jsonBody(t, b)
+		return overlay(t, map[string]any{"GroupId": "pub", "MsgSeq": asked, "Filter": 0, "Cursor": "", "Count": 10}, fields)
 	}
 	for _, tt := range []struct {
 		name   string

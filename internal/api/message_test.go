@@ -32,7 +32,12 @@ func textBody(text string) []any {
 // MsgBody, and fields overridden (or removed with absent).
 func sendBody(t *testing.T, group string, random int, fields map[string]any) string {
 	t.Helper()
-	body := map[string]any{"GroupId": group, "Random": random, "MsgBody": textBody("hello")}
+	return overlay(t, map[string]any{"GroupId": group, "Random": random, "MsgBody": textBody("hello")}, fields)
+}
+
+// overlay encodes body with fields overridden (or removed with absent).
+func overlay(t *testing.T, body, fields map[string]any) string {
+	t.Helper()
 	for k, v := range fields {
 		if v == absent {
 			delete(body, k)

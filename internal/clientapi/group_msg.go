@@ -5,6 +5,7 @@ import (
 
 	"github.com/chatd/chatd/internal/gateway"
 	"github.com/chatd/chatd/internal/im"
+	"github.com/chatd/chatd/internal/message"
 )
 
 // groupMessageOps are what a member does with group messages besides
@@ -20,19 +21,6 @@ func groupMessageOps(s Services) map[string]gateway.Op {
 }
 
 type groupMessageClient Services
-
-// msgSeqItem is one {"MsgSeq": n} of a MsgSeqList, as in the REST API.
-type msgSeqItem struct {
-	MsgSeq int64 `json:"MsgSeq"`
-}
-
-func seqsOf(items []msgSeqItem) []int64 {
-	out := make([]int64, len(items))
-	for i, it := range items {
-		out[i] = it.MsgSeq
-	}
-	return out
-}
 
 type recallReq struct {
 	GroupID string `json:"GroupId"`
@@ -55,8 +43,8 @@ func (m groupMessageClient) recall(ctx context.Context, s *gateway.Session, req 
 }
 
 type receiptReq struct {
-	GroupID    string       `json:"GroupId"`
-	MsgSeqList []msgSeqItem `json:"MsgSeqList"`
+	GroupID    string             `json:"GroupId"`
+	MsgSeqList message.MsgSeqList `json:"MsgSeqList"`
 }
 
 type groupIDResp struct {
@@ -65,7 +53,7 @@ type groupIDResp struct {
 
 // markRead sends the user's read receipts for messages of a group.
 func (m groupMessageClient) markRead(ctx context.Context, s *gateway.Session, req *receiptReq) (*groupIDResp, error) {
-	if err := m.Messages.MarkRead(ctx, s.AppID, s.UserID, req.GroupID, seqsOf(req.MsgSeqList), m.Streams.Now()); err != nil {
+	if err := m.Messages.MarkRead(ctx, s.AppID, s.UserID, req.GroupID, req.MsgSeqList.Seqs(), m.Streams.Now()); err != nil {
 		return nil, err
 	}
 	return &groupIDResp{GroupID: req.GroupID}, nil
@@ -85,7 +73,7 @@ type receiptItem struct {
 
 // receipts returns read counts of messages of a group the user is in.
 func (m groupMessageClient) receipts(ctx context.Context, s *gateway.Session, req *receiptReq) (*receiptsResp, error) {
-	got, err := m.Messages.Receipts(ctx, s.AppID, s.UserID, req.GroupID, seqsOf(req.MsgSeqList))
+	got, err := m.Messages.Receipts(ctx, s.AppID, s.UserID, req.GroupID, req.MsgSeqList.Seqs())
 	if err != nil {
 		return nil, err
 	}

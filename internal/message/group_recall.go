@@ -28,6 +28,21 @@ const (
 // off).
 const FeatureRecall = "group_msg_recall"
 
+// MsgSeqList is a list of group messages as requests carry it, REST and
+// client alike: [{"MsgSeq": n}, ...].
+type MsgSeqList []struct {
+	MsgSeq int64 `json:"MsgSeq"`
+}
+
+// Seqs returns the listed numbers, in order.
+func (l MsgSeqList) Seqs() []int64 {
+	out := make([]int64, len(l))
+	for i, it := range l {
+		out[i] = it.MsgSeq
+	}
+	return out
+}
+
 // RecallInput is group_msg_recall: an app admin recalls messages.
 type RecallInput struct {
 	GroupID  string
