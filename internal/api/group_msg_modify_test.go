@@ -36,6 +36,22 @@ func TestModifyGroupMsg(t *testing.T) {
 		}
 	})
 
+	t.Run("a message for some members", func(t *testing.T) {
+		seq := sendSeq(t, ts, "pub", 3, map[string]any{"From_Account": "ann", "To_Account": []string{"bob"}})
+		rec.take()
+		ts.must(t, pathModifyGroupMsg, jsonBody(t, map[string]any{"GroupId": "pub", "MsgSeq": seq, "CloudCustomData": "x"}), 0)
+		var to []string
+		for _, p := range rec.take() {
+			if p.kind != "user" || p.push.Seq == 0 || p.event["Type"] != "GroupMsgModified" {
+				t.Errorf("push %+v, want numbered pushes to the addressees and the sender", p)
+			}
+			to = append(to, p.to)
+		}
+		if !reflect.DeepEqual(to, []string{"ann", "bob"}) {
+			t.Errorf("told %v, want the sender and the addressee only", to)
+		}
+	})
+
 	recalled := sendSeq(t, ts, "pub", 2, nil)
 	ts.must(t, pathRecall, jsonBody(t, map[string]any{"GroupId": "pub", "MsgSeqList": []any{map[string]any{"MsgSeq": recalled}}}), 0)
 	overhead := len(`[{"MsgType":"TIMTextElem","MsgContent":{"Text":""}}]`)

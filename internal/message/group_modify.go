@@ -3,9 +3,11 @@ package message
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/chatd/chatd/internal/im"
+	"github.com/chatd/chatd/internal/stream"
 )
 
 // ModifyInput is modify_group_msg: nil fields stay as they are.
@@ -20,7 +22,9 @@ type ModifyInput struct {
 
 // Modify overwrites a stored message's body and/or custom data, for good.
 // The members are told with a GroupMsgModified group event carrying the
-// message as it is now, and later syncs return the new content. Codes:
+// message as it is now (a message sent with To_Account: its addressees
+// and sender, in their own streams), and later syncs return the new
+// content. Codes:
 // 90002 body invalid, 80002 over 12 KB, 20001 nothing to change, 10030 no
 // such message (or recalled: nothing left to modify), and the group's.
 func (s *Service) Modify(ctx context.Context, appID uint64, in ModifyInput, now time.Time) error {
@@ -54,8 +58,23 @@ func (s *Service) Modify(ctx context.Context, appID uint64, in ModifyInput, now 
 		return nil
 	}
 	events := func(m *im.GroupMessage) im.StreamWrite {
-		return groupEventWrite(st, now, groupMsgModified{Type: TypeGroupMsgModified, GroupID: st.GroupID, TopicID: st.TopicID,
-			Operator_Account: in.Operator, MsgSeq: m.Seq, Message: messagePayload(m, false)})
+		ev := groupMsgModified{Type: TypeGroupMsgModified, GroupID: st.GroupID, TopicID: st.TopicID,
+			Operator_Account: in.Operator, MsgSeq: m.Seq, Message: messagePayload(m, false)}
+		if len(m.To) == 0 {
+			return groupEventWrite(st, now, ev)
+		}
+		// A message for some members only: its new content goes to them
+		// (and its sender) alone, in their own streams.
+		w := im.StreamWrite{AppID: appID, Time: now.Unix()}
+		payload := encode(ev)
+		to := m.To
+		if !slices.Contains(to, m.From) {
+			to = append([]string{m.From}, to...)
+		}
+		for _, u := range to {
+			w.UserEvents = append(w.UserEvents, im.UserEventAppend{UserID: u, Payload: payload, ExpireAt: stream.Expiry(now, stream.DefaultLifetime)})
+		}
+		return w
 	}
 	_, done, err := s.store.ModifyGroupMessage(ctx, st, in.Seq, apply, events)
 	var e *im.Error
