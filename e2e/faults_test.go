@@ -70,6 +70,10 @@ func TestStoreOutage(t *testing.T) {
 	for i := range sweep {
 		sweep[i].body = strings.ReplaceAll(sweep[i].body, "EXTKEY", key)
 	}
+	for _, g := range []string{"owned", "a1", "a2"} { // MsgSeq 1 of each, with read receipts
+		mustOK(t, n.rest("v4/group_open_http_svc/send_group_msg", map[string]any{"GroupId": g, "Random": 1, "NeedReadReceipt": 1,
+			"MsgBody": []any{map[string]any{"MsgType": "TIMTextElem", "MsgContent": map[string]any{"Text": "fixture"}}}}))
+	}
 	if err := dialUser(t, n, "u1").JoinGroup(context.Background(), "live"); err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +139,8 @@ type sweepTable []sweepRow
 // sweepBodies holds a valid body for every command, over the fixtures
 // TestStoreOutage creates (accounts u1-u6, u1 online in live room "live",
 // public groups of owner u1: "work" with u2, "owned" with u3, "kick" with
-// u4, "doomed", "a1" to "a3"; community "@TGS#_comm" with topic t1). The
+// u4, "doomed", "a1" to "a3"; community "@TGS#_comm" with topic t1; a
+// message with read receipts, MsgSeq 1, in "owned", "a1" and "a2"). The
 // calls run at once, so no two bodies change the same thing.
 var sweepBodies = map[string]string{
 	"v4/im_open_login_svc/account_import":                    `{"UserID":"u4"}`,
@@ -189,6 +194,14 @@ var sweepBodies = map[string]string{
 	"v4/openim_msg_ext_http_svc/set_key_values":              `{"From_Account":"u1","To_Account":"u2","MsgKey":"EXTKEY","OperateType":1,"ExtensionList":[{"Key":"k","Value":"v"}]}`,
 	"v4/openim_msg_ext_http_svc/group_get_key_values":        `{"GroupId":"work","MsgSeq":1}`,
 	"v4/openim_msg_ext_http_svc/group_set_key_values":        `{"GroupId":"work","MsgSeq":1,"OperateType":1,"ExtensionList":[{"Key":"k","Value":"v"}]}`,
+	"v4/group_open_http_svc/send_group_system_notification":  `{"GroupId":"owned","Content":"c"}`,
+	"v4/group_open_http_svc/send_broadcast_msg":              `{"Random":1,"MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"b"}}]}`,
+	"v4/group_open_http_svc/import_group_msg":                `{"GroupId":"kick","MsgList":[{"From_Account":"u1","SendTime":1,"MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"old"}}]}]}`,
+	"v4/group_open_http_svc/group_msg_recall":                `{"GroupId":"a1","MsgSeqList":[{"MsgSeq":1}]}`,
+	"v4/group_open_http_svc/delete_group_msg_by_sender":      `{"GroupId":"a3","Sender_Account":"u1"}`,
+	"v4/openim/modify_group_msg":                             `{"GroupId":"a2","MsgSeq":1,"CloudCustomData":"c"}`,
+	"v4/group_open_http_svc/get_group_msg_receipt":           `{"GroupId":"owned","MsgSeqList":[{"MsgSeq":1}]}`,
+	"v4/group_open_http_svc/get_group_msg_receipt_detail":    `{"GroupId":"owned","MsgSeq":1,"Filter":1,"Cursor":"","Count":10}`,
 }
 
 // commandSweep is the whole command table of the built server, each row

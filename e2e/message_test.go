@@ -203,11 +203,13 @@ func history(t *testing.T, n *node, groupID string) []map[string]any {
 	req := map[string]any{"GroupId": groupID, "ReqMsgNumber": 10}
 	for range 1000 {
 		page := mustOK(t, n.rest("v4/group_open_http_svc/group_msg_get_simple", req))["RspMsgList"].([]any)
-		if len(page) == 0 {
-			return all
-		}
 		for _, m := range page {
 			all = append(all, m.(map[string]any))
+		}
+		// A short page is the last, and so is one that reached MsgSeq 1:
+		// ReqMsgSeq 0 means "from the newest".
+		if len(page) < 10 || all[len(all)-1]["MsgSeq"].(float64) == 1 {
+			return all
 		}
 		req["ReqMsgSeq"] = all[len(all)-1]["MsgSeq"].(float64) - 1
 	}

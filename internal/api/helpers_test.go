@@ -497,10 +497,23 @@ func (p *pushRecorder) take() []pushed {
 // over the same store and clock.
 func newMessageServer(t *testing.T, opts ...option) (*testServer, *pushRecorder) {
 	t.Helper()
+	ts, rec, _ := newMessageServerWith(t, nil, opts...)
+	return ts, rec
+}
+
+// newMessageServerWith is newMessageServer with the message service's
+// dependencies adjusted by deps (when not nil); it returns the service too.
+func newMessageServerWith(t *testing.T, deps func(*message.Deps), opts ...option) (*testServer, *pushRecorder, *message.Service) {
+	t.Helper()
 	ts := *newTestServer(t, opts...)
 	groups := group.NewService(ts.db, ts.db, nil)
 	rec := &pushRecorder{}
 	streams := stream.New(t.Context(), stream.Deps{Store: ts.db, Deliver: rec, Now: ts.clock.Now, Groups: groups.Get})
+	d := message.Deps{Store: ts.db, Streams: streams, Groups: groups}
+	if deps != nil {
+		deps(&d)
+	}
+	messages := message.NewService(d)
 	srv, err := api.NewServer(api.Options{
 		Config:   ts.cfg,
 		Verifier: usersig.NewVerifier(config.DefaultSigCache, ts.clock.Now),
@@ -509,7 +522,7 @@ func newMessageServer(t *testing.T, opts ...option) (*testServer, *pushRecorder)
 	}, api.Commands(api.Services{
 		Accounts: account.NewService(ts.db),
 		Groups:   groups,
-		Messages: message.NewService(message.Deps{Store: ts.db, Streams: streams, Groups: groups}),
+		Messages: messages,
 		Store:    ts.db,
 	}))
 	if err != nil {
@@ -517,5 +530,5 @@ func newMessageServer(t *testing.T, opts ...option) (*testServer, *pushRecorder)
 	}
 	ts.http = httptest.NewServer(api.Handler(srv, nil, func() bool { return true }))
 	t.Cleanup(ts.http.Close)
-	return &ts, rec
+	return &ts, rec, messages
 }

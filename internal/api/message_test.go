@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/chatd/chatd/internal/im"
+	"github.com/chatd/chatd/internal/message"
 )
 
 const (
@@ -31,7 +32,12 @@ func textBody(text string) []any {
 // MsgBody, and fields overridden (or removed with absent).
 func sendBody(t *testing.T, group string, random int, fields map[string]any) string {
 	t.Helper()
-	body := map[string]any{"GroupId": group, "Random": random, "MsgBody": textBody("hello")}
+	return overlay(t, map[string]any{"GroupId": group, "Random": random, "MsgBody": textBody("hello")}, fields)
+}
+
+// overlay encodes body with fields overridden (or removed with absent).
+func overlay(t *testing.T, body, fields map[string]any) string {
+	t.Helper()
 	for k, v := range fields {
 		if v == absent {
 			delete(body, k)
@@ -54,7 +60,14 @@ func sendBody(t *testing.T, group string, random int, fields map[string]any) str
 //	quiet  Public: ann muted for an hour, bob's mute over
 func messageFixture(t *testing.T) (*testServer, *pushRecorder) {
 	t.Helper()
-	ts, rec := newMessageServer(t)
+	ts, rec, _ := messageFixtureWith(t, nil)
+	return ts, rec
+}
+
+// messageFixtureWith is messageFixture over newMessageServerWith.
+func messageFixtureWith(t *testing.T, deps func(*message.Deps), opts ...option) (*testServer, *pushRecorder, *message.Service) {
+	t.Helper()
+	ts, rec, svc := newMessageServerWith(t, deps, opts...)
 	ts.importAccounts(t, "owner", "ann", "bob", "adm", "outsider")
 	ts.createGroup(t, `{"Owner_Account":"owner","Type":"Public","GroupId":"pub","Name":"Pub","MemberList":[{"Member_Account":"ann"},{"Member_Account":"bob"}]}`)
 	ts.createGroup(t, `{"Owner_Account":"owner","Type":"AVChatRoom","GroupId":"live","Name":"Live"}`)
@@ -79,7 +92,7 @@ func messageFixture(t *testing.T) (*testServer, *pushRecorder) {
 			t.Fatal(err)
 		}
 	}
-	return ts, rec
+	return ts, rec, svc
 }
 
 func TestSendGroupMsgChecks(t *testing.T) {
@@ -450,7 +463,8 @@ func TestGroupMsgGetSimple(t *testing.T) {
 		{"exactly a page", `{"GroupId":"pub","ReqMsgNumber":20}`, 0, seqRange(25, 5), 1},
 		{"to the first", `{"GroupId":"pub","ReqMsgSeq":5,"ReqMsgNumber":30}`, 0, seqRange(5, 1), 1},
 		{"above the newest", `{"GroupId":"pub","ReqMsgSeq":1000,"ReqMsgNumber":1}`, 0, []int64{25}, 1},
-		{"below the first", `{"GroupId":"pub","ReqMsgSeq":0,"ReqMsgNumber":5}`, 0, nil, 1},
+		// Older clients send 0 meaning "from the newest": MsgSeq starts at 1.
+		{"ReqMsgSeq 0 is the newest", `{"GroupId":"pub","ReqMsgSeq":0,"ReqMsgNumber":5}`, 0, seqRange(25, 21), 1},
 		{"no messages", `{"GroupId":"meet","ReqMsgNumber":5}`, 0, nil, 1},
 		{"ReqMsgNumber missing", `{"GroupId":"pub"}`, 10004, nil, 0},
 		{"ReqMsgNumber 0", `{"GroupId":"pub","ReqMsgNumber":0}`, 10004, nil, 0},
@@ -499,11 +513,13 @@ func TestGroupMsgGetSimple(t *testing.T) {
 		body := `{"GroupId":"pub","ReqMsgNumber":7}`
 		for range 10 {
 			msgs := list(t, ts.must(t, pathGroupHistory, body, 0)["RspMsgList"])
-			if len(msgs) == 0 {
-				break
-			}
 			for _, m := range msgs {
 				all = append(all, num(t, m["MsgSeq"]))
+			}
+			// A short page is the last; so is one ending at MsgSeq 1
+			// (ReqMsgSeq 0 would start again from the newest).
+			if len(msgs) < 7 || all[len(all)-1] == 1 {
+				break
 			}
 			body = fmt.Sprintf(`{"GroupId":"pub","ReqMsgNumber":7,"ReqMsgSeq":%d}`, all[len(all)-1]-1)
 		}

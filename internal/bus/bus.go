@@ -120,6 +120,10 @@ func ControlSubject(appID uint64, userID string) string { return subject(kindCon
 // other nodes published while it was cut off.
 func ReplaySubject() string { return "chatd.replay" }
 
+// BroadcastSubject carries pushes to every live room of an app, which every
+// node receives.
+func BroadcastSubject() string { return "chatd.broadcast" }
+
 // NodeSubject carries answers to one node (by its ID, any bytes).
 func NodeSubject(node string) string { return subject("node", 0, node) }
 

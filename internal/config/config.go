@@ -108,8 +108,10 @@ type App struct {
 	// is on by default. Features: "account_delete" (71000), "live_ban"
 	// (10007), "group_attr" (group custom attributes, 10007),
 	// "group_counter" (group counters, 10059), "group_topic" (community
-	// topics, 11000), "msg_extension" (message extensions, 10008), and the
-	// commands "modify_group_base_info" and "add_group_member" (10026).
+	// topics, 11000), "msg_extension" (message extensions, 10008),
+	// "group_broadcast" (send_broadcast_msg, 10007), "group_msg_recall"
+	// (group_msg_recall, 10041), and the commands "modify_group_base_info"
+	// and "add_group_member" (10026).
 	Disabled []string `json:"disabled,omitempty"`
 	// GroupMemberLimits caps MaxMemberNum per group type, keyed by the
 	// wire type ("Private", "Public", "ChatRoom", "Community"); a type

@@ -288,3 +288,50 @@ func (g *Gateway) resync() {
 		}
 	}
 }
+
+// DeliverAllRooms pushes p to every connection in any of the app's live
+// rooms, once per connection however many rooms it is in, on every node:
+// one bus message whatever the number of rooms (send_broadcast_msg).
+func (g *Gateway) DeliverAllRooms(ctx context.Context, appID uint64, p im.Push) error {
+	payload, err := encodePush(p)
+	if err != nil {
+		return err
+	}
+	g.deliverAllRooms(appID, payload)
+	return g.publish(ctx, bus.BroadcastSubject(), g.envelope(binary.AppendUvarint(nil, appID), payload))
+}
+
+// onBroadcast is the handler of other nodes' broadcasts.
+func (g *Gateway) onBroadcast(data []byte) {
+	msg, ok := g.fromOthers(data)
+	if !ok {
+		return
+	}
+	appID, n := binary.Uvarint(msg)
+	if n <= 0 {
+		return
+	}
+	g.deliverAllRooms(appID, msg[n:])
+}
+
+// deliverAllRooms writes payload into each connection here that is in a
+// live room of the app, once.
+func (g *Gateway) deliverAllRooms(appID uint64, payload []byte) {
+	frame := encodeFrame(ws.OpText, payload)
+	seen := map[*conn]bool{}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for k, re := range g.rooms {
+		if k.app != appID {
+			continue
+		}
+		re.mu.RLock()
+		for c := range re.conns {
+			if !seen[c] {
+				seen[c] = true
+				c.enqueue(&frame)
+			}
+		}
+		re.mu.RUnlock()
+	}
+}

@@ -187,7 +187,7 @@ func New(cfg Config, deps Deps) *Gateway {
 		published: make(map[roomKey]*replayRing),
 	}
 	if deps.Bus != nil {
-		g.subscribeReplay()
+		g.subscribeNode()
 		if h, ok := deps.Bus.(bus.Health); ok {
 			h.OnReconnect(g.reconnected)
 		}

@@ -158,14 +158,18 @@ func (g *Gateway) recordPublished(k roomKey, seq int64, payload []byte) {
 	ring.record(seq, payload, now)
 }
 
-// subscribeReplay makes this node answer other nodes' replay requests and
-// receive their answers.
-func (g *Gateway) subscribeReplay() {
-	if _, err := g.deps.Bus.Subscribe(bus.ReplaySubject(), g.answerReplay); err != nil {
-		g.log.Error("replay: subscribe", "err", err)
-	}
-	if _, err := g.deps.Bus.Subscribe(bus.NodeSubject(string(g.node[:])), g.receiveReplay); err != nil {
-		g.log.Error("replay: subscribe", "err", err)
+// subscribeNode subscribes what every node listens to for its whole life:
+// other nodes' replay requests, the answers to its own, and broadcasts to
+// every live room.
+func (g *Gateway) subscribeNode() {
+	for subject, handler := range map[string]func([]byte){
+		bus.ReplaySubject():                g.answerReplay,
+		bus.NodeSubject(string(g.node[:])): g.receiveReplay,
+		bus.BroadcastSubject():             g.onBroadcast,
+	} {
+		if _, err := g.deps.Bus.Subscribe(subject, handler); err != nil {
+			g.log.Error("gateway: subscribe", "subject", subject, "err", err)
+		}
 	}
 }
 

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/chatd/chatd/client"
 	"github.com/chatd/chatd/internal/bus"
 	"github.com/chatd/chatd/internal/im"
 )
@@ -65,5 +67,33 @@ func TestLiveRoomReplayAfterOutage(t *testing.T) {
 	send(5)
 	if ev := nextEvent(t, viewer); ev.MsgSeq != 5 {
 		t.Fatalf("after a second replay: %s", ev.Raw)
+	}
+}
+
+// TestBroadcastToAllRooms: a broadcast reaches every connection in any of
+// the app's live rooms once, on this node and on others, and nobody else.
+func TestBroadcastToAllRooms(t *testing.T) {
+	shared := bus.NewLocal()
+	t.Cleanup(func() { _ = shared.Close() })
+	a, b := newHarnessOnBus(t, Config{}, shared), newHarnessOnBus(t, Config{}, shared)
+	both := a.dial("both")
+	a.join(both, "av-1")
+	a.join(both, "av-2")
+	remote := b.dial("remote")
+	b.join(remote, "av-3")
+	outside := a.dial("outside")
+	if err := a.gw.DeliverAllRooms(bg, testApp, im.Push{Event: json.RawMessage(`{"Type":"BroadcastMsg"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []*client.Client{both, remote} {
+		if ev := nextEvent(t, c); ev.Op != "push" || ev.Type != "BroadcastMsg" {
+			t.Fatalf("got %s", ev.Raw)
+		}
+	}
+	time.Sleep(100 * time.Millisecond)
+	for name, c := range map[string]*client.Client{"a connection in two rooms": both, "one in no room": outside} {
+		if n := len(c.Events()); n != 0 {
+			t.Fatalf("%s got %d more events", name, n)
+		}
 	}
 }

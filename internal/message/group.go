@@ -2,6 +2,7 @@ package message
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -51,16 +52,17 @@ type SendInput struct {
 	GroupAt []GroupAt
 }
 
-// Sent is where a group message landed: its MsgSeq and MsgTime. A
-// duplicate is answered with the original's.
+// Sent is where a group message landed: its MsgSeq (in its topic, for a
+// topic message) and MsgTime. A duplicate is answered with the original's.
 type Sent struct {
 	Seq  int64
 	Time int64
 }
 
-// Send posts a message into a group: it checks the request, the group and
-// the sender, commits the message (or only its MsgSeq, for messages that
-// are not kept), and then pushes it. Push failures are logged, not
+// Send posts a message into a group or one of its topics: it checks the
+// request, the group and the sender, and the group's rate (GroupMsgRate:
+// 10023 beyond), commits the message (or only its MsgSeq, for messages
+// that are not kept), and then pushes it. Push failures are logged, not
 // returned: the message is committed by then, and clients that missed the
 // push fetch it by its MsgSeq.
 func (s *Service) Send(ctx context.Context, appID uint64, in SendInput, now time.Time) (Sent, error) {
@@ -75,15 +77,23 @@ func (s *Service) Send(ctx context.Context, appID uint64, in SendInput, now time
 	if err := in.checkGroup(g); err != nil {
 		return Sent{}, err
 	}
-	if err := s.checkSender(ctx, g, in, now); err != nil {
+	var topic *im.Topic
+	if in.TopicID != "" {
+		if topic, err = s.groups.Topic(ctx, appID, g.ID, in.TopicID); err != nil {
+			return Sent{}, err
+		}
+	}
+	if err := s.checkSender(ctx, g, topic, in, now); err != nil {
 		return Sent{}, err
 	}
-	keep := g.Type != im.GroupAVChatRoom && !in.OnlineOnly
-	res, err := s.streams.Commit(ctx, im.StreamWrite{AppID: appID, Time: msg.Time, Group: &im.GroupAppend{
-		Msg: *msg, Keep: keep, ContentHash: contentHash(msg), DedupSince: now.Add(-stream.GroupDedupWindow).Unix(),
-	}})
-	if err == nil {
-		err = res.Err
+	if !s.limiter.Allow(appID, g.ID, now) {
+		return Sent{}, im.Errorf(im.CodeGroupMsgRateLimit, "group %s takes at most %d messages per second", g.ID, GroupMsgRate)
+	}
+	a := im.GroupAppend{Msg: *msg, Keep: g.Type != im.GroupAVChatRoom && !in.OnlineOnly,
+		ContentHash: contentHash(msg), DedupSince: now.Add(-stream.GroupDedupWindow).Unix()}
+	res, err := s.commit(ctx, a)
+	if errors.Is(err, im.ErrNotFound) && topic != nil {
+		return Sent{}, im.Errorf(im.CodeGroupNotFound, "topic %s does not exist", in.TopicID)
 	}
 	if errors.Is(err, im.ErrNotFound) {
 		return Sent{}, im.Errorf(im.CodeGroupNotFound, "group %s does not exist", in.GroupID)
@@ -93,10 +103,28 @@ func (s *Service) Send(ctx context.Context, appID uint64, in SendInput, now time
 	}
 	if !res.Duplicate {
 		msg.Seq, msg.Time = res.GroupSeq, res.GroupTime
-		p := im.Push{MsgSeq: msg.Seq, Event: groupMsgPayload(msg, in.OnlineOnly)}
-		s.streams.PushGroup(context.WithoutCancel(ctx), appID, g.Type, g.ID, p, in.To)
+		s.streams.PushGroup(context.WithoutCancel(ctx), appID, g.Type, g.ID, pushOf(msg, in.OnlineOnly), in.To)
 	}
 	return Sent{Seq: res.GroupSeq, Time: res.GroupTime}, nil
+}
+
+// commit stores one message. The group's own messages go through the
+// streams' group committer; a topic message, or one with SendMsgControl,
+// needs columns the streams do not write, so it is committed in a
+// transaction of its own (AppendGroupMessages).
+func (s *Service) commit(ctx context.Context, a im.GroupAppend) (im.StreamResult, error) {
+	if a.Msg.TopicID == "" && !a.Msg.NoUnread && !a.Msg.NoLastMsg {
+		res, err := s.streams.Commit(ctx, im.StreamWrite{AppID: a.Msg.AppID, Time: a.Msg.Time, Group: &a})
+		if err == nil {
+			err = res.Err
+		}
+		return res, err
+	}
+	res, err := s.store.AppendGroupMessages(ctx, []im.GroupAppend{a})
+	if err != nil {
+		return im.StreamResult{}, err
+	}
+	return res[0], res[0].Err
 }
 
 // message checks what the request alone decides and builds the message.
@@ -142,7 +170,8 @@ func (in *SendInput) message(appID uint64, now time.Time) (*im.GroupMessage, err
 	m := &im.GroupMessage{
 		AppID: appID, GroupID: in.GroupID, From: in.From, Time: now.Unix(), Random: in.Random,
 		Priority: priority, Body: body, CloudCustomData: in.CloudCustomData, OfflinePushInfo: in.OfflinePushInfo,
-		To: in.To, NeedReadReceipt: in.NeedReadReceipt, SupportExtension: in.SupportExtension,
+		To: in.To, NeedReadReceipt: in.NeedReadReceipt, SupportExtension: in.SupportExtension, TopicID: in.TopicID,
+		NoUnread: slices.Contains(in.SendMsgControl, NoUnread), NoLastMsg: slices.Contains(in.SendMsgControl, NoLastMsg),
 	}
 	if len(in.GroupAt) > 0 {
 		m.AtInfo = encode(in.GroupAt)
@@ -168,13 +197,14 @@ func (in *SendInput) checkGroup(g *im.Group) error {
 	case len(in.To) > 0 && (g.Type == im.GroupAVChatRoom || g.Type == im.GroupCommunity):
 		return notFor("To_Account")
 	}
-	return checkTopic(g, in.TopicID)
+	return nil
 }
 
 // checkSender checks that the sender exists, belongs to the group and is
-// not muted. It reads the sender's own membership only, never the member
-// list: a send costs the same in a group of 10 or of 100,000.
-func (s *Service) checkSender(ctx context.Context, g *im.Group, in SendInput, now time.Time) error {
+// not muted, in the group or in the topic. It reads the sender's own
+// membership and mute only, never the member list: a send costs the same
+// in a group of 10 or of 100,000.
+func (s *Service) checkSender(ctx context.Context, g *im.Group, topic *im.Topic, in SendInput, now time.Time) error {
 	if !in.FromAdmin {
 		found, err := s.store.GetAccounts(ctx, g.AppID, []string{in.From})
 		if err != nil {
@@ -199,17 +229,38 @@ func (s *Service) checkSender(ctx context.Context, g *im.Group, in SendInput, no
 	if self != nil && self.MuteUntil > now.Unix() {
 		return im.Errorf(im.CodeGroupSenderMuted, "%s is muted in group %s until %d", in.From, g.ID, self.MuteUntil)
 	}
+	// A live group keeps its mutes without member rows, a topic its own.
+	if !in.FromAdmin && (g.Type == im.GroupAVChatRoom || topic != nil) {
+		where := ""
+		if topic != nil {
+			where = topic.ID
+		}
+		until, err := s.groups.MutedUntil(ctx, g.AppID, g.ID, where, in.From, now)
+		if err != nil {
+			return err
+		}
+		if until > 0 {
+			return im.Errorf(im.CodeGroupSenderMuted, "%s is muted in %s until %d", in.From, cmp.Or(where, g.ID), until)
+		}
+	}
 	// As with the vendor, mute-all holds ordinary members only.
 	privileged := in.FromAdmin || in.From == g.Owner || self != nil && (self.Role == im.RoleOwner || self.Role == im.RoleAdmin)
 	if g.MuteAllMember && !privileged {
 		return im.Errorf(im.CodeGroupSenderMuted, "group %s is muted for all members", g.ID)
 	}
+	if topic != nil && topic.MuteAllMember && !privileged {
+		return im.Errorf(im.CodeGroupSenderMuted, "topic %s is muted for all members", topic.ID)
+	}
 	return nil
 }
 
 // contentHash is the content half of a duplicate key: the sender, the body
-// and the custom data.
+// and the custom data. A topic message's key includes its topic: topics
+// are streams of their own, and their keys share the group's table.
 func contentHash(m *im.GroupMessage) int64 {
+	if m.TopicID != "" {
+		return hashParts([]byte(m.From), m.Body, []byte(m.CloudCustomData), []byte(m.TopicID))
+	}
 	return hashParts([]byte(m.From), m.Body, []byte(m.CloudCustomData))
 }
 

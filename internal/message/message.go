@@ -36,6 +36,12 @@ type Groups interface {
 	// Get returns the group or a wire error: 10004 (no ID), 10015 (invalid
 	// ID), 10010 (no such group).
 	Get(ctx context.Context, appID uint64, groupID string) (*im.Group, error)
+	// Topic returns a community's topic or a wire error: 10007 when the
+	// group has no topics, 10010 when the topic does not exist.
+	Topic(ctx context.Context, appID uint64, groupID, topicID string) (*im.Topic, error)
+	// MutedUntil returns when userID's mute in the group (topicID "") or
+	// one of its topics ends, 0 when not muted at now.
+	MutedUntil(ctx context.Context, appID uint64, groupID, topicID, userID string, now time.Time) (int64, error)
 }
 
 // Store is what the service reads and writes directly.
@@ -50,20 +56,26 @@ type Store interface {
 	GetAccounts(ctx context.Context, appID uint64, userIDs []string) (map[string]im.Account, error)
 }
 
-// Deps are what the message service works over. Logger may be nil.
+// Deps are what the message service works over. Logger may be nil;
+// Limiter nil is a per-node GroupLimiter; Broadcast nil numbers
+// broadcasts but delivers them nowhere.
 type Deps struct {
-	Store   Store
-	Streams *stream.Service
-	Groups  Groups
-	Logger  *slog.Logger
+	Store     Store
+	Streams   *stream.Service
+	Groups    Groups
+	Limiter   Limiter
+	Broadcast Broadcaster
+	Logger    *slog.Logger
 }
 
 // Service is the message domain.
 type Service struct {
-	store   Store
-	streams *stream.Service
-	groups  Groups
-	log     *slog.Logger
+	store     Store
+	streams   *stream.Service
+	groups    Groups
+	limiter   Limiter
+	broadcast Broadcaster
+	log       *slog.Logger
 }
 
 // NewService returns the message service.
@@ -72,18 +84,9 @@ func NewService(d Deps) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{store: d.Store, streams: d.Streams, groups: d.Groups, log: log}
-}
-
-// checkTopic refuses a TopicId: only a Community with topics has topics,
-// and chatd serves no topic yet, so none can exist.
-func checkTopic(g *im.Group, topicID string) error {
-	switch {
-	case topicID == "":
-		return nil
-	case g.Type != im.GroupCommunity || !g.SupportTopic:
-		return im.Errorf(im.CodeGroupNotAllowed, "group %s has no topics", g.ID)
-	default:
-		return im.Errorf(im.CodeGroupNotFound, "topic %s does not exist", topicID)
+	limiter := d.Limiter
+	if limiter == nil {
+		limiter = NewGroupLimiter(nil)
 	}
+	return &Service{store: d.Store, streams: d.Streams, groups: d.Groups, limiter: limiter, broadcast: d.Broadcast, log: log}
 }

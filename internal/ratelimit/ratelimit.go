@@ -81,7 +81,11 @@ func New[K comparable](opts Options) *Limiter[K] {
 // holds at most one second of that (at least one event, so a rate smaller
 // than the node count still lets each node through now and then). A key
 // seen for the first time starts with a full bucket.
-func (l *Limiter[K]) Allow(key K, rate float64) bool {
+func (l *Limiter[K]) Allow(key K, rate float64) bool { return l.AllowAt(key, rate, l.now()) }
+
+// AllowAt is Allow at the given time, for callers that carry their own
+// clock (a request's time).
+func (l *Limiter[K]) AllowAt(key K, rate float64, now time.Time) bool {
 	if rate <= 0 {
 		return true
 	}
@@ -91,7 +95,6 @@ func (l *Limiter[K]) Allow(key K, rate float64) bool {
 	}
 	local := rate / float64(n)
 	capacity := max(local, 1)
-	now := l.now()
 	s := &l.shards[maphash.Comparable(l.seed, key)%shardCount]
 	s.mu.Lock()
 	defer s.mu.Unlock()
