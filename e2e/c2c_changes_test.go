@@ -236,3 +236,35 @@ func mustUnmarshalJSON(t *testing.T, data []byte, v any) {
 		t.Fatalf("%s: %v", data, err)
 	}
 }
+
+// TestOneToOneClientOpErrors: the one-to-one ops refuse what they must with
+// the codes of docs/client-protocol.md.
+func TestOneToOneClientOpErrors(t *testing.T) {
+	n := startTestApp(t, "")
+	ctx := context.Background()
+	alice := dialUser(t, n, "alice")
+	_, _, tooMany := alice.C2CUnread(ctx, "p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8", "p9", "p10")
+	_, noPeer := alice.MarkC2CRead(ctx, "", time.Time{})
+	_, noHistoryPeer := alice.C2CHistory(ctx, "", client.HistoryQuery{})
+	_, badCursor := alice.C2CHistory(ctx, "bob", client.HistoryQuery{LastMsgKey: "x"})
+	for _, tt := range []struct {
+		name string
+		err  error
+		want int
+	}{
+		{"recall without To_Account", alice.RecallC2C(ctx, "", "1_2_3"), 90003},
+		{"recall of no message", alice.RecallC2C(ctx, "bob", "1_2_3"), 20022},
+		{"read without Peer_Account", noPeer, 90003},
+		{"history without Peer_Account", noHistoryPeer, 90003},
+		{"history after a malformed key", badCursor, 90054},
+		{"unread of 11 peers", tooMany, 90018},
+	} {
+		if codeOf(tt.err) != tt.want {
+			t.Errorf("%s: %v, want %d", tt.name, tt.err, tt.want)
+		}
+	}
+	// A peer that is not an account can be read (nothing to tell it).
+	if mark, err := alice.MarkC2CRead(ctx, "administrator", time.Time{}); err != nil || mark.Seq == 0 {
+		t.Errorf("reading the admin's conversation: %+v %v", mark, err)
+	}
+}

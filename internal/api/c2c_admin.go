@@ -141,14 +141,16 @@ func (a c2cAPI) withdraw(ctx context.Context, call *Call, req *msgRef) (*empty, 
 }
 
 type modifyC2CReq struct {
-	msgRef
+	From_Account    string
+	To_Account      string
+	MsgKey          string
 	MsgBody         []im.MsgElem
 	CloudCustomData *string
 }
 
 // modify replaces the body and/or the custom data of a stored message.
 func (a c2cAPI) modify(ctx context.Context, call *Call, req *modifyC2CReq) (*empty, error) {
-	ref, err := a.ref(ctx, call, req.msgRef, im.CodeC2CAccount, toAccountCode(req.To_Account))
+	ref, err := a.ref(ctx, call, msgRef{req.From_Account, req.To_Account, req.MsgKey}, im.CodeC2CAccount, toAccountCode(req.To_Account))
 	if err != nil {
 		return nil, err
 	}
