@@ -108,31 +108,11 @@ func TestStoreOutage(t *testing.T) {
 		})
 	}
 	if strings.Contains(n.out.String(), "panic") {
-		if len(awaitingPanicFix) > 0 {
-			t.Logf("KNOWN (awaitingPanicFix): the node logged a panic")
-		} else {
-			t.Errorf("the node logged a panic:\n%s", n.out.String())
-		}
+		t.Errorf("the node logged a panic:\n%s", n.out.String())
 	}
 	if err := n.stop(); err != nil {
 		t.Fatalf("node did not survive the outages: %v", err)
 	}
-}
-
-// awaitingPanicFix lists the commands that, on a branch without the fix of
-// issue 17 point 1 (group/typecache.go dereferencing a nil group when the
-// store fails), panic and close the connection instead of answering.
-// THE SWEEP ONLY LOGS THEIR FAILURE. Empty this list once that fix is
-// merged: from then on any of them answering without an envelope fails
-// the test.
-var awaitingPanicFix = map[string]bool{
-	"v4/group_open_http_svc/get_online_member_num":         true,
-	"v4/group_open_avchatroom_http_svc/get_members":        true,
-	"v4/group_open_avchatroom_http_svc/modify_user_info":   true,
-	"v4/group_open_http_svc/ban_group_member":              true,
-	"v4/group_open_http_svc/unban_group_member":            true,
-	"v4/group_open_http_svc/get_group_ban_member":          true,
-	"v4/million_group_open_http_svc/get_online_member_num": true,
 }
 
 // sweepRow is one command of the REST command table with a body that
@@ -240,10 +220,6 @@ func (s sweepTable) run(t *testing.T, n *node, want func(sweepRow) int) {
 			switch {
 			case err != nil:
 				msg = fmt.Sprintf("%s: no envelope: %v", r.path, err)
-				if awaitingPanicFix[r.path] {
-					t.Logf("KNOWN (awaitingPanicFix) %s", msg)
-					return
-				}
 			case reply["ErrorCode"] != float64(want(r)):
 				msg = fmt.Sprintf("%s: ErrorCode %v, want %d: %v", r.path, reply["ErrorCode"], want(r), reply)
 			default:

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"maps"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -101,7 +100,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	})
 	accounts.SetSessions(sessions{gateway: rooms.gateway, cluster: cluster})
 	if cfg.Bus != "" {
-		// Only other nodes read the snapshots; alone, the tracker is the truth.
+		// Alone, the cluster view already holds every connection of this
+		// node and there is nobody to tell.
 		defer cluster.Start()()
 	}
 	for i := range cfg.Apps {
@@ -127,17 +127,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	// Each node allows its share of every rate limit, so the cluster as a
+	// whole allows the documented rate.
+	rest.ShareLimits(cluster.Nodes)
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
 	var ready atomic.Bool
-	srv := &http.Server{
-		Handler:           api.Handler(rest, rooms.gateway, ready.Load, readiness(cfg, db, events)...),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-	}
+	srv := api.NewHTTPServer(api.Handler(rest, rooms.gateway, ready.Load, readiness(cfg, db, events)...), api.DefaultTimeouts())
 	printWelcome(stdout, cfg, loaded.AppCreated, ln.Addr().String())
 	logger.Info("chatd serving", "addr", ln.Addr().String(), "store", storeName(cfg), "apps", len(cfg.Apps))
 
@@ -159,8 +158,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := rooms.gateway.Shutdown(drainCtx); err != nil {
 		logger.Warn("gateway shutdown", "err", err)
 	}
-	if err := srv.Shutdown(drainCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("drain: %w", err)
+	// What did not finish within the drain period (a stalled upload) is
+	// cut: stopping on SIGTERM succeeds either way.
+	if err := api.Shutdown(drainCtx, srv); err != nil {
+		logger.Warn("drain", "err", err)
 	}
 	logger.Info("chatd stopped")
 	return nil

@@ -29,8 +29,8 @@ func userAuthenticator(cfg config.Config, verifier *usersig.Verifier, accounts *
 		if userID == "" || sig == "" {
 			return &im.Error{Code: im.CodeBadURLParam, Info: "UserID and UserSig are required"}
 		}
-		if !account.ValidUserID(userID) {
-			return im.Errorf(im.CodeAccountBadParam, "UserID %q must be 1-%d bytes of printable ASCII", userID, account.MaxUserIDBytes)
+		if !im.ValidUserID(userID) {
+			return im.InvalidUserID(im.CodeAccountBadParam, "UserID", userID)
 		}
 		claims, err := verifier.Check(app.SecretKey, appID, userID, sig)
 		if err != nil {

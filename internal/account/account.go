@@ -16,7 +16,6 @@ import (
 // Limits of the account API.
 const (
 	MaxBatch        = 100 // IDs per batch call
-	MaxUserIDBytes  = 32
 	MaxProfileBytes = 500 // Nick / FaceUrl (profile value limit, 40601)
 
 	// FeatureDelete is the per-app switch of account_delete (71000 when off).
@@ -48,20 +47,6 @@ func NewService(store im.AccountStore) *Service {
 // because its logins are checked here.
 func (s *Service) SetSessions(sessions Sessions) { s.sessions = sessions }
 
-// ValidUserID reports whether id is 1-32 bytes of printable ASCII, the
-// rule overview.md §6 sets for this server.
-func ValidUserID(id string) bool {
-	if len(id) == 0 || len(id) > MaxUserIDBytes {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		if id[i] < 0x20 || id[i] > 0x7e {
-			return false
-		}
-	}
-	return true
-}
-
 // Import imports accounts and returns the IDs that could not be imported
 // because of the app's account cap or re-import cool-down; the others are
 // written atomically. Invalid input fails the whole call with 70402/40601.
@@ -76,8 +61,8 @@ func (s *Service) importItems(ctx context.Context, app *config.App, items []im.A
 	unique := items[:0:0]
 	seen := map[string]bool{}
 	for _, it := range items {
-		if !ValidUserID(it.UserID) {
-			return nil, im.Errorf(im.CodeAccountBadParam, "UserID %q must be 1-%d bytes of printable ASCII", it.UserID, MaxUserIDBytes)
+		if !im.ValidUserID(it.UserID) {
+			return nil, im.InvalidUserID(im.CodeAccountBadParam, "UserID", it.UserID)
 		}
 		if len(it.Nick) > MaxProfileBytes || len(it.FaceURL) > MaxProfileBytes {
 			return nil, im.Errorf(im.CodeProfileValueTooLong, "Nick and FaceUrl of %s must be at most %d bytes", it.UserID, MaxProfileBytes)
@@ -149,8 +134,21 @@ func (s *Service) importItems(ctx context.Context, app *config.App, items []im.A
 	return failed, nil
 }
 
+// checkUserIDs refuses a call naming any ID that is not a UserID.
+func checkUserIDs(ids []string) error {
+	for _, id := range ids {
+		if !im.ValidUserID(id) {
+			return im.InvalidUserID(im.CodeAccountBadParam, "UserID", id)
+		}
+	}
+	return nil
+}
+
 // Exists returns the subset of ids that are imported.
 func (s *Service) Exists(ctx context.Context, appID uint64, ids []string) (map[string]im.Account, error) {
+	if err := checkUserIDs(ids); err != nil {
+		return nil, err
+	}
 	found, err := s.store.GetAccounts(ctx, appID, ids)
 	if err != nil {
 		return nil, fmt.Errorf("account: check: %w", err)
@@ -168,6 +166,9 @@ type DeleteResult struct {
 func (s *Service) Delete(ctx context.Context, app *config.App, ids []string, now time.Time) ([]DeleteResult, error) {
 	if !app.Enabled(FeatureDelete) {
 		return nil, &im.Error{Code: im.CodeAccountDeleteOff, Info: "account deletion is not enabled for this app"}
+	}
+	if err := checkUserIDs(ids); err != nil {
+		return nil, err
 	}
 	results := make([]DeleteResult, 0, len(ids))
 	for _, id := range ids {
@@ -215,8 +216,8 @@ func (s *Service) Login(ctx context.Context, app *config.App, userID string, iss
 // Kick invalidates every UserSig of userID issued before now and closes
 // the user's connections everywhere.
 func (s *Service) Kick(ctx context.Context, app *config.App, userID string, now time.Time) error {
-	if !ValidUserID(userID) {
-		return im.Errorf(im.CodeAccountBadParam, "UserID %q must be 1-%d bytes of printable ASCII", userID, MaxUserIDBytes)
+	if !im.ValidUserID(userID) {
+		return im.InvalidUserID(im.CodeAccountBadParam, "UserID", userID)
 	}
 	err := s.store.RevokeLogins(ctx, app.SDKAppID, userID, now.Unix())
 	if errors.Is(err, im.ErrNotFound) {
@@ -242,6 +243,9 @@ type Status struct {
 
 // OnlineStatus returns the online state of each account, in request order.
 func (s *Service) OnlineStatus(ctx context.Context, app *config.App, ids []string) ([]Status, error) {
+	if err := checkUserIDs(ids); err != nil {
+		return nil, err
+	}
 	found, err := s.store.GetAccounts(ctx, app.SDKAppID, ids)
 	if err != nil {
 		return nil, fmt.Errorf("account: online status: %w", err)

@@ -22,11 +22,11 @@ var (
 // says ActionStatus "SomeError" when some did (batchsendmsg).
 type partialResult interface{ SomeFailed() bool }
 
-// writeEnvelope writes the vendor envelope with the API's own fields at the
-// same level: the result is encoded on its own and its members spliced in
-// after the envelope's, which keeps response types free of envelope fields.
-// buf is scratch space, returned for reuse.
-func writeEnvelope(w http.ResponseWriter, buf []byte, ids *requestIDs, seq uint64, e *im.Error, result any) []byte {
+// appendEnvelope appends the vendor envelope with the API's own fields at
+// the same level: the result is encoded on its own and its members spliced
+// in after the envelope's, which keeps response types free of envelope
+// fields.
+func appendEnvelope(buf []byte, ids *requestIDs, seq uint64, e *im.Error, result any) []byte {
 	if p, ok := result.(partialResult); ok && e.Code == 0 && p.SomeFailed() {
 		buf = append(buf, someErrorPrefix...)
 	} else if e.Code == 0 {
@@ -53,12 +53,15 @@ func writeEnvelope(w http.ResponseWriter, buf []byte, ids *requestIDs, seq uint6
 			buf = out[:start]
 		}
 	}
-	buf = append(buf, "}\n"...)
-	// net/http adds Content-Length itself for a reply written in one piece.
+	return append(buf, "}\n"...)
+}
+
+// writeReply sends a finished envelope. net/http adds Content-Length itself
+// for a reply written in one piece.
+func writeReply(w http.ResponseWriter, reply []byte) {
 	w.Header()["Content-Type"] = contentTypeJSON
 	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(buf)
-	return buf
+	_, _ = w.Write(reply)
 }
 
 // requestIDs makes RequestId values in the vendor's shape

@@ -12,8 +12,8 @@ type commonParams struct {
 	identifier  string
 	userSig     string
 	contentType string
-	// contentTypes counts contenttype occurrences: one "json" or none.
-	contentTypes int
+	// hasContentType: contenttype was given (it may be absent).
+	hasContentType bool
 }
 
 // parseCommonParams reads the common parameters with url.ParseQuery's
@@ -48,9 +48,8 @@ func parseCommonParams(raw string) (commonParams, error) {
 			p.identifier, haveIdentifier = value, true
 		case key == "usersig" && !haveSig:
 			p.userSig, haveSig = value, true
-		case key == "contenttype":
-			p.contentType = value
-			p.contentTypes++
+		case key == "contenttype" && !p.hasContentType:
+			p.contentType, p.hasContentType = value, true
 		}
 	}
 	return p, nil

@@ -1,35 +1,36 @@
 package api
 
 import (
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/chatd/chatd/internal/config"
+	"github.com/chatd/chatd/internal/ratelimit"
 )
 
-// limiter enforces the per-app, per-API call rates of overview.md §3 with
-// one token bucket per (app, path): capacity = rate, refilled at rate/s.
-// Buckets are made at start-up, so the map is read-only while serving.
+// limiter enforces the call rates of overview.md §3 for the whole cluster:
+// per app and API, and, where an app sets one, per app over all APIs
+// (config.AppWideLimit). The rates are fixed at start-up; the buckets are
+// ratelimit's, which share each rate among the live nodes.
 type limiter struct {
-	buckets map[limitKey]*bucket
-	now     func() time.Time
+	rates   map[limitKey]float64 // absent: no limit
+	buckets *ratelimit.Limiter[limitKey]
+	nodes   atomic.Pointer[func() int] // nil: this node alone
 }
 
+// limitKey names a bucket; an empty path is the app-wide one.
 type limitKey struct {
 	appID uint64
 	path  string
 }
 
-type bucket struct {
-	mu     sync.Mutex
-	rate   float64
-	tokens float64
-	last   time.Time
-}
-
 func newLimiter(cfg config.Config, commands []Command, now func() time.Time) *limiter {
-	l := &limiter{buckets: map[limitKey]*bucket{}, now: now}
+	l := &limiter{rates: map[limitKey]float64{}}
+	l.buckets = ratelimit.New[limitKey](ratelimit.Options{Now: now, Nodes: l.nodeCount})
 	for _, app := range cfg.Apps {
+		if n := app.RequestLimit(); n > 0 {
+			l.rates[limitKey{app.SDKAppID, ""}] = float64(n)
+		}
 		for _, c := range commands {
 			rate := c.Rate
 			if cfg.RateLimit != config.RateLimitSpec {
@@ -38,31 +39,39 @@ func newLimiter(cfg config.Config, commands []Command, now func() time.Time) *li
 			if r, ok := app.RateLimits[c.Path]; ok {
 				rate = r
 			}
-			if rate <= 0 {
-				continue // limiting off for this API
+			if rate > 0 { // 0 turns limiting off for this API
+				l.rates[limitKey{app.SDKAppID, c.Path}] = float64(rate)
 			}
-			l.buckets[limitKey{app.SDKAppID, c.Path}] = &bucket{rate: float64(rate), tokens: float64(rate), last: now()}
 		}
 	}
 	return l
 }
 
-// allow takes one token for the call, reporting false when none is left.
+func (l *limiter) nodeCount() int {
+	if f := l.nodes.Load(); f != nil {
+		return (*f)()
+	}
+	return 1
+}
+
+// allowApp takes one call from the app-wide budget (true when the app has
+// none). It is checked before the per-API limit, so every authenticated
+// call counts against it, refused ones included.
+func (l *limiter) allowApp(appID uint64) bool {
+	return l.allow(appID, "")
+}
+
+// allow takes one call of the API at path, reporting false when its rate
+// is used up.
 func (l *limiter) allow(appID uint64, path string) bool {
-	b := l.buckets[limitKey{appID, path}]
-	if b == nil {
-		return true
-	}
-	now := l.now()
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if elapsed := now.Sub(b.last).Seconds(); elapsed > 0 {
-		b.tokens = min(b.rate, b.tokens+elapsed*b.rate)
-		b.last = now
-	}
-	if b.tokens < 1 {
-		return false
-	}
-	b.tokens--
-	return true
+	k := limitKey{appID, path}
+	return l.buckets.Allow(k, l.rates[k])
+}
+
+// ShareLimits makes every rate limit hold for the cluster as a whole:
+// nodes reports the live nodes, this one included (presence.Cluster.Nodes),
+// and each node allows its equal share. Call it before serving; without
+// it the limits are this node's alone.
+func (s *Server) ShareLimits(nodes func() int) {
+	s.limiter.nodes.Store(&nodes)
 }

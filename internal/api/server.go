@@ -6,11 +6,12 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -79,12 +80,38 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := s.now()
 	seq := s.ids.next()
 	buf := bufPool.Get().(*buffers)
-	code, result := s.serve(r, start, buf)
-	buf.out = writeEnvelope(w, buf.out[:0], s.ids, seq, code, result)
+	code := s.answer(w, r, start, seq, buf)
+	writeReply(w, buf.out)
 	if code.Code != 0 && code.Code != im.CodeAPIRateLimit {
 		s.log.Debug("rest call failed", "path", r.URL.Path, "code", code.Code, "info", code.Info, "request_id", string(s.ids.appendID(nil, seq)))
 	}
 	buf.release()
+}
+
+// answer serves the call and leaves the reply in buf.out. A panic anywhere
+// in it, handler or encoding, becomes the command's internal-error code and
+// one log line with the stack: a caller always gets an envelope, never a
+// connection closed by net/http's own recovery.
+func (s *Server) answer(w http.ResponseWriter, r *http.Request, now time.Time, seq uint64, buf *buffers) (code *im.Error) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.log.Error("rest call panicked", "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+			code = &im.Error{Code: s.internalCode(r.URL.Path), Info: "internal error, retry later"}
+			buf.out = appendEnvelope(buf.out[:0], s.ids, seq, code, nil)
+		}
+	}()
+	code, result := s.serve(w, r, now, buf)
+	buf.out = appendEnvelope(buf.out[:0], s.ids, seq, code, result)
+	return code
+}
+
+// internalCode is the internal-error code of the command at path; before a
+// command is known only request parsing has run, hence 60002.
+func (s *Server) internalCode(path string) int {
+	if cmd := s.commands[strings.TrimPrefix(path, "/")]; cmd != nil {
+		return cmd.Domain.Internal
+	}
+	return im.CodeHTTPParse
 }
 
 // buffers are a call's request body and reply, reused across calls: the
@@ -107,7 +134,7 @@ func (b *buffers) release() {
 	bufPool.Put(b)
 }
 
-func (s *Server) serve(r *http.Request, now time.Time, buf *buffers) (*im.Error, any) {
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, now time.Time, buf *buffers) (*im.Error, any) {
 	if r.Method != http.MethodPost {
 		return im.Errorf(im.CodeHTTPParse, "method %s not allowed, use POST", r.Method), nil
 	}
@@ -132,7 +159,7 @@ func (s *Server) serve(r *http.Request, now time.Time, buf *buffers) (*im.Error,
 	if identifier == "" || sig == "" {
 		return &im.Error{Code: im.CodeBadURLParam, Info: "identifier and usersig are required in the URL"}, nil
 	}
-	if query.contentTypes > 1 || query.contentTypes == 1 && query.contentType != "json" {
+	if query.hasContentType && query.contentType != "json" {
 		return &im.Error{Code: im.CodeBadURLParam, Info: "contenttype must be json"}, nil
 	}
 	if err := s.verifier.Verify(app.SecretKey, appID, identifier, sig); err != nil {
@@ -141,6 +168,9 @@ func (s *Server) serve(r *http.Request, now time.Time, buf *buffers) (*im.Error,
 	if !app.IsAdmin(identifier) {
 		return im.Errorf(im.CodeNeedAdmin, "%s is not an app admin", identifier), nil
 	}
+	if !s.limiter.allowApp(appID) {
+		return im.Errorf(im.CodeAppRateLimit, "app %d called more than its app-wide per-second limit", appID), nil
+	}
 	if !s.limiter.allow(appID, cmd.Path) {
 		code := im.CodeAPIRateLimit
 		if cmd.LimitCode != 0 {
@@ -148,13 +178,18 @@ func (s *Server) serve(r *http.Request, now time.Time, buf *buffers) (*im.Error,
 		}
 		return im.Errorf(code, "%s called more than its per-second limit", cmd.Path), nil
 	}
-	if _, err := buf.body.ReadFrom(io.LimitReader(r.Body, s.maxBody+1)); err != nil {
+	// MaxBytesReader, unlike a plain limit, tells net/http that the body
+	// was cut short: it then closes the connection gracefully after the
+	// reply (lingering close), so a client still sending the rest reads
+	// the envelope instead of a reset.
+	if _, err := buf.body.ReadFrom(http.MaxBytesReader(w, r.Body, s.maxBody)); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return im.Errorf(im.CodeHTTPParse, "request body over %d bytes", s.maxBody), nil
+		}
 		return im.Errorf(im.CodeHTTPParse, "request body cannot be read: %v", err), nil
 	}
 	body := buf.body.Bytes()
-	if int64(len(body)) > s.maxBody {
-		return im.Errorf(im.CodeHTTPParse, "request body over %d bytes", s.maxBody), nil
-	}
 	call := &Call{App: app, Identifier: identifier, Now: now}
 	// No deadline per call: the store bounds each of its operations (3 s),
 	// and calls that never reach it, like the online count, stay cheap.
@@ -167,6 +202,51 @@ func (s *Server) serve(r *http.Request, now time.Time, buf *buffers) (*im.Error,
 		return im.AsError(err, cmd.Domain.Internal), nil
 	}
 	return success, result
+}
+
+// Timeouts bound what slow or stalled peers can hold on to.
+type Timeouts struct {
+	ReadHeader time.Duration // the request line and headers
+	// Read covers the whole request, body included, so a body that stalls
+	// (slow-loris) is cut instead of holding its connection forever.
+	Read  time.Duration
+	Write time.Duration // from the end of the request to the end of the reply
+	Idle  time.Duration // a kept-alive connection between two requests
+}
+
+// DefaultTimeouts are generous for an app backend on any network: a 1 MiB
+// body at 300 kbit/s arrives within Read, and the store bounds each of
+// its operations to 3 s, far inside Write.
+func DefaultTimeouts() Timeouts {
+	return Timeouts{ReadHeader: 10 * time.Second, Read: 30 * time.Second, Write: 30 * time.Second, Idle: 2 * time.Minute}
+}
+
+// NewHTTPServer is the HTTP server for h (see Handler) with t applied.
+// The gateway's WebSocket connections leave its timeouts behind when they
+// are hijacked: the gateway clears the deadlines net/http set on them.
+func NewHTTPServer(h http.Handler, t Timeouts) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: t.ReadHeader,
+		ReadTimeout:       t.Read,
+		WriteTimeout:      t.Write,
+		IdleTimeout:       t.Idle,
+	}
+}
+
+// Shutdown drains srv: it stops accepting and waits for in-flight requests
+// until ctx ends, then closes the connections still open (a stalled
+// upload, a reply nobody reads). The error, when some were cut, is for the
+// log: stopping is not a failure.
+func Shutdown(ctx context.Context, srv *http.Server) error {
+	err := srv.Shutdown(ctx)
+	if err == nil || errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	if closeErr := srv.Close(); closeErr != nil {
+		return errors.Join(err, closeErr)
+	}
+	return fmt.Errorf("api: drain: connections still open were cut: %w", err)
 }
 
 // success is the shared outcome of every call that succeeded.

@@ -33,6 +33,18 @@ func c2cOps(s Services) map[string]gateway.Op {
 
 type c2cClient Services
 
+// checkPeer refuses a peer a client names that is missing or cannot be a
+// UserID (90003), before it reaches a store.
+func checkPeer(field, id string) error {
+	switch {
+	case id == "":
+		return im.Errorf(im.CodeMsgToAccount, "%s is required", field)
+	case !im.ValidUserID(id):
+		return im.InvalidUserID(im.CodeMsgToAccount, field, id)
+	}
+	return nil
+}
+
 type recallC2CReq struct {
 	To     string `json:"To_Account"`
 	MsgKey string `json:"MsgKey"`
@@ -42,8 +54,8 @@ type noFields struct{}
 
 // recall recalls a message the user sent, within the recall window.
 func (c c2cClient) recall(ctx context.Context, s *gateway.Session, req *recallC2CReq) (*noFields, error) {
-	if req.To == "" {
-		return nil, im.Errorf(im.CodeMsgToAccount, "To_Account is required")
+	if err := checkPeer("To_Account", req.To); err != nil {
+		return nil, err
 	}
 	ref := message.C2CRef{From: s.UserID, To: req.To, Key: req.MsgKey}
 	if err := c.Messages.RecallC2C(ctx, s.AppID, ref, message.DefaultC2CRecallWindow, c.Streams.Now()); err != nil {
@@ -70,8 +82,8 @@ type readC2CResp struct {
 // the new unread count. The peer need not be an account (a message from
 // an app admin, say).
 func (c c2cClient) read(ctx context.Context, s *gateway.Session, req *readC2CReq) (*readC2CResp, error) {
-	if req.Peer == "" {
-		return nil, im.Errorf(im.CodeMsgToAccount, "Peer_Account is required")
+	if err := checkPeer("Peer_Account", req.Peer); err != nil {
+		return nil, err
 	}
 	r, err := c.Messages.MarkC2CRead(ctx, s.AppID, s.UserID, req.Peer, req.MsgReadTime, c.Streams.Now())
 	if err != nil {
@@ -99,8 +111,8 @@ type historyC2CResp struct {
 // history pages through the user's side of a conversation as
 // admin_getroammsg does, newest page first.
 func (c c2cClient) history(ctx context.Context, s *gateway.Session, req *historyC2CReq) (*historyC2CResp, error) {
-	if req.Peer == "" {
-		return nil, im.Errorf(im.CodeMsgToAccount, "Peer_Account is required")
+	if err := checkPeer("Peer_Account", req.Peer); err != nil {
+		return nil, err
 	}
 	in := message.RoamInput{Owner: s.UserID, Peer: req.Peer, Want: req.MaxCnt, MinTime: req.MinTime, MaxTime: message.NoMaxTime, LastKey: req.LastMsgKey}
 	if in.Want == 0 {
@@ -140,6 +152,11 @@ type unreadC2CResp struct {
 func (c c2cClient) unread(ctx context.Context, s *gateway.Session, req *unreadC2CReq) (*unreadC2CResp, error) {
 	if len(req.Peers) > maxUnreadPeers {
 		return nil, im.Errorf(im.CodeMsgTooManyPeers, "Peer_Account lists %d accounts, at most %d", len(req.Peers), maxUnreadPeers)
+	}
+	for _, p := range req.Peers {
+		if err := checkPeer("Peer_Account", p); err != nil {
+			return nil, err
+		}
 	}
 	if len(req.Peers) == 0 {
 		total, err := c.Messages.C2CUnreadTotal(ctx, s.AppID, s.UserID)

@@ -1,12 +1,14 @@
 package gateway
 
 import (
+	"encoding/binary"
 	"fmt"
 	"net"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gobwas/ws"
 )
@@ -82,6 +84,13 @@ func (g *Gateway) newConn(nc net.Conn, remote string) (*conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A hijacked connection keeps the deadlines net/http set for the
+	// upgrade request (ReadTimeout, WriteTimeout): left there they would
+	// end every socket a fixed time after it opened. This connection's
+	// timers and frame deadline take over.
+	if err := nc.SetDeadline(time.Time{}); err != nil {
+		return nil, err
+	}
 	c := &conn{g: g, nc: nc, raw: raw, remote: remote, since: g.deps.Now()}
 	if err := raw.Control(func(fd uintptr) { c.fd = int(fd) }); err != nil {
 		return nil, err
@@ -122,16 +131,12 @@ func (c *conn) closeWith(code ws.StatusCode, reason string, frame []byte) {
 	})
 }
 
-// answerClose replies to the peer's close frame with the same status and
-// ends the socket once the reply is written (RFC 6455 §5.5.1).
+// answerClose replies to the peer's close frame and ends the socket once
+// the reply is written (RFC 6455 §5.5.1): with the same status, or with
+// the failure a malformed close frame earns (closeReply).
 func (c *conn) answerClose(payload []byte) {
 	c.closeOnce.Do(func() {
-		code, _ := ws.ParseCloseFrameData(payload)
-		body := []byte(nil)
-		if !code.Empty() {
-			body = ws.NewCloseFrameBody(code, "")
-		}
-		reply := encodeFrame(ws.OpClose, body)
+		reply := encodeFrame(ws.OpClose, closeReply(payload))
 		c.wmu.Lock()
 		c.closing = true
 		c.queueLocked(&reply)
@@ -144,6 +149,34 @@ func (c *conn) answerClose(payload []byte) {
 		c.wmu.Unlock()
 		c.cut()
 	})
+}
+
+// closeReply is the body of the answer to the peer's close frame: its own
+// status echoed, none for none, and 1002 (a 1-byte payload, a status no
+// endpoint may send) or 1007 (a reason that is not UTF-8) for a malformed
+// one (RFC 6455 §5.5.1, §7.4).
+func closeReply(payload []byte) []byte {
+	switch len(payload) {
+	case 0:
+		return nil
+	case 1:
+		return ws.NewCloseFrameBody(closeProtocol, "close frame with a 1-byte payload")
+	}
+	code := ws.StatusCode(binary.BigEndian.Uint16(payload))
+	switch {
+	case !validCloseCode(code):
+		return ws.NewCloseFrameBody(closeProtocol, fmt.Sprintf("invalid close status %d", code))
+	case !utf8.Valid(payload[2:]):
+		return ws.NewCloseFrameBody(closeBadData, "close reason is not UTF-8")
+	}
+	return ws.NewCloseFrameBody(code, "")
+}
+
+// validCloseCode reports whether a peer may send code: the statuses RFC
+// 6455 and the IANA registry define for use in a close frame, and the
+// ranges left to libraries (3000-3999) and applications (4000-4999).
+func validCloseCode(code ws.StatusCode) bool {
+	return 1000 <= code && code <= 1003 || 1007 <= code && code <= 1014 || 3000 <= code && code <= 4999
 }
 
 // cut ends the connection at once, without a close handshake, and removes

@@ -173,13 +173,17 @@ func TestFraming(t *testing.T) {
 
 // FuzzReadMessage feeds arbitrary bytes to the frame parser: it must
 // return messages or errors, never panic or allocate what a header claims
-// beyond MaxFrameBytes.
+// beyond MaxFrameBytes; what it returns goes on through request decoding
+// and close-frame checking, which must not panic either.
 func FuzzReadMessage(f *testing.F) {
 	for _, fr := range []ws.Frame{
 		loginFrame("fuzz"),
 		masked(ws.OpText, false, `{"id":2,`),
 		masked(ws.OpPing, true, "p"),
 		masked(ws.OpClose, true, string(ws.NewCloseFrameBody(ws.StatusNormalClosure, ""))),
+		masked(ws.OpClose, true, "\x03"),
+		masked(ws.OpText, true, `null`),
+		masked(ws.OpText, true, `{"id":"x","op":"heartbeat","SDKAppID":true}`),
 	} {
 		b, err := ws.CompileFrame(fr)
 		if err != nil {
@@ -200,6 +204,16 @@ func FuzzReadMessage(f *testing.F) {
 			}
 			if op.IsData() && int64(len(msg)) > g.cfg.MaxFrameBytes {
 				t.Fatalf("a %d-byte message passed the %d-byte limit", len(msg), g.cfg.MaxFrameBytes)
+			}
+			switch {
+			case op == ws.OpClose:
+				if reply := closeReply(msg); len(reply) == 1 || len(reply) > 125 {
+					t.Fatalf("close reply of %d bytes", len(reply))
+				}
+			case op.IsData():
+				if req, ok := decodeRequest(op, msg); ok && op != ws.OpText {
+					t.Fatalf("a %v message decoded as request %+v", op, req)
+				}
 			}
 		}
 	})

@@ -1,12 +1,18 @@
 package gateway
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"io"
+	"runtime/debug"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gobwas/ws"
+
+	"github.com/chatd/chatd/internal/im"
 )
 
 // The read side. The poller calls readable on a goroutine of its own when
@@ -31,6 +37,12 @@ var errProtocol = errors.New("websocket protocol violation")
 
 // errTooBig: a message exceeded MaxFrameBytes; closed with 1009.
 var errTooBig = errors.New("message too big")
+
+// Close codes of the read side beside those of protocol.go.
+const (
+	closeBadData  = ws.StatusInvalidFramePayloadData // 1007: text that is not UTF-8
+	closeInternal = ws.StatusInternalServerError     // 1011: a failure of ours before login
+)
 
 // socketReader serves one read event: bytes already read first, then the
 // socket. Only the first read of an event may find nothing yet (it does not
@@ -96,6 +108,10 @@ func (c *conn) readable() bool {
 		case errors.Is(err, errTooBig):
 			c.closeWith(closeTooBig, err.Error(), nil)
 			return !c.isCut()
+		case err == nil && op == ws.OpText && !utf8.Valid(msg):
+			// RFC 6455 §8.1: text must be UTF-8, or the connection fails.
+			c.closeWith(closeBadData, "text message is not UTF-8", nil)
+			return !c.isCut()
 		case err != nil: // EOF, reset, or a frame that never completed
 			c.cut()
 			return false
@@ -131,6 +147,9 @@ func (c *conn) readMessage(s *socketReader) (ws.OpCode, []byte, error) {
 	var hdr [ws.MaxHeaderSize - 2]byte
 	for {
 		h, err := ws.ReadHeaderBuffer(s, hdr[:])
+		if errors.Is(err, ws.ErrHeaderLengthMSB) || errors.Is(err, ws.ErrHeaderLengthUnexpected) {
+			return 0, nil, errProtocol // a 64-bit length with its top bit set
+		}
 		if err != nil {
 			return 0, nil, err
 		}
@@ -187,7 +206,56 @@ func (c *conn) received(op ws.OpCode, msg []byte) {
 	if c.loggedIn.Load() {
 		c.timer.Reset(c.g.cfg.IdleTimeout) // any message proves liveness
 	}
+	defer c.recoverRequest(msg)
 	c.g.handle(c, op, msg)
+}
+
+// recoverRequest turns a panic while handling msg into the internal-error
+// reply of the request's area and one log line with the stack, so a slip
+// in one request reaches its client as an answer, not as a lost socket.
+// Before login, the reply is followed by a close with 1011.
+func (c *conn) recoverRequest(msg []byte) {
+	v := recover()
+	if v == nil {
+		return
+	}
+	c.g.log.Error("gateway request panicked", "conn", c.id, "panic", v, "stack", string(debug.Stack()))
+	req, _ := decodeRequest(ws.OpText, msg)
+	code := im.CodeAccountInternal
+	if req.Op == opJoinGroup || req.Op == opQuitGroup {
+		code = im.CodeGroupInternal
+	}
+	e := &im.Error{Code: code, Info: "internal error, retry later"}
+	if c.loggedIn.Load() {
+		c.reply(req, e)
+		return
+	}
+	c.closeWith(closeInternal, "internal error", encodeReply(req, e))
+}
+
+// decodeRequest parses a data message. A message that is not a JSON object
+// of the protocol (binary, "null", a field of the wrong type) reports
+// false, with what could be read of its id and op, so that the refusal
+// still names the request it answers.
+func decodeRequest(op ws.OpCode, data []byte) (request, bool) {
+	var req request
+	trimmed := bytes.TrimLeft(data, " \t\r\n")
+	if op != ws.OpText || len(trimmed) == 0 || trimmed[0] != '{' {
+		return req, false
+	}
+	if json.Unmarshal(data, &req) == nil {
+		return req, true
+	}
+	var head struct {
+		ID json.RawMessage `json:"id"`
+		Op json.RawMessage `json:"op"`
+	}
+	req = request{}
+	if json.Unmarshal(data, &head) == nil {
+		_ = json.Unmarshal(head.ID, &req.ID)
+		_ = json.Unmarshal(head.Op, &req.Op)
+	}
+	return req, false
 }
 
 // peerClosed answers the peer's close frame, or ends the socket when the

@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"encoding/json"
 	"time"
 
 	"github.com/gobwas/ws"
@@ -20,8 +19,8 @@ const requestTimeout = 10 * time.Second
 // short-lived goroutine, so the stack a store call grows is not kept for
 // the connection's idle life.
 func (g *Gateway) handle(c *conn, op ws.OpCode, data []byte) {
-	var req request
-	if op != ws.OpText || json.Unmarshal(data, &req) != nil {
+	req, ok := decodeRequest(op, data)
+	if !ok {
 		g.refuse(c, req, im.CodeBodyNotJSON, "frame is not a JSON object of the protocol")
 		return
 	}

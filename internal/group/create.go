@@ -242,8 +242,8 @@ func (s *Service) setID(g *im.Group) error {
 	if g.ID == "" {
 		return nil
 	}
-	if !ValidGroupID(g.ID) {
-		return im.Errorf(im.CodeGroupInvalidID, "group ID must be 1-%d bytes of printable ASCII", MaxGroupIDBytes)
+	if !im.ValidGroupID(g.ID) {
+		return im.Errorf(im.CodeGroupInvalidID, "group ID must be 1-%d bytes of printable ASCII", im.MaxGroupIDBytes)
 	}
 	community := strings.HasPrefix(g.ID, CommunityPrefix)
 	if g.Type == im.GroupCommunity && !community {
@@ -292,6 +292,9 @@ func (s *Service) initialMembers(ctx context.Context, app *config.App, g *im.Gro
 	info := types[g.Type]
 	var ids []string
 	if g.Owner != "" {
+		if !im.ValidUserID(g.Owner) {
+			return nil, im.InvalidUserID(im.CodeGroupBadParam, "Owner_Account", g.Owner)
+		}
 		ids = append(ids, g.Owner)
 	}
 	members := make([]im.Member, 0, len(in.Members)+1)
@@ -303,6 +306,8 @@ func (s *Service) initialMembers(ctx context.Context, app *config.App, g *im.Gro
 		switch {
 		case m.UserID == "":
 			return nil, &im.Error{Code: im.CodeGroupBadParam, Info: "MemberList.Member_Account is required"}
+		case !im.ValidUserID(m.UserID):
+			return nil, im.InvalidUserID(im.CodeGroupBadParam, "MemberList.Member_Account", m.UserID)
 		case m.Role != "" && m.Role != im.RoleMember && m.Role != im.RoleAdmin:
 			return nil, im.Errorf(im.CodeGroupBadParam, "MemberList.Role may only be Admin or Member, got %q", m.Role)
 		case m.Role == im.RoleAdmin && !hasAdmins(g.Type):

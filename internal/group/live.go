@@ -103,6 +103,9 @@ func (s *Service) SetMarks(ctx context.Context, appID uint64, groupID string, ad
 		if c.UserID == "" || len(c.Marks) == 0 {
 			return nil, &im.Error{Code: im.CodeGroupBadParam, Info: "each MemberList entry needs Member_Account and Marks"}
 		}
+		if !im.ValidUserID(c.UserID) {
+			return nil, im.InvalidUserID(im.CodeGroupBadParam, "MemberList.Member_Account", c.UserID)
+		}
 		for _, m := range c.Marks {
 			if m != MarkAlwaysOnline && m != MarkHidden && m < MinOrdinaryMark {
 				return nil, im.Errorf(im.CodeGroupBadParam, "mark %d is invalid: marks are 500, 600 or >= %d", m, MinOrdinaryMark)
@@ -167,8 +170,8 @@ func (s *Service) banGroup(ctx context.Context, featureOn bool, appID uint64, gr
 		return im.Errorf(code, "Members_Account must hold 1 to %d accounts, got %d", MaxBanAccounts, len(users))
 	}
 	for _, u := range users {
-		if u == "" {
-			return &im.Error{Code: im.CodeGroupBadParam, Info: "Members_Account holds an empty UserID"}
+		if !im.ValidUserID(u) {
+			return im.InvalidUserID(im.CodeGroupBadParam, "Members_Account", u)
 		}
 	}
 	return s.liveGroup(ctx, appID, groupID)

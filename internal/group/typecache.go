@@ -70,12 +70,13 @@ func (s *Service) groupType(ctx context.Context, appID uint64, groupID string) (
 		return t, nil
 	}
 	g, err := s.Get(ctx, appID, groupID)
-	switch im.CodeOf(err) {
-	case 0:
+	switch {
+	case err == nil:
 		s.types.put(k, g.Type)
 		return g.Type, nil
-	case im.CodeGroupNotFound:
+	case im.CodeOf(err) == im.CodeGroupNotFound:
 		s.types.put(k, "")
 	}
+	// Any other failure (a store error carries no wire code) is not cached.
 	return "", err
 }

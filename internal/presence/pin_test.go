@@ -9,7 +9,7 @@ import (
 // connections for at most three days.
 func TestMarkAlwaysOnline(t *testing.T) {
 	clock := &fakeClock{t: time.Unix(1700000000, 0)}
-	tr := NewTracker(clock.now)
+	tr := newSolo(t, clock.now)
 	count := func() int { return tr.Count(1, "room") }
 
 	// Set on a user who is not connected: they enter the room.

@@ -1,11 +1,17 @@
-// Package presence tracks who is online in which live room (AVChatRoom) on
-// this node: the connections each user holds in a room, when they entered,
-// and the marks an admin attached to them.
+// Package presence knows who is online, cluster-wide: in which live room
+// (AVChatRoom) and in which stored group, and on which platforms.
 //
-// The gateway owns membership (Enter, Leave, Remove, DropRoom); the REST
-// layer reads it (Count, IsOnline, Members) and sets marks. Nothing here is
-// persisted: live-group membership is, by the vendor's rules, only "who is
-// connected right now" (rest-groups.md S2, "member list stored: no").
+// A Tracker holds this node's live-room connections: which connections
+// each user holds in a room, when they entered, and the marks an admin
+// attached to them. The gateway owns it (Enter, Leave, Remove, DropRoom).
+// A Cluster replicates every node's membership to every node and answers
+// the REST layer's questions (counts, member lists, marks, online status)
+// from memory, counting each user once however many nodes and devices
+// they are on (see cluster.go).
+//
+// Nothing here is persisted: live-group membership is, by the vendor's
+// rules, only "who is connected right now" (rest-groups.md S2, "member
+// list stored: no").
 package presence
 
 import (
@@ -54,12 +60,25 @@ type OnlineMember struct {
 	Stamp int64
 }
 
-// Tracker records the users online per room. It is safe for concurrent use.
+// Tracker records the users online per room on this node. It is safe for
+// concurrent use.
 type Tracker struct {
 	now       func() time.Time
 	seed      maphash.Seed
 	lastStamp atomic.Int64
 	shards    [shardCount]shard
+	// observer hears every change of a member, under the room's lock, so
+	// in the order the changes are made (see roomObserver).
+	observer atomic.Pointer[roomObserver]
+}
+
+// roomObserver is told each change of this node's live-room membership
+// while the room is locked: the Cluster replicates them in this order.
+type roomObserver interface {
+	// memberSet: the member entered the room, or their marks changed.
+	memberSet(appID uint64, groupID string, m OnlineMember)
+	memberLeft(appID uint64, groupID, userID string)
+	roomDropped(appID uint64, groupID string)
 }
 
 type shard struct {
@@ -72,17 +91,9 @@ type roomKey struct {
 	groupID string
 }
 
-// room keeps its members in a map for lookup and, independently, in a
-// doubly linked list in join order. The list is what makes Members cheap:
-// the newest members are at the tail, so listing the 1,000 newest walks at
-// most 1,000 visible nodes whatever the room size, and removal is O(1).
+// room is the members of one room on this node.
 type room struct {
 	members map[string]*member
-	newest  *member
-	oldest  *member
-	// marked indexes mark holders so a mark-filtered listing never scans the
-	// room. Allocated on first use: most rooms never see a mark.
-	marked map[int]map[*member]struct{}
 }
 
 // member is kept small on purpose (about 100 bytes): a room may hold 50,000.
@@ -98,8 +109,6 @@ type member struct {
 	// pinnedUntil (Unix seconds) keeps the member in the room without
 	// connections while it is in the future: MarkAlwaysOnline.
 	pinnedUntil int64
-	prev        *member // older
-	next        *member // newer
 }
 
 // NewTracker returns an empty tracker reading the clock through now
@@ -113,6 +122,15 @@ func NewTracker(now func() time.Time) *Tracker {
 		t.shards[i].rooms = make(map[roomKey]*room)
 	}
 	return t
+}
+
+// observe makes o hear every change from now on.
+func (t *Tracker) observe(o roomObserver) { t.observer.Store(&o) }
+
+func (t *Tracker) memberSet(k roomKey, m *member) {
+	if o := t.observer.Load(); o != nil {
+		(*o).memberSet(k.appID, k.groupID, m.snapshot())
+	}
 }
 
 // nextStamp returns now in Unix microseconds, or one more than the last
@@ -174,7 +192,9 @@ func (t *Tracker) Enter(appID uint64, groupID, userID string, connID uint64) boo
 		}
 		return false
 	}
-	t.addMember(r, userID, t.now()).conn = connID
+	m := t.addMember(r, userID, t.now())
+	m.conn = connID
+	t.memberSet(k, m)
 	return true
 }
 
@@ -192,7 +212,6 @@ func (s *shard) roomFor(k roomKey) *room {
 func (t *Tracker) addMember(r *room, userID string, now time.Time) *member {
 	m := &member{userID: userID, seq: t.nextStamp(now), joinTime: now.Unix()}
 	r.members[userID] = m
-	r.link(m)
 	return m
 }
 
@@ -205,7 +224,7 @@ func (t *Tracker) Leave(appID uint64, groupID, userID string, connID uint64) boo
 	now := t.now().Unix()
 	t.updateMember(appID, groupID, userID, func(s *shard, k roomKey, r *room, m *member) {
 		if m.dropConn(connID) && !m.connected() && m.pinnedUntil <= now {
-			s.removeMember(k, r, m)
+			t.removeMember(s, k, r, m)
 			left = true
 		}
 	})
@@ -219,7 +238,7 @@ func (t *Tracker) Remove(appID uint64, groupID, userID string) []uint64 {
 	var conns []uint64
 	t.updateMember(appID, groupID, userID, func(s *shard, k roomKey, r *room, m *member) {
 		conns = m.appendConns(nil)
-		s.removeMember(k, r, m)
+		t.removeMember(s, k, r, m)
 	})
 	return conns
 }
@@ -236,8 +255,11 @@ func (t *Tracker) DropRoom(appID uint64, groupID string) []uint64 {
 		return nil
 	}
 	delete(s.rooms, k)
+	if o := t.observer.Load(); o != nil {
+		(*o).roomDropped(k.appID, k.groupID)
+	}
 	conns := make([]uint64, 0, len(r.members))
-	for m := r.oldest; m != nil; m = m.next {
+	for _, m := range r.members {
 		conns = m.appendConns(conns)
 	}
 	return conns
@@ -263,72 +285,25 @@ func (t *Tracker) IsOnline(appID uint64, groupID, userID string) bool {
 	return online
 }
 
-// Members pages through the room's online members, newest first. Only the
-// MaxListed most recently joined (visible) members are ever listed.
-//
-// mark 0 lists everyone except holders of MarkHidden; any other mark lists
-// only its holders. limit is the page size (MaxListed when <= 0). cursor is 0
-// for the first page, then the previous call's next; next is 0 when nothing
-// is left. The cursor is a join sequence number, not a time, so it stays
-// exact when thousands of users join within one microsecond, and members leaving
-// between two calls never shift later pages.
-func (t *Tracker) Members(appID uint64, groupID string, mark int, cursor int64, limit int) (members []OnlineMember, next int64) {
+// Members pages through the room's members on this node alone, with the
+// semantics of Cluster.Members. It sorts the room on each call: it is for
+// tests and tools, while the REST layer lists through the Cluster.
+func (t *Tracker) Members(appID uint64, groupID string, mark int, cursor int64, limit int) ([]OnlineMember, int64) {
 	if limit <= 0 || limit > MaxListed {
 		limit = MaxListed
 	}
-	k := roomKey{appID, groupID}
-	s := t.shard(k)
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	r := s.rooms[k]
-	if r == nil {
-		return nil, 0
-	}
-	if mark != 0 {
-		return r.markHolders(mark, cursor, limit)
-	}
-	// pos counts visible members from the newest, including those listed on
-	// earlier pages, so the MaxListed cap holds across pages.
-	pos, last := 0, int64(0)
-	for m := r.newest; m != nil && pos < MaxListed; m = m.prev {
-		if m.holds(MarkHidden) {
-			continue
+	var listable []OnlineMember
+	t.readRoom(appID, groupID, func(r *room) {
+		if r == nil {
+			return
 		}
-		pos++
-		if cursor > 0 && m.seq >= cursor {
-			continue
+		for _, m := range r.members {
+			if (mark == 0 && !m.holds(MarkHidden)) || (mark != 0 && m.holds(mark)) {
+				listable = append(listable, m.snapshot())
+			}
 		}
-		if len(members) == limit {
-			return members, last
-		}
-		members = append(members, m.snapshot())
-		last = m.seq
-	}
-	return members, 0
-}
-
-// markHolders lists the holders of one mark. The index holds few members
-// (the vendor caps a mark at 1,000 holders), so sorting them is cheap.
-func (r *room) markHolders(mark int, cursor int64, limit int) ([]OnlineMember, int64) {
-	holders := make([]*member, 0, len(r.marked[mark]))
-	for m := range r.marked[mark] {
-		holders = append(holders, m)
-	}
-	slices.SortFunc(holders, func(a, b *member) int { return compareDesc(a.seq, b.seq) })
-	if len(holders) > MaxListed {
-		holders = holders[:MaxListed]
-	}
-	var out []OnlineMember
-	for i, m := range holders {
-		if cursor > 0 && m.seq >= cursor {
-			continue
-		}
-		if len(out) == limit {
-			return out, holders[i-1].seq
-		}
-		out = append(out, m.snapshot())
-	}
-	return out, 0
+	})
+	return page(listable, cursor, limit)
 }
 
 // SetMarks adds (add=true) or removes marks on userID in the room. It
@@ -366,19 +341,21 @@ func (t *Tracker) setMarks(appID uint64, groupID, userID string, marks []int, ad
 	}
 	for _, mk := range marks {
 		if add {
-			r.addMark(m, mk)
+			m.addMark(mk)
 		} else {
-			r.removeMark(m, mk)
+			m.removeMark(mk)
 		}
 	}
 	switch {
 	case pin && add:
 		m.pinnedUntil = now.Add(MaxAlwaysOnline).Unix()
 	case pin && !m.connected():
-		s.removeMember(k, r, m) // only the mark held them: they leave now
+		t.removeMember(s, k, r, m) // only the mark held them: they leave now
+		return true
 	case pin:
 		m.pinnedUntil = 0
 	}
+	t.memberSet(k, m)
 	return true
 }
 
@@ -391,13 +368,11 @@ func (t *Tracker) Sweep() int {
 		s := &t.shards[i]
 		s.mu.Lock()
 		for k, r := range s.rooms {
-			for m := r.oldest; m != nil; {
-				next := m.next
+			for _, m := range r.members {
 				if m.pinnedUntil > 0 && m.pinnedUntil <= now && !m.connected() {
-					s.removeMember(k, r, m)
+					t.removeMember(s, k, r, m)
 					n++
 				}
-				m = next
 			}
 		}
 		s.mu.Unlock()
@@ -419,73 +394,32 @@ func (t *Tracker) RunSweeper(ctx context.Context, interval time.Duration) {
 	}
 }
 
-func (r *room) addMark(m *member, mk int) {
-	if m.holds(mk) {
-		return
+func (m *member) addMark(mk int) {
+	if !m.holds(mk) {
+		m.marks = append(m.marks, mk)
 	}
-	m.marks = append(m.marks, mk)
-	if r.marked == nil {
-		r.marked = make(map[int]map[*member]struct{})
-	}
-	set := r.marked[mk]
-	if set == nil {
-		set = make(map[*member]struct{})
-		r.marked[mk] = set
-	}
-	set[m] = struct{}{}
 }
 
-func (r *room) removeMark(m *member, mk int) {
-	i := slices.Index(m.marks, mk)
-	if i < 0 {
-		return
+func (m *member) removeMark(mk int) {
+	if i := slices.Index(m.marks, mk); i >= 0 {
+		m.marks = slices.Delete(m.marks, i, i+1)
 	}
-	m.marks = slices.Delete(m.marks, i, i+1)
 	if len(m.marks) == 0 {
 		m.marks = nil
 	}
-	set := r.marked[mk]
-	delete(set, m)
-	if len(set) == 0 {
-		delete(r.marked, mk)
-	}
 }
 
-// removeMember unlinks m, drops its marks and deletes the room when it
-// empties, so an idle node keeps no state for rooms nobody is in.
-func (s *shard) removeMember(k roomKey, r *room, m *member) {
-	for _, mk := range slices.Clone(m.marks) {
-		r.removeMark(m, mk)
-	}
-	r.unlink(m)
+// removeMember takes m out of the room, its marks with it, and deletes the
+// room when it empties, so an idle node keeps no state for rooms nobody is
+// in. The shard must be locked.
+func (t *Tracker) removeMember(s *shard, k roomKey, r *room, m *member) {
 	delete(r.members, m.userID)
 	if len(r.members) == 0 {
 		delete(s.rooms, k)
 	}
-}
-
-func (r *room) link(m *member) {
-	m.prev = r.newest
-	if r.newest != nil {
-		r.newest.next = m
-	} else {
-		r.oldest = m
+	if o := t.observer.Load(); o != nil {
+		(*o).memberLeft(k.appID, k.groupID, m.userID)
 	}
-	r.newest = m
-}
-
-func (r *room) unlink(m *member) {
-	if m.prev != nil {
-		m.prev.next = m.next
-	} else {
-		r.oldest = m.next
-	}
-	if m.next != nil {
-		m.next.prev = m.prev
-	} else {
-		r.newest = m.prev
-	}
-	m.prev, m.next = nil, nil
 }
 
 // connected reports whether the member holds any connection.
@@ -532,92 +466,4 @@ func (m *member) holds(mark int) bool { return slices.Contains(m.marks, mark) }
 
 func (m *member) snapshot() OnlineMember {
 	return OnlineMember{UserID: m.userID, JoinTime: m.joinTime, Marks: slices.Clone(m.marks), Stamp: m.seq}
-}
-
-func compareDesc(a, b int64) int {
-	switch {
-	case a > b:
-		return -1
-	case a < b:
-		return 1
-	}
-	return 0
-}
-
-// RoomSnapshot is what one node tells the others about one of its rooms:
-// how many users are online and the members a listing may show.
-type RoomSnapshot struct {
-	AppID   uint64
-	GroupID string
-	Count   int
-	// Members are the MaxListed newest visible members plus every mark
-	// holder: exactly the members get_members can ever list.
-	Members []OnlineMember
-}
-
-// Snapshot returns every non-empty room of this node.
-func (t *Tracker) Snapshot() []RoomSnapshot {
-	var out []RoomSnapshot
-	for i := range t.shards {
-		s := &t.shards[i]
-		s.mu.RLock()
-		for k, r := range s.rooms {
-			out = append(out, RoomSnapshot{AppID: k.appID, GroupID: k.groupID, Count: len(r.members), Members: r.listable()})
-		}
-		s.mu.RUnlock()
-	}
-	return out
-}
-
-// Listable returns the room's count and the members a listing may show
-// (see RoomSnapshot.Members).
-func (t *Tracker) Listable(appID uint64, groupID string) (count int, members []OnlineMember) {
-	t.readRoom(appID, groupID, func(r *room) {
-		if r != nil {
-			count, members = len(r.members), r.listable()
-		}
-	})
-	return count, members
-}
-
-func (r *room) listable() []OnlineMember {
-	var out []OnlineMember
-	var listed map[*member]bool // only needed to merge in mark holders
-	if len(r.marked) > 0 {
-		listed = make(map[*member]bool, MaxListed)
-	}
-	visible := 0
-	for m := r.newest; m != nil && visible < MaxListed; m = m.prev {
-		if m.holds(MarkHidden) {
-			continue // a hidden member holds a mark, so it is added below
-		}
-		visible++
-		out = append(out, m.snapshot())
-		if listed != nil {
-			listed[m] = true
-		}
-	}
-	for _, holders := range r.marked {
-		for m := range holders {
-			if !listed[m] {
-				listed[m] = true
-				out = append(out, m.snapshot())
-			}
-		}
-	}
-	return out
-}
-
-// MarkCounts returns how many members of the room hold each mark.
-func (t *Tracker) MarkCounts(appID uint64, groupID string) map[int]int {
-	out := map[int]int{}
-	t.readRoom(appID, groupID, func(r *room) {
-		if r == nil {
-			return
-		}
-		for mark, holders := range r.marked {
-			out[mark] = len(holders)
-		}
-	})
-	return out
 }

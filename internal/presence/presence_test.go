@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/chatd/chatd/internal/bus"
 )
 
 const app = 1400000001
@@ -169,15 +171,37 @@ func TestRoomsAreIsolated(t *testing.T) {
 	}
 }
 
+// solo is one node's tracker with the cluster view that lists its members,
+// on a bus of its own.
+type solo struct {
+	*Tracker
+	c *Cluster
+}
+
+func newSolo(t testing.TB, now func() time.Time) solo {
+	t.Helper()
+	tr := NewTracker(now)
+	c, err := NewCluster(tr, bus.NewLocal(), ClusterOptions{Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return solo{tr, c}
+}
+
+// Members lists through the cluster view, as the REST layer does.
+func (s solo) Members(appID uint64, groupID string, mark int, cursor int64, limit int) ([]OnlineMember, int64) {
+	return s.c.Members(appID, groupID, mark, cursor, limit)
+}
+
 // fill enters n users u0..u{n-1} in join order, all in the same second.
-func fill(tr *Tracker, n int) {
+func fill(tr solo, n int) {
 	for i := range n {
 		tr.Enter(app, "room", fmt.Sprintf("u%d", i), uint64(i+1))
 	}
 }
 
 // pageAll follows the cursor to the end and returns every listed user.
-func pageAll(t *testing.T, tr *Tracker, mark, limit int) (users []string, pages int) {
+func pageAll(t *testing.T, tr solo, mark, limit int) (users []string, pages int) {
 	t.Helper()
 	var cursor int64
 	for {
@@ -223,7 +247,7 @@ func TestMembersPaging(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tr := NewTracker(fixedClock(1717100000))
+			tr := newSolo(t, fixedClock(1717100000))
 			fill(tr, tt.online)
 			users, pages := pageAll(t, tr, 0, tt.limit)
 			if !slices.Equal(users, tt.wantUsers) {
@@ -240,7 +264,7 @@ func TestMembersPaging(t *testing.T) {
 func head(s []string) []string { return s[:min(3, len(s))] }
 
 func TestMembersCursorStableWhileMembersLeave(t *testing.T) {
-	tr := NewTracker(fixedClock(1))
+	tr := newSolo(t, fixedClock(1))
 	fill(tr, 10) // u9 newest
 	page1, next := tr.Members(app, "room", 0, 0, 4)
 	if got := names(page1); !slices.Equal(got, []string{"u9", "u8", "u7", "u6"}) {
@@ -271,7 +295,7 @@ func names(ms []OnlineMember) []string {
 
 func TestMembersJoinTimeAndMarks(t *testing.T) {
 	sec := int64(1717100000)
-	tr := NewTracker(func() time.Time { return time.Unix(sec, 0) })
+	tr := newSolo(t, func() time.Time { return time.Unix(sec, 0) })
 	tr.Enter(app, "room", "host", 1)
 	sec++
 	tr.Enter(app, "room", "guest", 2)
@@ -327,7 +351,7 @@ func TestMembersHiddenMark(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tr := NewTracker(fixedClock(1))
+			tr := newSolo(t, fixedClock(1))
 			fill(tr, 6)
 			tr.SetMarks(app, "room", "u1", []int{MarkHidden, 1001}, true)
 			tr.SetMarks(app, "room", "u4", []int{MarkHidden}, true)
@@ -336,15 +360,18 @@ func TestMembersHiddenMark(t *testing.T) {
 			if !slices.Equal(got, tt.want) {
 				t.Fatalf("listed %v, want %v", got, tt.want)
 			}
+			if local, _ := tr.Tracker.Members(app, "room", tt.mark, 0, 0); !slices.Equal(names(local), tt.want) {
+				t.Fatalf("the tracker alone lists %v, want %v", names(local), tt.want)
+			}
 		})
 	}
 }
 
 // TestConcurrent runs joins, leaves, bans, marks and reads on shared rooms
-// at once; under -race it proves the locking, and the final counts prove
-// no update was lost.
+// at once; under -race it proves the locking, and the final counts, in the
+// tracker and in the cluster view, prove no update was lost.
 func TestConcurrent(t *testing.T) {
-	tr := NewTracker(nil)
+	tr := newSolo(t, nil)
 	const workers, users = 8, 200
 	var wg sync.WaitGroup
 	for w := range workers {
@@ -359,6 +386,7 @@ func TestConcurrent(t *testing.T) {
 				tr.Members(app, room, 0, 0, 250)
 				tr.Members(app, room, 1000, 0, 250)
 				tr.Count(app, room)
+				tr.c.MarkCounts(app, room)
 				switch i % 3 {
 				case 0: // stays online
 				case 1:
@@ -377,11 +405,15 @@ func TestConcurrent(t *testing.T) {
 		if got, want := tr.Count(app, room), workers/2*stay; got != want {
 			t.Errorf("Count(%s) = %d, want %d", room, got, want)
 		}
+		if got, want := tr.c.Count(app, room), workers/2*stay; got != want {
+			t.Errorf("cluster Count(%s) = %d, want %d", room, got, want)
+		}
 	}
 }
 
 // BenchmarkMemberMemory reports the heap one online member costs in a
-// 50,000-member room, the size this package is built for.
+// 50,000-member room, the size this package is built for: in the tracker
+// and in the cluster view, which lists it.
 func BenchmarkMemberMemory(b *testing.B) {
 	const n = 50000
 	ids := make([]string, n)
@@ -392,7 +424,7 @@ func BenchmarkMemberMemory(b *testing.B) {
 	for b.Loop() {
 		runtime.GC()
 		runtime.ReadMemStats(&before)
-		tr := NewTracker(nil)
+		tr := newSolo(b, nil)
 		for i, id := range ids {
 			tr.Enter(app, "big", id, uint64(i+1))
 		}

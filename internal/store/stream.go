@@ -441,18 +441,10 @@ func (db *DB) ListUserEvents(ctx context.Context, app uint64, userID string, aft
 		return nil, 0, db.fail("list user events", err)
 	}
 	var out []im.UserEvent
-	rows, err := db.reader().query(ctx, `SELECT seq, event_time, payload FROM user_events
+	err = scanEntries(db.reader().query(ctx, `SELECT seq, event_time, payload FROM user_events
 		WHERE app_id = ? AND user_id = ? AND seq > ? AND expire_at > ? ORDER BY seq LIMIT ?`,
-		appID(app), userID, after, now, limit)
-	err = each(rows, err, func(r *sql.Rows) error {
-		var e im.UserEvent
-		var payload string
-		if err := r.Scan(&e.Seq, &e.Time, &payload); err != nil {
-			return err
-		}
-		e.Payload = json.RawMessage(payload)
-		out = append(out, e)
-		return nil
+		appID(app), userID, after, now, limit))(func(seq, time int64, payload json.RawMessage) {
+		out = append(out, im.UserEvent{Seq: seq, Time: time, Payload: payload})
 	})
 	if err != nil {
 		return nil, 0, db.fail("list user events", err)
@@ -460,23 +452,33 @@ func (db *DB) ListUserEvents(ctx context.Context, app uint64, userID string, aft
 	return out, head, nil
 }
 
+// scanEntries reads (seq, event_time, payload) rows of a stream, handing
+// each to add; it takes the query's results as they come, so a call site
+// reads as one step.
+func scanEntries(rows *sql.Rows, err error) func(add func(seq, time int64, payload json.RawMessage)) error {
+	return func(add func(seq, time int64, payload json.RawMessage)) error {
+		return each(rows, err, func(r *sql.Rows) error {
+			var seq, time int64
+			var payload string
+			if err := r.Scan(&seq, &time, &payload); err != nil {
+				return err
+			}
+			add(seq, time, json.RawMessage(payload))
+			return nil
+		})
+	}
+}
+
 // ListGroupEvents implements im.StreamStore.
 func (db *DB) ListGroupEvents(ctx context.Context, app uint64, groupID string, after int64, limit int) ([]im.GroupEvent, error) {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	var out []im.GroupEvent
-	rows, err := db.reader().query(ctx, `SELECT seq, event_time, payload FROM group_events
-		WHERE app_id = ? AND group_id = ? AND seq > ? ORDER BY seq LIMIT ?`, appID(app), groupID, after, limit)
-	err = each(rows, err, func(r *sql.Rows) error {
-		var e im.GroupEvent
-		var payload string
-		if err := r.Scan(&e.Seq, &e.Time, &payload); err != nil {
-			return err
-		}
-		e.Payload = json.RawMessage(payload)
-		out = append(out, e)
-		return nil
-	})
+	err := scanEntries(db.reader().query(ctx, `SELECT seq, event_time, payload FROM group_events
+		WHERE app_id = ? AND group_id = ? AND seq > ? ORDER BY seq LIMIT ?`, appID(app), groupID, after, limit))(
+		func(seq, time int64, payload json.RawMessage) {
+			out = append(out, im.GroupEvent{Seq: seq, Time: time, Payload: payload})
+		})
 	if err != nil {
 		return nil, db.fail("list group events", err)
 	}

@@ -30,13 +30,9 @@ type membership struct {
 // GroupEvent appends ev to the group's event stream and pushes it to the
 // online members; a live room's events are pushed to the room unstored.
 func (s *Service) GroupEvent(ctx context.Context, appID uint64, groupID string, ev any) error {
-	g, err := s.groups(ctx, appID, groupID)
-	if err != nil {
+	g, err := s.storedGroup(ctx, appID, groupID, ev)
+	if g == nil {
 		return err
-	}
-	if g.Type == im.GroupAVChatRoom {
-		s.pushRoom(ctx, appID, groupID, ev)
-		return nil
 	}
 	return s.commitGroup(ctx, im.StreamWrite{AppID: appID, Time: s.now().Unix(),
 		GroupEvents: []im.GroupEventAppend{{GroupID: groupID, Payload: Encode(ev)}}})
@@ -46,13 +42,9 @@ func (s *Service) GroupEvent(ctx context.Context, appID uint64, groupID string, 
 // records ev in the group's stream (so they receive it too) and a personal
 // notice in each new member's stream.
 func (s *Service) MembersJoined(ctx context.Context, appID uint64, groupID string, userIDs []string, ev any) error {
-	g, err := s.groups(ctx, appID, groupID)
-	if err != nil {
+	g, err := s.storedGroup(ctx, appID, groupID, ev)
+	if g == nil {
 		return err
-	}
-	if g.Type == im.GroupAVChatRoom {
-		s.pushRoom(ctx, appID, groupID, ev)
-		return nil
 	}
 	if s.deliver != nil {
 		s.logPush(s.deliver.AttachMembers(ctx, appID, groupID, userIDs), "attach", groupID)
@@ -81,13 +73,9 @@ func (s *Service) UsersEvent(ctx context.Context, appID uint64, userIDs []string
 // each user who left, pushes them, and only then detaches the users'
 // connections from the group, so they receive the event that tells them.
 func (s *Service) MembersLeft(ctx context.Context, appID uint64, groupID string, userIDs []string, ev any) error {
-	g, err := s.groups(ctx, appID, groupID)
-	if err != nil {
+	g, err := s.storedGroup(ctx, appID, groupID, ev)
+	if g == nil {
 		return err
-	}
-	if g.Type == im.GroupAVChatRoom {
-		s.pushRoom(ctx, appID, groupID, ev)
-		return nil
 	}
 	err = s.commitGroup(ctx, s.membershipWrite(appID, groupID, userIDs, ev, membership{Type: TypeLeftGroup, GroupID: groupID}))
 	if s.deliver != nil {
@@ -96,12 +84,21 @@ func (s *Service) MembersLeft(ctx context.Context, appID uint64, groupID string,
 	return err
 }
 
-// pushRoom pushes a live room's event, which is not stored; nothing for a
-// silent change.
-func (s *Service) pushRoom(ctx context.Context, appID uint64, groupID string, ev any) {
-	if ev != nil {
-		s.PushGroup(ctx, appID, im.GroupAVChatRoom, groupID, im.Push{Event: Encode(ev)}, nil)
+// storedGroup reads the group an event is about. A live room keeps no
+// streams: its event is pushed to the room unstored (nothing for a silent
+// change), and storedGroup returns no group.
+func (s *Service) storedGroup(ctx context.Context, appID uint64, groupID string, ev any) (*im.Group, error) {
+	g, err := s.groups(ctx, appID, groupID)
+	if err != nil {
+		return nil, err
 	}
+	if g.Type == im.GroupAVChatRoom {
+		if ev != nil {
+			s.PushGroup(ctx, appID, im.GroupAVChatRoom, groupID, im.Push{Event: Encode(ev)}, nil)
+		}
+		return nil, nil
+	}
+	return g, nil
 }
 
 // GroupDismissed pushes ev to the group's online members and takes every
