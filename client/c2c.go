@@ -112,7 +112,7 @@ func (c *Client) C2CHistory(ctx context.Context, peer string, q HistoryQuery) (*
 
 // C2CUnread returns the user's unread count over all one-to-one
 // conversations (no peers), or in the conversation with each of up to 10
-// peers.
+// peers (total is then their sum).
 func (c *Client) C2CUnread(ctx context.Context, peers ...string) (total int64, perPeer map[string]int64, err error) {
 	var out struct {
 		Total *int64 `json:"AllC2CUnreadMsgNum"`

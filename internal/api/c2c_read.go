@@ -98,16 +98,17 @@ func (a c2cAPI) unread(ctx context.Context, call *Call, req *unreadReq) (*unread
 		resp.AllC2CUnreadMsgNum = &total
 		return resp, nil
 	}
+	peers := distinct(req.Peer_Account)
+	accounts, err := a.svc.Accounts(ctx, app, call.App.IsAdmin, peers)
+	if err != nil {
+		return nil, err
+	}
 	var known []string
-	for _, p := range distinct(req.Peer_Account) {
-		err := a.svc.RequireAccounts(ctx, app, call.App.IsAdmin, message.Party{Field: "Peer_Account", UserID: p, Code: im.CodeAccountNotFound})
-		switch {
-		case im.CodeOf(err) != 0:
-			resp.ErrorList = append(resp.ErrorList, peerFailure{Peer_Account: p, ErrorCode: im.CodeAccountNotFound})
-		case err != nil:
-			return nil, err
-		default:
+	for _, p := range peers {
+		if accounts[p] {
 			known = append(known, p)
+		} else {
+			resp.ErrorList = append(resp.ErrorList, peerFailure{Peer_Account: p, ErrorCode: im.CodeAccountNotFound})
 		}
 	}
 	counts, err := a.svc.C2CUnread(ctx, app, req.To_Account, known)

@@ -221,14 +221,28 @@ func (s *Service) RequireAccounts(ctx context.Context, appID uint64, admin func(
 		}
 		ids = append(ids, p.UserID)
 	}
-	found, err := s.store.GetAccounts(ctx, appID, ids)
+	known, err := s.Accounts(ctx, appID, admin, ids)
 	if err != nil {
-		return fmt.Errorf("message: accounts: %w", err)
+		return err
 	}
 	for _, p := range parties {
-		if _, ok := found[p.UserID]; !ok && !admin(p.UserID) {
+		if !known[p.UserID] {
 			return im.Errorf(p.Code, "%s %s is not an account", p.Field, p.UserID)
 		}
 	}
 	return nil
+}
+
+// Accounts reports which of ids are accounts or, by admin, admins.
+func (s *Service) Accounts(ctx context.Context, appID uint64, admin func(string) bool, ids []string) (map[string]bool, error) {
+	found, err := s.store.GetAccounts(ctx, appID, ids)
+	if err != nil {
+		return nil, fmt.Errorf("message: accounts: %w", err)
+	}
+	known := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		_, ok := found[id]
+		known[id] = ok || admin(id)
+	}
+	return known, nil
 }
