@@ -63,6 +63,17 @@ func TestStoreOutage(t *testing.T) {
 		mustOK(t, n.rest("v4/openim/importmsg", map[string]any{"SyncFromOldSystem": 2, "From_Account": "u2", "To_Account": "u3",
 			"MsgSeq": seq, "MsgRandom": seq, "MsgTimeStamp": 1700000000, "MsgBody": []any{map[string]any{"MsgType": "TIMTextElem", "MsgContent": map[string]any{"Text": "hi"}}}}))
 	}
+	// The extension commands need messages sent with extension support:
+	// "work"'s first message, and one from u1 to u2 whose MsgKey replaces
+	// EXTKEY in the bodies.
+	extBody := []any{map[string]any{"MsgType": "TIMTextElem", "MsgContent": map[string]any{"Text": "poll"}}}
+	mustOK(t, n.rest("v4/group_open_http_svc/send_group_msg", map[string]any{"GroupId": "work", "From_Account": "u1", "Random": 9,
+		"SupportMessageExtension": 1, "MsgBody": extBody}))
+	key, _ := mustOK(t, n.rest("v4/openim/sendmsg", map[string]any{"From_Account": "u1", "To_Account": "u2", "MsgRandom": 9,
+		"SupportMessageExtension": 1, "MsgBody": extBody}))["MsgKey"].(string)
+	for i := range sweep {
+		sweep[i].body = strings.ReplaceAll(sweep[i].body, "EXTKEY", key)
+	}
 	if err := dialUser(t, n, "u1").JoinGroup(context.Background(), "live"); err != nil {
 		t.Fatal(err)
 	}
@@ -186,6 +197,10 @@ var sweepBodies = map[string]string{
 	"v4/million_group_open_http_svc/modify_topic":            `{"GroupId":"@TGS#_comm","TopicId":"@TGS#_comm@TOPIC#_t1","TopicName":"t1b"}`,
 	"v4/group_open_http_svc/import_topic":                    `{"GroupId":"@TGS#_comm","TopicName":"imported"}`,
 	"v4/million_group_open_http_svc/get_online_member_num":   `{"GroupId":"@TGS#_comm"}`,
+	"v4/openim_msg_ext_http_svc/get_key_values":              `{"From_Account":"u1","To_Account":"u2","MsgKey":"EXTKEY"}`,
+	"v4/openim_msg_ext_http_svc/set_key_values":              `{"From_Account":"u1","To_Account":"u2","MsgKey":"EXTKEY","OperateType":1,"ExtensionList":[{"Key":"k","Value":"v"}]}`,
+	"v4/openim_msg_ext_http_svc/group_get_key_values":        `{"GroupId":"work","MsgSeq":1}`,
+	"v4/openim_msg_ext_http_svc/group_set_key_values":        `{"GroupId":"work","MsgSeq":1,"OperateType":1,"ExtensionList":[{"Key":"k","Value":"v"}]}`,
 }
 
 // commandSweep is the whole command table of the built server, each row

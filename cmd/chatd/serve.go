@@ -92,11 +92,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		CheckJoin: func(ctx context.Context, appID uint64, groupID, userID string) error {
 			return groups.CheckJoin(ctx, appID, groupID, userID, now())
 		},
-		Presence: tracker,
-		Bus:      events,
-		Ops:      clientOps,
-		Now:      now,
-		Logger:   logger,
+		Presence:      tracker,
+		Bus:           events,
+		GroupPresence: cluster,
+		Ops:           clientOps,
+		Now:           now,
+		Logger:        logger,
 	})
 	accounts.SetSessions(sessions{gateway: rooms.gateway, cluster: cluster})
 	if cfg.Bus != "" {
@@ -121,7 +122,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	maps.Copy(clientOps, ops)
-	groups.SetDelivery(group.Delivery{Notifier: streams, Online: rooms.gateway, Logger: logger})
+	groups.SetDelivery(group.Delivery{Notifier: streams, Online: cluster, Logger: logger})
 	rest, err := api.NewServer(api.Options{Config: cfg, Verifier: verifier, Now: now, Logger: logger},
 		api.Commands(api.Services{Accounts: accounts, Groups: groups, Messages: messages, Store: db}))
 	if err != nil {

@@ -23,5 +23,6 @@ func Commands(s Services) []Command {
 	all = append(all, liveAPI{svc: s.Groups, accounts: s.Store}.commands()...)
 	all = append(all, messageAPI{s.Messages}.commands()...)
 	all = append(all, c2cAPI{s.Messages}.commands()...)
+	all = append(all, extAPI{s.Messages}.commands()...)
 	return all
 }

@@ -63,7 +63,18 @@ func (c *Committer[In, Out]) Do(ctx context.Context, items ...In) ([]Out, error)
 	case <-c.stopped:
 		return nil, ErrStopped
 	}
-	<-r.done
+	select {
+	case <-r.done:
+	case <-c.stopped:
+		// The committer stopped between batches, so nothing is being
+		// written: r was answered before it stopped, or it is stranded in
+		// the queue and was not written.
+		select {
+		case <-r.done:
+		default:
+			return nil, ErrStopped
+		}
+	}
 	return r.out, r.err
 }
 

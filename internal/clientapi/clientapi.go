@@ -30,6 +30,7 @@ type Services struct {
 var families = []func(Services) map[string]gateway.Op{
 	messageOps,
 	c2cOps,
+	extOps,
 }
 
 // Ops is the whole client op table. A name served twice is a table

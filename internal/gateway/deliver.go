@@ -176,7 +176,7 @@ func (g *Gateway) control(ue *userEntry, msg []byte) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	for _, c := range ue.conns {
-		g.attachLocked(c, m.Attach)
+		g.attachOneLocked(c, m.Attach)
 	}
 }
 
@@ -189,7 +189,7 @@ func (g *Gateway) AttachMembers(ctx context.Context, appID uint64, groupID strin
 	for _, u := range userIDs {
 		if ue := g.users[userKey{appID, u}]; ue != nil {
 			for _, c := range ue.conns {
-				g.attachLocked(c, groupID)
+				g.attachOneLocked(c, groupID)
 			}
 		}
 	}
@@ -251,7 +251,7 @@ func (g *Gateway) detachUsers(k roomKey, userIDs []string) {
 		}
 		ge.mu.RUnlock()
 		for _, c := range victims {
-			g.unlinkGroupLocked(c, k.group)
+			g.unlinkOneLocked(c, k.group)
 		}
 	})
 }

@@ -113,11 +113,21 @@ type Deps struct {
 	CheckJoin func(ctx context.Context, appID uint64, groupID, userID string) error
 	Presence  *presence.Tracker
 	Bus       bus.Bus
+	// GroupPresence learns which users are online in which stored groups
+	// (the online count of communities); nil tells nobody.
+	GroupPresence GroupPresence
 	// Ops are the requests served by the domains (sending, syncing, ...),
 	// by op name.
 	Ops    map[string]Op
 	Now    func() time.Time // time.Now when nil
 	Logger *slog.Logger     // discards when nil
+}
+
+// GroupPresence is told when a user's first connection on this node starts
+// following a stored group and when their last one stops;
+// *presence.Cluster implements it.
+type GroupPresence interface {
+	GroupMemberOnlineMany(appID uint64, userID string, groupIDs []string, online bool)
 }
 
 // Gateway serves the WebSocket endpoint and the connection operations the

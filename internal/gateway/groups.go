@@ -28,27 +28,56 @@ func (g *Gateway) setGroupsLocked(c *conn, groupIDs []string) {
 	}
 	c.followsGroups = true
 	keep := make(map[string]bool, len(groupIDs))
+	var online, offline []string // groups the user came online or went offline in, on this node
 	for _, id := range groupIDs {
 		keep[id] = true
-		g.attachLocked(c, id)
+		if g.attachLocked(c, id) {
+			online = append(online, id)
+		}
 	}
 	for id := range c.groups {
-		if !keep[id] {
-			g.unlinkGroupLocked(c, id)
+		if !keep[id] && g.unlinkGroupLocked(c, id) {
+			offline = append(offline, id)
 		}
+	}
+	g.groupPresence(c, online, true)
+	g.groupPresence(c, offline, false)
+}
+
+// groupPresence tells the cluster's presence that c's user came online
+// (or went offline) in these stored groups on this node. Called under
+// g.mu, so one user's changes never race each other.
+func (g *Gateway) groupPresence(c *conn, groupIDs []string, online bool) {
+	if len(groupIDs) > 0 && g.deps.GroupPresence != nil {
+		g.deps.GroupPresence.GroupMemberOnlineMany(c.app, c.user, groupIDs, online)
+	}
+}
+
+// attachOneLocked attaches c to one group and tells presence.
+func (g *Gateway) attachOneLocked(c *conn, group string) {
+	if g.attachLocked(c, group) {
+		g.groupPresence(c, []string{group}, true)
+	}
+}
+
+// unlinkOneLocked detaches c from one group and tells presence.
+func (g *Gateway) unlinkOneLocked(c *conn, group string) {
+	if g.unlinkGroupLocked(c, group) {
+		g.groupPresence(c, []string{group}, false)
 	}
 }
 
 // attachLocked puts c in a group's fan-out, subscribing the node to the
 // group's members subject when c is its first connection here. A
 // connection that does not follow its groups yet is left alone: its first
-// sync attaches it to all of them.
-func (g *Gateway) attachLocked(c *conn, group string) {
+// sync attaches it to all of them. It reports whether c is its user's first
+// connection in the group on this node (presence must learn of it).
+func (g *Gateway) attachLocked(c *conn, group string) (firstOfUser bool) {
 	if c.detached || !c.followsGroups {
-		return
+		return false
 	}
 	if _, in := c.groups[group]; in {
-		return
+		return false
 	}
 	k := roomKey{c.app, group}
 	ge := g.groups[k]
@@ -68,41 +97,33 @@ func (g *Gateway) attachLocked(c *conn, group string) {
 		}
 		g.groups[k] = ge
 	}
-	ge.add(c)
+	firstOfUser = ge.add(c)
 	if c.groups == nil {
 		c.groups = make(map[string]struct{})
 	}
 	c.groups[group] = struct{}{}
+	return firstOfUser
 }
 
 // unlinkGroupLocked takes c out of a group's fan-out; the node's
-// subscription ends with the group's last connection here.
-func (g *Gateway) unlinkGroupLocked(c *conn, group string) {
+// subscription ends with the group's last connection here. It reports
+// whether c was its user's last connection in the group on this node.
+func (g *Gateway) unlinkGroupLocked(c *conn, group string) (lastOfUser bool) {
 	if _, in := c.groups[group]; !in {
-		return
+		return false
 	}
 	delete(c.groups, group)
 	k := roomKey{c.app, group}
 	ge := g.groups[k]
 	if ge == nil {
-		return
+		return false
 	}
-	if empty, _ := ge.remove(c); empty {
+	empty, lastOfUser := ge.remove(c)
+	if empty {
 		for _, u := range ge.unsub {
 			u()
 		}
 		delete(g.groups, k)
 	}
-}
-
-// GroupOnlineCount is how many distinct members of a stored group have a
-// connection attached to it on this node.
-func (g *Gateway) GroupOnlineCount(appID uint64, groupID string) int {
-	g.mu.Lock()
-	ge := g.groups[roomKey{appID, groupID}]
-	g.mu.Unlock()
-	if ge == nil {
-		return 0
-	}
-	return ge.userCount()
+	return lastOfUser
 }

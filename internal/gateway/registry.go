@@ -122,9 +122,13 @@ func (g *Gateway) detachLocked(c *conn) {
 	for group := range c.rooms {
 		g.leaveRoomLocked(c, group)
 	}
+	var offline []string
 	for group := range c.groups {
-		g.unlinkGroupLocked(c, group)
+		if g.unlinkGroupLocked(c, group) {
+			offline = append(offline, group)
+		}
 	}
+	g.groupPresence(c, offline, false)
 	if c.user == "" {
 		return // never logged in
 	}

@@ -113,6 +113,8 @@ const (
 	CodeExtNotSupported = 23002 // the message was not sent with SupportMessageExtension 1
 	CodeExtRateLimit    = 23003
 	CodeExtMsgNotFound  = 23004
+	CodeExtBadParam     = 10004 // the extension commands' invalid parameter
+	CodeExtInternal     = 10002 // and internal error
 
 	// Content (overview.md §5.3).
 	CodeMsgTooLong = 80002 // message content over 12 KB
