@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"testing"
@@ -41,13 +42,20 @@ func texts(t *testing.T, c *client.Client, n int) []string {
 	return out
 }
 
-// quiet checks that nothing more arrives on c for a moment.
+// quiet checks that no further message arrives on c for a moment (a
+// duplicate would); other events, such as the group's own, may.
 func quiet(t *testing.T, c *client.Client) {
 	t.Helper()
-	select {
-	case e := <-c.Events():
-		t.Fatalf("unexpected event %s", e.Raw)
-	case <-time.After(300 * time.Millisecond):
+	timeout := time.After(300 * time.Millisecond)
+	for {
+		select {
+		case e := <-c.Events():
+			if e.Type == client.TypeC2CMsg || e.Type == client.TypeGroupMsg {
+				t.Fatalf("unexpected message %s", e.Raw)
+			}
+		case <-timeout:
+			return
+		}
 	}
 }
 
@@ -87,18 +95,32 @@ func testOneToOneMessages(t *testing.T, storeArgs []string) {
 		t.Fatalf("to an unknown user: %v, want 90012", err)
 	}
 
-	// Bob goes offline; messages arrive from a client and from REST.
+	// Bob goes offline; messages arrive from a client and from REST, one
+	// is recalled, one modified, and his backend marks the conversation
+	// read: all acknowledged before a kill -9.
 	state := bob.State()
 	_ = bob.Close()
 	_ = bobPad.Close()
+	var keys []string
 	for i := range 3 {
-		if _, err := alice.SendC2C(ctx, "bob", text(fmt.Sprint("while away ", i))); err != nil {
+		sent, err := alice.SendC2C(ctx, "bob", text(fmt.Sprint("while away ", i)))
+		if err != nil {
 			t.Fatal(err)
 		}
+		keys = append(keys, sent.MsgKey)
 		texts(t, alice, 1)
 	}
 	mustOK(t, n.rest("v4/openim/sendmsg", map[string]any{"From_Account": "alice", "To_Account": "bob", "MsgRandom": 7,
 		"MsgBody": text("from the backend")}))
+	if err := alice.RecallC2C(ctx, "bob", keys[1]); err != nil {
+		t.Fatal(err)
+	}
+	mustOK(t, n.rest("v4/openim/modify_c2c_msg", map[string]any{"From_Account": "alice", "To_Account": "bob", "MsgKey": keys[2],
+		"MsgBody": text("edited")}))
+	mustOK(t, n.rest("v4/openim/admin_set_msg_read", map[string]any{"Report_Account": "bob", "Peer_Account": "alice"}))
+	if r, _ := nextEvent(t, alice, client.TypeC2CRead).C2CRead(); r.Reader != "bob" || r.C2CUnreadMsgNum != nil {
+		t.Fatalf("alice's read receipt %+v", r)
+	}
 	n.kill()
 	n = startTestApp(t, data, storeArgs...)
 
@@ -107,11 +129,65 @@ func testOneToOneMessages(t *testing.T, storeArgs []string) {
 		t.Fatal(err)
 	}
 	defer back.Close()
-	want := []string{`{"Text":"while away 0"}`, `{"Text":"while away 1"}`, `{"Text":"while away 2"}`, `{"Text":"from the backend"}`}
-	if got := texts(t, back, 4); fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Fatalf("after coming back: %v, want %v", got, want)
+	want := []string{
+		`C2CMsg {"Text":"while away 0"}`,
+		`C2CMsg recalled`, // its entry says so now: the content is gone
+		`C2CMsg {"Text":"edited"}`,
+		`C2CMsg {"Text":"from the backend"}`,
+		"C2CMsgRecalled " + keys[1],
+		"C2CMsgModified " + keys[2] + ` {"Text":"edited"}`,
+		"C2CRead bob alice unread 0",
+	}
+	if got := summaries(t, back, len(want)); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("after coming back:\n%q\nwant\n%q", got, want)
 	}
 	quiet(t, back)
+}
+
+// summaries describes the next n application events on c in a line each.
+func summaries(t *testing.T, c *client.Client, n int) []string {
+	t.Helper()
+	var out []string
+	for len(out) < n {
+		select {
+		case e, open := <-c.Events():
+			if !open {
+				t.Fatalf("connection closed: %v", c.Err())
+			}
+			if e.Op == "push" {
+				out = append(out, summary(e))
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%d events within 10 s, want %d: %q", len(out), n, out)
+		}
+	}
+	return out
+}
+
+// summary is one line about an event.
+func summary(e client.Event) string {
+	if m, ok := e.C2CMessage(); ok {
+		var flags struct{ MsgFlagBits int }
+		_ = json.Unmarshal(e.Data, &flags)
+		if flags.MsgFlagBits == 8 && len(m.MsgBody) == 0 {
+			return "C2CMsg recalled"
+		}
+		return "C2CMsg " + string(m.MsgBody[0].MsgContent)
+	}
+	if r, ok := e.C2CMsgRecalled(); ok {
+		return "C2CMsgRecalled " + r.MsgKey
+	}
+	if m, ok := e.C2CMsgModified(); ok {
+		return "C2CMsgModified " + m.MsgKey + " " + string(m.MsgBody[0].MsgContent)
+	}
+	if r, ok := e.C2CRead(); ok {
+		s := "C2CRead " + r.Reader + " " + r.Peer
+		if r.C2CUnreadMsgNum != nil {
+			s += fmt.Sprint(" unread ", *r.C2CUnreadMsgNum)
+		}
+		return s
+	}
+	return e.Type
 }
 
 // TestMessagesAcrossNodes: clients on two nodes of one cluster exchange

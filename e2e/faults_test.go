@@ -59,6 +59,10 @@ func TestStoreOutage(t *testing.T) {
 		"GroupId": "@TGS#_comm", "TopicId": "@TGS#_comm@TOPIC#_t1", "TopicName": "t1"}))
 	mustOK(t, n.rest("v4/group_open_http_svc/modify_group_attr", map[string]any{
 		"GroupId": "kick", "GroupAttr": []any{map[string]any{"key": "k", "value": "v"}}}))
+	for _, seq := range []int{1, 2} { // the messages the one-to-one sweep bodies recall and modify
+		mustOK(t, n.rest("v4/openim/importmsg", map[string]any{"SyncFromOldSystem": 2, "From_Account": "u2", "To_Account": "u3",
+			"MsgSeq": seq, "MsgRandom": seq, "MsgTimeStamp": 1700000000, "MsgBody": []any{map[string]any{"MsgType": "TIMTextElem", "MsgContent": map[string]any{"Text": "hi"}}}}))
+	}
 	// The extension commands need messages sent with extension support:
 	// "work"'s first message, and one from u1 to u2 whose MsgKey replaces
 	// EXTKEY in the bodies.
@@ -140,7 +144,8 @@ type sweepTable []sweepRow
 // TestStoreOutage creates (accounts u1-u6, u1 online in live room "live",
 // public groups of owner u1: "work" with u2, "owned" with u3, "kick" with
 // u4, "doomed", "a1" to "a3"; community "@TGS#_comm" with topic t1; a
-// message with read receipts, MsgSeq 1, in "owned", "a1" and "a2"). The
+// message with read receipts, MsgSeq 1, in "owned", "a1" and "a2";
+// one-to-one messages u2 -> u3 "1_1_1700000000" and "2_2_1700000000"). The
 // calls run at once, so no two bodies change the same thing.
 var sweepBodies = map[string]string{
 	"v4/im_open_login_svc/account_import":                    `{"UserID":"u4"}`,
@@ -163,6 +168,13 @@ var sweepBodies = map[string]string{
 	"v4/group_open_http_svc/send_group_msg":                  `{"GroupId":"work","From_Account":"u1","Random":1,"MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"hi"}}]}`,
 	"v4/group_open_http_svc/group_msg_get_simple":            `{"GroupId":"work","ReqMsgNumber":10}`,
 	"v4/openim/sendmsg":                                      `{"From_Account":"u1","To_Account":"u2","MsgRandom":1,"MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"hi"}}]}`,
+	"v4/openim/batchsendmsg":                                 `{"From_Account":"u1","To_Account":["u2","u3"],"MsgRandom":1,"MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"hi"}}]}`,
+	"v4/openim/importmsg":                                    `{"SyncFromOldSystem":2,"From_Account":"u2","To_Account":"u3","MsgSeq":3,"MsgRandom":3,"MsgTimeStamp":1700000000,"MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"hi"}}]}`,
+	"v4/openim/admin_getroammsg":                             `{"Operator_Account":"u2","Peer_Account":"u3","MaxCnt":10,"MinTime":0,"MaxTime":2000000000}`,
+	"v4/openim/admin_msgwithdraw":                            `{"From_Account":"u2","To_Account":"u3","MsgKey":"1_1_1700000000"}`,
+	"v4/openim/modify_c2c_msg":                               `{"From_Account":"u2","To_Account":"u3","MsgKey":"2_2_1700000000","CloudCustomData":"x"}`,
+	"v4/openim/admin_set_msg_read":                           `{"Report_Account":"u3","Peer_Account":"u2"}`,
+	"v4/openim/get_c2c_unread_msg_num":                       `{"To_Account":"u3"}`,
 	"v4/group_open_http_svc/modify_group_base_info":          `{"GroupId":"work","Name":"Work2"}`,
 	"v4/group_open_http_svc/import_group":                    `{"Type":"Public","Name":"Imported","Owner_Account":"u1"}`,
 	"v4/group_open_http_svc/add_group_member":                `{"GroupId":"work","MemberList":[{"Member_Account":"u5"}]}`,

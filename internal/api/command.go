@@ -27,6 +27,9 @@ type Call struct {
 type Domain struct {
 	BadParam int // missing or malformed field
 	Internal int // anything without a wire code of its own
+	// Fields gives fields their own code for a wrong JSON type, by path
+	// ("MsgBody", "MsgBody.MsgType"), ahead of 60015 and BadParam.
+	Fields map[string]int
 }
 
 // The endpoint families and their shared codes.
@@ -66,7 +69,7 @@ var accountFields = map[string]bool{
 	"UserID": true, "Accounts": true, "Member_Account": true, "Owner_Account": true,
 	"Members_Account": true, "From_Account": true, "To_Account": true, "Operator_Account": true,
 	"GroupAt_Account": true, "MemberToDel_Account": true, "User_Account": true, "Member_List_Account": true,
-	"NewOwner_Account": true,
+	"NewOwner_Account": true, "Report_Account": true, "Peer_Account": true,
 }
 
 // groupIDFields hold group IDs, which the group domain checks itself: an
@@ -95,6 +98,9 @@ func decodeBody(body []byte, dst any, d Domain) error {
 	case errors.As(err, &syntaxErr):
 		return notJSON
 	case errors.As(err, &typeErr):
+		if code, ok := d.Fields[typeErr.Field]; ok {
+			return im.Errorf(code, "%s has the wrong type: want %s, got %s", typeErr.Field, typeErr.Type, typeErr.Value)
+		}
 		field := typeErr.Field
 		if i := strings.LastIndexByte(field, '.'); i >= 0 {
 			field = field[i+1:]

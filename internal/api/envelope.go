@@ -14,14 +14,22 @@ import (
 var (
 	contentTypeJSON = []string{"application/json; charset=utf-8"}
 	okPrefix        = []byte(`{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"","RequestId":"`)
+	// someErrorPrefix starts a success some of whose items failed.
+	someErrorPrefix = []byte(`{"ActionStatus":"SomeError","ErrorCode":0,"ErrorInfo":"","RequestId":"`)
 )
+
+// partialResult is a result whose items may fail one by one: its success
+// says ActionStatus "SomeError" when some did (batchsendmsg).
+type partialResult interface{ SomeFailed() bool }
 
 // appendEnvelope appends the vendor envelope with the API's own fields at
 // the same level: the result is encoded on its own and its members spliced
 // in after the envelope's, which keeps response types free of envelope
 // fields.
 func appendEnvelope(buf []byte, ids *requestIDs, seq uint64, e *im.Error, result any) []byte {
-	if e.Code == 0 {
+	if p, ok := result.(partialResult); ok && e.Code == 0 && p.SomeFailed() {
+		buf = append(buf, someErrorPrefix...)
+	} else if e.Code == 0 {
 		buf = append(buf, okPrefix...)
 	} else {
 		result = nil

@@ -25,6 +25,7 @@ import (
 	"github.com/chatd/chatd/internal/api"
 	"github.com/chatd/chatd/internal/config"
 	"github.com/chatd/chatd/internal/group"
+	"github.com/chatd/chatd/internal/im"
 	"github.com/chatd/chatd/internal/message"
 	"github.com/chatd/chatd/internal/store"
 	"github.com/chatd/chatd/internal/stream"
@@ -62,6 +63,25 @@ var sweepSamples = map[string]string{
 	"v4/group_open_http_svc/get_group_ban_member":            `{"GroupId":"sw_live","Limit":10,"Offset":0}`,
 	"v4/group_open_http_svc/send_group_msg":                  `{"GroupId":"sw_pub","Random":7,"MsgPriority":"Normal","MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"hi"}}],"From_Account":"sw_owner","CloudCustomData":"c","GroupAtInfo":[{"GroupAtAllFlag":0,"GroupAt_Account":"sw_member"}]}`,
 	"v4/group_open_http_svc/group_msg_get_simple":            `{"GroupId":"sw_pub","ReqMsgNumber":5,"ReqMsgSeq":10}`,
+	"v4/openim/batchsendmsg":                                 `{"From_Account":"sw_owner","To_Account":["sw_member"],"MsgRandom":1,"MsgSeq":2,"MsgLifeTime":60,"SyncOtherMachine":1,"MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"hi"}}],"CloudCustomData":"c","OfflinePushInfo":{"Desc":"d"},"SendMsgControl":["NoUnread"]}`,
+	"v4/openim/importmsg":                                    `{"SyncFromOldSystem":5,"From_Account":"sw_owner","To_Account":"sw_member","MsgSeq":9,"MsgRandom":9,"MsgTimeStamp":1700000000,"MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"hi"}}],"CloudCustomData":"c"}`,
+	"v4/openim/admin_getroammsg":                             `{"Operator_Account":"sw_owner","Peer_Account":"sw_member","MaxCnt":10,"MinTime":0,"MaxTime":2000000000,"LastMsgKey":"3_3_1700000001"}`,
+	"v4/openim/admin_msgwithdraw":                            `{"From_Account":"sw_owner","To_Account":"sw_member","MsgKey":"1_1_1700000000"}`,
+	"v4/openim/modify_c2c_msg":                               `{"From_Account":"sw_owner","To_Account":"sw_member","MsgKey":"2_2_1700000000","MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"hi"}}],"CloudCustomData":"c"}`,
+	"v4/openim/admin_set_msg_read":                           `{"Report_Account":"sw_member","Peer_Account":"sw_owner","MsgReadTime":"1700000000"}`,
+	"v4/openim/get_c2c_unread_msg_num":                       `{"To_Account":"sw_member","Peer_Account":["sw_owner","nobody"]}`,
+	"v4/group_open_http_svc/send_group_system_notification":  `{"GroupId":"sw_pub","Content":"c","ToMembers_Account":["sw_member"]}`,
+	"v4/group_open_http_svc/send_broadcast_msg":              `{"From_Account":"sw_owner","Random":1,"MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"b"}}],"CloudCustomData":"c"}`,
+	"v4/group_open_http_svc/import_group_msg":                `{"GroupId":"sw_doomed","MsgList":[{"From_Account":"sw_owner","SendTime":1717000000,"Random":1,"MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"old"}}]}]}`,
+	"v4/group_open_http_svc/group_msg_recall":                `{"GroupId":"sw_pub","MsgSeqList":[{"MsgSeq":1}],"Reason":"r"}`,
+	"v4/group_open_http_svc/delete_group_msg_by_sender":      `{"GroupId":"sw_pub","Sender_Account":"sw_member"}`,
+	"v4/openim/modify_group_msg":                             `{"GroupId":"sw_pub","MsgSeq":1,"CloudCustomData":"c","MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"new"}}]}`,
+	"v4/group_open_http_svc/get_group_msg_receipt":           `{"GroupId":"sw_pub","MsgSeqList":[{"MsgSeq":1}]}`,
+	"v4/group_open_http_svc/get_group_msg_receipt_detail":    `{"GroupId":"sw_pub","MsgSeq":1,"Filter":1,"Cursor":"","Count":10}`,
+	"v4/openim_msg_ext_http_svc/get_key_values":              `{"From_Account":"sw_owner","To_Account":"sw_member","MsgKey":"3_3_1700000000","StartSeq":0}`,
+	"v4/openim_msg_ext_http_svc/set_key_values":              `{"From_Account":"sw_owner","To_Account":"sw_member","MsgKey":"3_3_1700000000","OperateType":1,"ExtensionList":[{"Key":"k","Value":"v","Seq":0}]}`,
+	"v4/openim_msg_ext_http_svc/group_get_key_values":        `{"GroupId":"sw_pub","MsgSeq":1,"StartSeq":0}`,
+	"v4/openim_msg_ext_http_svc/group_set_key_values":        `{"GroupId":"sw_pub","MsgSeq":1,"OperateType":1,"ExtensionList":[{"Key":"k","Value":"v","Seq":0}]}`,
 	"v4/openim/sendmsg":                                      `{"From_Account":"sw_owner","To_Account":"sw_member","MsgRandom":1,"MsgSeq":2,"MsgLifeTime":60,"SyncOtherMachine":1,"MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"hi"}}],"CloudCustomData":"c","OfflinePushInfo":{"Desc":"d"}}`,
 	"v4/group_open_http_svc/modify_group_base_info":          `{"GroupId":"sw_pub","Name":"Renamed","Introduction":"i","Notification":"n","MaxMemberNum":200,"ApplyJoinOption":"NeedPermission","MuteAllMember":"Off","AppDefinedData":[{"Key":"k","Value":"v"}]}`,
 	"v4/group_open_http_svc/import_group":                    `{"Owner_Account":"sw_owner","Type":"Public","Name":"Imported","CreateTime":1600000000}`,
@@ -102,6 +122,21 @@ func sweepFixture(t *testing.T, ts *testServer) {
 	ts.createGroup(t, `{"Owner_Account":"sw_owner","Type":"Public","GroupId":"sw_doomed","Name":"Doomed"}`)
 	ts.createGroup(t, `{"Owner_Account":"sw_owner","Type":"Community","GroupId":"@TGS#_sw_comm","Name":"Comm","SupportTopic":1}`)
 	ts.must(t, "/v4/million_group_open_http_svc/create_topic", `{"GroupId":"@TGS#_sw_comm","TopicId":"@TGS#_sw_comm@TOPIC#_t1","TopicName":"t1"}`, 0)
+	// MsgSeq 1 of sw_pub, which the samples recall, modify, extend and read.
+	g := im.GroupMessage{AppID: testAppID, GroupID: "sw_pub", From: "sw_member", Time: testEpoch.Unix(), Random: 1,
+		Priority: im.PriorityNormal, Body: json.RawMessage(`[{"MsgType":"TIMTextElem","MsgContent":{"Text":"MsgSeq 1"}}]`),
+		NeedReadReceipt: true, SupportExtension: true}
+	if _, err := ts.db.CommitStream(t.Context(), []im.StreamWrite{{AppID: testAppID, Time: g.Time, Group: &im.GroupAppend{Msg: g, Keep: true}}}); err != nil {
+		t.Fatal(err)
+	}
+	// The one-to-one messages the samples recall, modify and extend.
+	for _, seq := range []uint32{1, 2, 3} {
+		m := im.C2CMessage{AppID: testAppID, From: "sw_owner", To: "sw_member", Seq: seq, Random: seq, Time: 1700000000,
+			Body: json.RawMessage(`[{"MsgType":"TIMTextElem","MsgContent":{"Text":"hi"}}]`), SupportExtension: true}
+		if _, err := ts.db.CommitStream(t.Context(), []im.StreamWrite{{AppID: testAppID, Time: m.Time, C2C: &im.C2CAppend{Msg: m, Keep: true}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // sweepServer serves every command over db with logs kept in logs, on a

@@ -29,6 +29,7 @@ type Services struct {
 // families are the op blocks of the domains, one per file.
 var families = []func(Services) map[string]gateway.Op{
 	messageOps,
+	c2cOps,
 	extOps,
 	groupMessageOps,
 }

@@ -100,6 +100,12 @@ const (
 	CodeMsgKeyInvalid     = 90054
 	CodeMsgInternal       = 91000
 	CodeMsgRequestTooLong = 93000 // one-to-one request body over 12 KB
+	CodeC2CRecallTooLate  = 20016 // a client's recall after the recall window
+	CodeMsgTooManyPeers   = 90018 // more accounts asked for than allowed
+	CodeMsgBatchToNoArray = 90028 // batchsendmsg To_Account not an array
+	CodeMsgBatchToEmpty   = 90029 // batchsendmsg To_Account empty
+	CodeMsgPushInfo       = 90043 // OfflinePushInfo malformed
+	CodeMsgBatchQuota     = 90057 // batchsendmsg over its recipients per minute
 
 	// Message extensions (rest-messages.md S9).
 	CodeExtNotAvailable = 10008

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/chatd/chatd/internal/im"
@@ -25,7 +26,10 @@ const WithMuteNotifications = "WithMuteNotifications"
 // a client.
 type C2CInput struct {
 	From string
-	To   []string
+	// FromAdmin says From is one of the app's admins, which send without
+	// being imported.
+	FromAdmin bool
+	To        []string
 	// Seq is the sender's MsgSeq; nil picks a random one (S7).
 	Seq    *uint32
 	Random uint32
@@ -37,7 +41,8 @@ type C2CInput struct {
 	SyncOtherMachine int
 	// LifeTime is MsgLifeTime: how long the message waits in the
 	// recipient's stream for an offline device; nil means 7 days, 0 means
-	// online devices only.
+	// online devices only (it is kept in the history, but never counts
+	// as unread).
 	LifeTime         *int64
 	OnlineOnly       bool
 	SendMsgControl   []string
@@ -65,7 +70,8 @@ type C2CSent struct {
 // within the duplicate window (same sender, recipient, MsgSeq, MsgRandom
 // and content, 120 s) is not stored twice; it is answered with the
 // original's time and key. Recipients that are not accounts are answered
-// with 70107 each; a sender that is not one fails the call with 20003.
+// with 70107 each; a sender that is not one (nor an admin) fails the call
+// with 20003.
 func (s *Service) SendC2C(ctx context.Context, appID uint64, in C2CInput, now time.Time) ([]C2CSent, error) {
 	base, lifetime, err := in.message(appID, now)
 	if err != nil {
@@ -76,7 +82,7 @@ func (s *Service) SendC2C(ctx context.Context, appID uint64, in C2CInput, now ti
 	if err != nil {
 		return nil, fmt.Errorf("message: accounts: %w", err)
 	}
-	if _, ok := found[in.From]; !ok {
+	if _, ok := found[in.From]; !ok && !in.FromAdmin {
 		return nil, im.Errorf(im.CodeC2CAccount, "From_Account %s is not imported", in.From)
 	}
 	out := make([]C2CSent, len(in.To))
@@ -138,7 +144,7 @@ func (in *C2CInput) message(appID uint64, now time.Time) (*im.C2CMessage, time.D
 	}
 	if in.OfflinePushInfo != nil {
 		if b := bytes.TrimSpace(in.OfflinePushInfo); len(b) == 0 || b[0] != '{' {
-			return nil, 0, &im.Error{Code: im.CodeC2CBadRequest, Info: "OfflinePushInfo must be a JSON object"}
+			return nil, 0, &im.Error{Code: im.CodeMsgPushInfo, Info: "OfflinePushInfo must be a JSON object"}
 		}
 	}
 	body, err := encodeBody(in.Body, im.CodeMsgBodyInvalid)
@@ -148,15 +154,23 @@ func (in *C2CInput) message(appID uint64, now time.Time) (*im.C2CMessage, time.D
 	if n := len(body) + len(in.CloudCustomData); n > MaxContentBytes {
 		return nil, 0, im.Errorf(im.CodeMsgRequestTooLong, "message content is %d bytes, over %d", n, MaxContentBytes)
 	}
-	seq := rand.Uint32()
-	if in.Seq != nil {
-		seq = *in.Seq
-	}
-	return &im.C2CMessage{
-		AppID: appID, From: in.From, Seq: seq, Random: in.Random, Time: now.Unix(), Body: body,
+	m := &im.C2CMessage{
+		AppID: appID, From: in.From, Seq: pickSeq(in.Seq), Random: in.Random, Time: now.Unix(), Body: body,
 		CloudCustomData: in.CloudCustomData, OfflinePushInfo: in.OfflinePushInfo,
 		SupportExtension: in.SupportExtension, NeedReadReceipt: in.NeedReadReceipt,
-	}, lifetime, nil
+	}
+	if slices.Contains(in.SendMsgControl, NoUnread) || in.LifeTime != nil && *in.LifeTime == 0 {
+		m.FlagBits |= im.FlagNoUnread
+	}
+	return m, lifetime, nil
+}
+
+// pickSeq is the sender's MsgSeq, or a random one when it gave none (S7).
+func pickSeq(seq *uint32) uint32 {
+	if seq != nil {
+		return *seq
+	}
+	return rand.Uint32()
 }
 
 // write is one recipient's copy: the history row, the recipient's stream
@@ -187,3 +201,48 @@ func (s *Service) pushOnline(ctx context.Context, m *im.C2CMessage, toSender boo
 
 // c2cHash is the content half of a one-to-one duplicate key.
 func c2cHash(m *im.C2CMessage) int64 { return hashParts(m.Body, []byte(m.CloudCustomData)) }
+
+// Party is a user a one-to-one call names, with the code that answers
+// its absence (missing from the request, or not an account).
+type Party struct {
+	Field  string // the request's name for it, for the error text
+	UserID string
+	Code   int
+}
+
+// RequireAccounts checks that every party is named and is an account or,
+// by admin, one of the app's admins (which are parties without being
+// imported); the first that is not fails the call with its code.
+func (s *Service) RequireAccounts(ctx context.Context, appID uint64, admin func(string) bool, parties ...Party) error {
+	ids := make([]string, 0, len(parties))
+	for _, p := range parties {
+		if p.UserID == "" {
+			return im.Errorf(p.Code, "%s is required", p.Field)
+		}
+		ids = append(ids, p.UserID)
+	}
+	known, err := s.Accounts(ctx, appID, admin, ids)
+	if err != nil {
+		return err
+	}
+	for _, p := range parties {
+		if !known[p.UserID] {
+			return im.Errorf(p.Code, "%s %s is not an account", p.Field, p.UserID)
+		}
+	}
+	return nil
+}
+
+// Accounts reports which of ids are accounts or, by admin, admins.
+func (s *Service) Accounts(ctx context.Context, appID uint64, admin func(string) bool, ids []string) (map[string]bool, error) {
+	found, err := s.store.GetAccounts(ctx, appID, ids)
+	if err != nil {
+		return nil, fmt.Errorf("message: accounts: %w", err)
+	}
+	known := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		_, ok := found[id]
+		known[id] = ok || admin(id)
+	}
+	return known, nil
+}

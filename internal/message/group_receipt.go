@@ -130,8 +130,9 @@ func (s *Service) ReceiptDetail(ctx context.Context, appID uint64, groupID strin
 	if count <= 0 || count > MaxReceiptPage {
 		return ReceiptPage{}, im.Errorf(im.CodeGroupBadParam, "Count must be 1 to %d", MaxReceiptPage)
 	}
+	// A cursor is the base64 of the last UserID of the previous page.
 	after, err := base64.RawURLEncoding.DecodeString(cursor)
-	if err != nil {
+	if err != nil || len(after) > 0 && !im.ValidUserID(string(after)) {
 		return ReceiptPage{}, &im.Error{Code: im.CodeGroupBadParam, Info: "Cursor is not one this server returned"}
 	}
 	g, err := s.receiptGroup(ctx, appID, groupID, 1)

@@ -34,6 +34,7 @@ func Run(t *testing.T, open func(t *testing.T) im.Store) {
 	t.Run("Topics", func(t *testing.T) { RunTopics(t, open) })
 	t.Run("GroupAttrs", func(t *testing.T) { RunGroupAttrs(t, open) })
 	t.Run("Counters", func(t *testing.T) { RunCounters(t, open) })
+	t.Run("C2C", func(t *testing.T) { RunC2C(t, open) })
 	t.Run("MsgExts", func(t *testing.T) { RunMsgExts(t, open) })
 	t.Run("GroupMessages", func(t *testing.T) { RunGroupMessages(t, open) })
 }
