@@ -205,7 +205,9 @@ func (e Event) OwnerChanged() (*OwnerChanged, bool) {
 }
 
 // AttrChanged decodes an AttrChanged event.
-func (e Event) AttrChanged() (*AttrChanged, bool) { return decodeEvent[AttrChanged](e, TypeAttrChanged) }
+func (e Event) AttrChanged() (*AttrChanged, bool) {
+	return decodeEvent[AttrChanged](e, TypeAttrChanged)
+}
 
 // CounterChanged decodes a CounterChanged event.
 func (e Event) CounterChanged() (*CounterChanged, bool) {
