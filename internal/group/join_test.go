@@ -11,6 +11,7 @@ import (
 
 	"github.com/chatd/chatd/internal/group"
 	"github.com/chatd/chatd/internal/im"
+	"github.com/chatd/chatd/internal/stream"
 )
 
 // notices records what the group service tells users and groups, as
@@ -209,5 +210,77 @@ func TestQuit(t *testing.T) {
 	}
 	if g, err := db.GetGroup(ctx, app.SDKAppID, "work"); err != nil || g.Owner != "" || g.MemberNum != 1 {
 		t.Fatalf("the Work group after its owner quit: %+v %v", g, err)
+	}
+}
+
+// deliveries counts what the stream asks the gateway to deliver.
+type deliveries struct {
+	mu                  sync.Mutex
+	users, groups, ctrl int
+}
+
+func (d *deliveries) count(n *int) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	*n++
+	return nil
+}
+func (d *deliveries) DeliverUser(context.Context, uint64, string, im.Push) error {
+	return d.count(&d.users)
+}
+func (d *deliveries) DeliverGroup(context.Context, uint64, string, im.Push, []string) error {
+	return d.count(&d.groups)
+}
+func (d *deliveries) DeliverRoom(context.Context, uint64, string, im.Push) error {
+	return d.count(&d.groups)
+}
+func (d *deliveries) AttachMembers(_ context.Context, _ uint64, _ string, users []string) error {
+	return d.count(&d.ctrl)
+}
+func (d *deliveries) DetachMembers(context.Context, uint64, string, []string) error {
+	return d.count(&d.ctrl)
+}
+func (d *deliveries) DropGroup(context.Context, uint64, string) error { return d.count(&d.ctrl) }
+func (d *deliveries) DropRoom(context.Context, uint64, string) error  { return d.count(&d.ctrl) }
+
+// TestLargeCommunityEvent: a change of a 100,000-member Community is one
+// group delivery (one bus message per event, whatever the size, which the
+// gateway fans out per node), not one per member (issue 11, point 5).
+func TestLargeCommunityEvent(t *testing.T) {
+	s, app, db := mustService(t)
+	ctx := context.Background()
+	in := group.CreateInput{Type: "Community", GroupID: "@TGS#_big", Name: ptr("big"), Owner: "own"}
+	if _, err := s.Create(ctx, app, group.AppAdmin("admin"), in, now); err != nil {
+		t.Fatal(err)
+	}
+	db.Timeout = time.Minute // the fixture's writes are large, on a shared machine
+	members := make([]im.Member, 99_999) // and the owner
+	for i := range members {
+		members[i] = im.Member{UserID: fmt.Sprintf("u%06d", i), Role: im.RoleMember}
+	}
+	for len(members) > 0 {
+		n := min(len(members), 5000)
+		if _, err := db.AddMembers(ctx, app.SDKAppID, "@TGS#_big", members[:n]); err != nil {
+			t.Fatal(err)
+		}
+		members = members[n:]
+	}
+	d := &deliveries{}
+	streams := stream.New(t.Context(), stream.Deps{Store: db, Deliver: d, Groups: s.Get, Now: func() time.Time { return now }})
+	s.SetDelivery(group.Delivery{Notifier: streams})
+	for _, change := range []func() error{
+		func() error {
+			return s.ModifyInfo(ctx, app, group.Operator{UserID: "own"}, "@TGS#_big", group.InfoChange{Notification: ptr("hello all")}, now)
+		},
+		func() error {
+			return s.Mute(ctx, app, group.Operator{UserID: "own"}, "@TGS#_big", "", []string{"u000001"}, 60, now)
+		},
+	} {
+		if err := change(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d.groups != 2 || d.users != 0 || d.ctrl != 0 {
+		t.Fatalf("two changes made %d group, %d user and %d control deliveries; want 2, 0, 0", d.groups, d.users, d.ctrl)
 	}
 }
