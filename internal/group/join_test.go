@@ -253,7 +253,7 @@ func TestLargeCommunityEvent(t *testing.T) {
 	if _, err := s.Create(ctx, app, group.AppAdmin("admin"), in, now); err != nil {
 		t.Fatal(err)
 	}
-	db.Timeout = time.Minute // the fixture's writes are large, on a shared machine
+	db.Timeout = time.Minute             // the fixture's writes are large, on a shared machine
 	members := make([]im.Member, 99_999) // and the owner
 	for i := range members {
 		members[i] = im.Member{UserID: fmt.Sprintf("u%06d", i), Role: im.RoleMember}
