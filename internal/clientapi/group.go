@@ -272,16 +272,14 @@ type modifyInfoReq struct {
 }
 
 func (g *groupClient) modifyInfo(ctx context.Context, c groupCall, req *modifyInfoReq) (*done, error) {
+	mute, err := group.ParseOnOff("MuteAllMember", req.MuteAllMember)
+	if err != nil {
+		return nil, err
+	}
 	ch := group.InfoChange{
 		Name: req.Name, Introduction: req.Introduction, Notification: req.Notification, FaceURL: req.FaceURL,
-		MaxMemberNum: req.MaxMemberNum, ApplyJoinOption: req.ApplyJoinOption, AppDefinedData: req.AppDefinedData,
-	}
-	if req.MuteAllMember != nil {
-		on, ok := map[string]bool{"On": true, "Off": false}[*req.MuteAllMember]
-		if !ok {
-			return nil, im.Errorf(im.CodeGroupBadParam, "MuteAllMember must be On or Off, got %q", *req.MuteAllMember)
-		}
-		ch.MuteAllMember = &on
+		MaxMemberNum: req.MaxMemberNum, ApplyJoinOption: req.ApplyJoinOption, MuteAllMember: mute,
+		AppDefinedData: req.AppDefinedData,
 	}
 	return &done{}, g.svc.ModifyInfo(ctx, c.App, c.By, req.GroupID, ch, c.Now)
 }

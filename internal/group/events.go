@@ -232,3 +232,18 @@ func OnOff(b bool) string {
 	}
 	return "Off"
 }
+
+// ParseOnOff reads an On/Off switch (MuteAllMember); nil stays nil.
+// Anything else is 10004.
+func ParseOnOff(field string, v *string) (*bool, error) {
+	if v == nil {
+		return nil, nil
+	}
+	switch *v {
+	case "On":
+		return new(true), nil
+	case "Off":
+		return new(false), nil
+	}
+	return nil, im.Errorf(im.CodeGroupBadParam, "%s must be On or Off, got %q", field, *v)
+}
