@@ -305,3 +305,101 @@ func testGroupPermissions(t *testing.T, storeArgs []string) {
 		}
 	}
 }
+
+// TestGroupReadsThroughGateway: what a client reads of groups — profiles
+// (a Work group's for its members only, custom data for members only),
+// its own groups, members, pending applications, attributes, counters.
+func TestGroupReadsThroughGateway(t *testing.T) {
+	storeEngines(t, testGroupReads)
+}
+
+func testGroupReads(t *testing.T, storeArgs []string) {
+	n := startTestApp(t, "", storeArgs...)
+	ctx := context.Background()
+	mustOK(t, n.rest("v4/im_open_login_svc/multiaccount_import", map[string]any{"Accounts": []string{"own", "adm", "mem", "out", "a1", "a2", "a3"}}))
+	own, mem, out := dialUser(t, n, "own"), dialUser(t, n, "mem"), dialUser(t, n, "out")
+	for _, c := range []*client.Client{own, mem, out} {
+		drain(c)
+	}
+	groupFixture(t, n, "pub", "Public", "NeedPermission")
+	groupFixture(t, n, "work", "Private", "")
+	mustOK(t, n.rest("v4/group_open_http_svc/modify_group_base_info", map[string]any{"GroupId": "pub",
+		"AppDefinedData": []any{map[string]any{"Key": "level", "Value": "7"}}}))
+
+	infos, err := out.GroupsInfo(ctx, "pub", "work", "nope")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(infos) != 3 || infos[0].ErrorCode != 0 || infos[0].Type != "Public" || infos[0].MemberNum != 3 || infos[0].Owner != "own" ||
+		len(infos[0].AppDefinedData) != 0 || infos[1].ErrorCode != 10007 || infos[2].ErrorCode != 10010 {
+		t.Fatalf("an outsider's view: %+v", infos)
+	}
+	infos, err = mem.GroupsInfo(ctx, "pub", "work")
+	if err != nil || infos[0].AppDefinedData[0].Value != "7" || infos[1].ErrorCode != 0 || infos[1].Type != "Private" {
+		t.Fatalf("a member's view: %+v %v", infos, err)
+	}
+	if _, err := out.GroupsInfo(ctx); codeOf(err) != 10004 {
+		t.Fatalf("no IDs: %v", err)
+	}
+
+	// mem is in pub and in work, which is not active before its first
+	// message, so it is not listed.
+	groups, total, err := mem.JoinedGroups(ctx, 0, 0)
+	if err != nil || total != 1 || len(groups) != 1 || groups[0].GroupID != "pub" || groups[0].Self.Role != "Member" {
+		t.Fatalf("joined: %d %+v %v", total, groups, err)
+	}
+	if _, _, err := mem.JoinedGroups(ctx, 0, 101); codeOf(err) != 10004 {
+		t.Fatalf("a page over 100: %v", err)
+	}
+
+	page, err := mem.GroupMembers(ctx, "pub", client.MemberQuery{Roles: []string{"Owner", "Admin"}})
+	if err != nil || page.MemberNum != 3 || len(page.Members) != 2 {
+		t.Fatalf("owner and admins: %+v %v", page, err)
+	}
+	members, err := mem.GroupMembersInfo(ctx, "pub", "adm", "out")
+	if err != nil || len(members) != 1 || members[0].UserID != "adm" || members[0].Role != "Admin" {
+		t.Fatalf("specified members: %+v %v", members, err)
+	}
+	if _, err := out.GroupMembersInfo(ctx, "pub", "adm"); codeOf(err) != 10007 {
+		t.Fatalf("an outsider reads members: %v", err)
+	}
+
+	for _, u := range []string{"a1", "a2", "a3"} {
+		if _, err := dialUser(t, n, u).ApplyToJoin(ctx, "pub", "from "+u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list, next, err := own.JoinApplications(ctx, "pub", 0, 2)
+	if err != nil || len(list) != 2 || next != 2 || list[0].ApplyMsg == "" {
+		t.Fatalf("applications: %+v %d %v", list, next, err)
+	}
+	if list, next, err = own.JoinApplications(ctx, "pub", next, 2); err != nil || len(list) != 1 || next != 0 {
+		t.Fatalf("last page of applications: %+v %d %v", list, next, err)
+	}
+	if _, _, err := mem.JoinApplications(ctx, "pub", 0, 0); codeOf(err) != 10007 {
+		t.Fatalf("a member lists applications: %v", err)
+	}
+
+	mustOK(t, n.rest("v4/group_open_http_svc/update_group_counter", map[string]any{"GroupId": "pub",
+		"GroupCounter": []any{map[string]any{"Key": "likes", "Value": 5}, map[string]any{"Key": "views", "Value": 9}}}))
+	counters, err := mem.GroupCounters(ctx, "pub", "views")
+	if err != nil || len(counters) != 1 || counters[0] != (client.GroupCounter{Key: "views", Value: 9}) {
+		t.Fatalf("counters: %+v %v", counters, err)
+	}
+	if _, err := out.GroupCounters(ctx, "pub"); codeOf(err) != 10007 {
+		t.Fatalf("an outsider reads counters: %v", err)
+	}
+
+	if err := own.MuteMembers(ctx, "pub", time.Hour, "mem"); err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := own.GroupMembersInfo(ctx, "pub", "mem"); m[0].MuteUntil == 0 {
+		t.Fatalf("muted member: %+v", m)
+	}
+	if err := own.UnmuteMembers(ctx, "pub", "mem"); err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := own.GroupMembersInfo(ctx, "pub", "mem"); m[0].MuteUntil != 0 {
+		t.Fatalf("unmuted member: %+v", m)
+	}
+}
