@@ -200,8 +200,10 @@ func (s *syncer) accept(ev Event, pushed bool) bool {
 	case ev.MsgSeq > 0 || ev.EventSeq > 0:
 		pos, known := s.state.Groups[ev.GroupID]
 		if !known {
-			// A group this client does not follow yet: learn it by a sync.
-			s.request(ev.GroupID)
+			// A group this client does not follow yet: the user just
+			// joined it, and the JoinedGroup notice in the user's stream
+			// says from where to follow it. Sync that stream first.
+			s.request("")
 			return false
 		}
 		at, seq := &pos.MsgSeq, ev.MsgSeq

@@ -118,7 +118,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	streams := stream.New(ctx, stream.Deps{Store: db, Deliver: rooms.gateway, Groups: groups.Get, Now: now, Logger: logger})
 	messages := message.NewService(message.Deps{Store: db, Streams: streams, Groups: groups, Logger: logger,
 		Limiter: message.NewGroupLimiter(cluster.Nodes), Broadcast: rooms.gateway})
-	ops, err := clientapi.Ops(clientapi.Services{Messages: messages, Streams: streams, Groups: groups})
+	ops, err := clientapi.Ops(clientapi.Services{Messages: messages, Streams: streams, Groups: groups, Apps: cfg.Apps})
 	if err != nil {
 		return err
 	}

@@ -24,7 +24,7 @@ type attrsResp struct {
 }
 
 func (a groupAPI) attrs(ctx context.Context, call *Call, req *groupIDReq) (*attrsResp, error) {
-	attrs, err := a.svc.Attrs(ctx, call.App, req.GroupId)
+	attrs, err := a.svc.Attrs(ctx, call.App, group.AppAdmin(call.Identifier), req.GroupId)
 	if err != nil {
 		return nil, err
 	}

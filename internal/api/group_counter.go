@@ -42,7 +42,7 @@ type counterKeysReq struct {
 }
 
 func (a groupAPI) counters(ctx context.Context, call *Call, req *counterKeysReq) (*countersResp, error) {
-	cs, err := a.svc.Counters(ctx, call.App, req.GroupId, req.GroupCounterKeys)
+	cs, err := a.svc.Counters(ctx, call.App, group.AppAdmin(call.Identifier), req.GroupId, req.GroupCounterKeys)
 	if err != nil {
 		return nil, err
 	}

@@ -188,7 +188,7 @@ func (a groupAPI) memberInfo(ctx context.Context, call *Call, req *memberInfoReq
 	if req.Next != nil {
 		q.Next = *req.Next
 	}
-	g, members, next, err := a.svc.MemberPage(ctx, call.App.SDKAppID, req.GroupId, q, call.Now)
+	g, members, next, err := a.svc.MemberPage(ctx, call.App.SDKAppID, group.AppAdmin(call.Identifier), req.GroupId, q, call.Now)
 	if err != nil {
 		return nil, err
 	}
@@ -210,7 +210,7 @@ type specifiedMembersResp struct {
 }
 
 func (a groupAPI) specifiedMembers(ctx context.Context, call *Call, req *specifiedMembersReq) (*specifiedMembersResp, error) {
-	members, err := a.svc.SpecifiedMembers(ctx, call.App.SDKAppID, req.GroupId, nonNil(req.Member_List_Account), req.MemberRoleFilter, call.Now)
+	members, err := a.svc.SpecifiedMembers(ctx, call.App.SDKAppID, group.AppAdmin(call.Identifier), req.GroupId, nonNil(req.Member_List_Account), req.MemberRoleFilter, call.Now)
 	if err != nil {
 		return nil, err
 	}

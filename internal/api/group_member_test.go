@@ -62,7 +62,7 @@ func TestAddGroupMember(t *testing.T) {
 	}
 	d := ts.events.takeOne(t, "MembersJoined", "MemberJoined")
 	wantEqual(t, "joined", d.users, []string{"u_tomas"})
-	wantEqual(t, "event", d.event, map[string]any{"Type": "MemberJoined", "GroupId": "pub", "Operator_Account": testAdmin, "Members_Account": []any{"u_tomas"}})
+	wantEqual(t, "event", d.event, map[string]any{"Type": "MemberJoined", "GroupId": "pub", "Operator_Account": testAdmin, "Members_Account": []any{"u_tomas"}, "JoinType": "Invited"})
 
 	t.Run("silently", func(t *testing.T) {
 		ts.must(t, pathAddMembers, `{"GroupId":"pub","Silence":1,"MemberList":[{"Member_Account":"u_zed"}]}`, 0)

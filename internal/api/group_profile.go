@@ -23,20 +23,10 @@ type modifyGroupReq struct {
 // onOffSwitch reads an On/Off field, the current name winning over the
 // legacy one; nil when neither is given.
 func onOffSwitch(field string, current, legacy *string) (*bool, error) {
-	v := current
-	if v == nil {
-		v = legacy
+	if current == nil {
+		current = legacy
 	}
-	if v == nil {
-		return nil, nil
-	}
-	switch *v {
-	case "On":
-		return new(true), nil
-	case "Off":
-		return new(false), nil
-	}
-	return nil, im.Errorf(im.CodeGroupBadParam, "%s must be On or Off, got %q", field, *v)
+	return group.ParseOnOff(field, current)
 }
 
 func (a groupAPI) modify(ctx context.Context, call *Call, req *modifyGroupReq) (*empty, error) {

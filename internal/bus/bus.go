@@ -83,7 +83,6 @@ const (
 	kindUser  = "user"
 	kindGroup = "group"
 	kindKick  = "kick"
-	kindDrop  = "drop"
 	// kindMembers and kindControl serve stored groups (see MembersSubject).
 	kindMembers = "members"
 	kindControl = "ctl"
@@ -99,12 +98,6 @@ func GroupSubject(appID uint64, groupID string) string { return subject(kindGrou
 // KickSubject asks every node to close all connections of one user. The
 // payload is the kick reason as the client will see it.
 func KickSubject(appID uint64, userID string) string { return subject(kindKick, appID, userID) }
-
-// DropSubject asks every node to take connections out of one live room. The
-// payload is the UserID to drop (a ban); an empty payload drops everyone
-// (the group was destroyed). Only nodes holding the room subscribe, so a
-// ban costs nothing on the others.
-func DropSubject(appID uint64, groupID string) string { return subject(kindDrop, appID, groupID) }
 
 // MembersSubject carries a stored group's pushes to the nodes holding
 // connections of its online members (and the group's membership changes

@@ -25,7 +25,7 @@ func TestLocalNeverReconnects(t *testing.T) {
 // syntax: dot-separated non-empty tokens without wildcards or whitespace.
 func TestSubjectsAreNATSSafe(t *testing.T) {
 	builders := map[string]func(uint64, string) string{
-		"user": bus.UserSubject, "group": bus.GroupSubject, "kick": bus.KickSubject, "drop": bus.DropSubject,
+		"user": bus.UserSubject, "group": bus.GroupSubject, "kick": bus.KickSubject, "members": bus.MembersSubject, "ctl": bus.ControlSubject,
 	}
 	ids := []string{"", "alice", "a.b", "*", ">", "a b\t", "@TGS#aQ3KD81MZ", "用户"}
 	for kind, build := range builders {

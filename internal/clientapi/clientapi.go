@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/chatd/chatd/internal/config"
 	"github.com/chatd/chatd/internal/gateway"
 	"github.com/chatd/chatd/internal/group"
 	"github.com/chatd/chatd/internal/im"
@@ -24,6 +25,9 @@ type Services struct {
 	Messages *message.Service
 	Streams  *stream.Service
 	Groups   *group.Service
+	// Apps are the hosted apps, whose settings (limits, switches) the
+	// group ops apply as REST does.
+	Apps []config.App
 }
 
 // families are the op blocks of the domains, one per file.
@@ -32,6 +36,7 @@ var families = []func(Services) map[string]gateway.Op{
 	c2cOps,
 	extOps,
 	groupMessageOps,
+	groupOps,
 }
 
 // Ops is the whole client op table. A name served twice is a table

@@ -84,7 +84,7 @@ func (g *Gateway) DeliverRoom(ctx context.Context, appID uint64, groupID string,
 	if re != nil {
 		g.deliverRoom(re, p.MsgSeq, payload)
 	}
-	return g.publish(ctx, bus.GroupSubject(appID, groupID), g.encodeRoomMessage(p.MsgSeq, payload))
+	return g.publish(ctx, bus.GroupSubject(appID, groupID), g.encodeRoomPush(p.MsgSeq, payload))
 }
 
 // The kinds of message on a group's members subject.

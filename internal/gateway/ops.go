@@ -37,7 +37,7 @@ func (g *Gateway) DropFromRoom(ctx context.Context, appID uint64, groupID, userI
 		return fmt.Errorf("gateway: drop from room: empty user ID")
 	}
 	g.dropUserLocal(roomKey{appID, groupID}, userID)
-	return g.publish(ctx, bus.DropSubject(appID, groupID), g.envelope([]byte(userID)))
+	return g.publish(ctx, bus.GroupSubject(appID, groupID), g.envelope([]byte{roomDropUser}, []byte(userID)))
 }
 
 // DropRoom empties the live room on every node because the group was
@@ -45,7 +45,7 @@ func (g *Gateway) DropFromRoom(ctx context.Context, appID uint64, groupID, userI
 // "destroyed".
 func (g *Gateway) DropRoom(ctx context.Context, appID uint64, groupID string) error {
 	g.dropRoomLocal(roomKey{appID, groupID})
-	return g.publish(ctx, bus.DropSubject(appID, groupID), g.envelope())
+	return g.publish(ctx, bus.GroupSubject(appID, groupID), g.envelope([]byte{roomDrop}))
 }
 
 func (g *Gateway) publish(ctx context.Context, subject string, data []byte) error {

@@ -153,32 +153,15 @@ func (g *Gateway) joinLocked(c *conn, group string) error {
 	re := g.rooms[k]
 	if re == nil {
 		re = newRoomEntry()
-		push, err := g.deps.Bus.Subscribe(bus.GroupSubject(k.app, k.group), func(data []byte) {
+		unsub, err := g.deps.Bus.Subscribe(bus.GroupSubject(k.app, k.group), func(data []byte) {
 			if msg, ok := g.fromOthers(data); ok {
-				if seq, payload, ok := decodeRoomMessage(msg); ok {
-					g.deliverRoom(re, seq, payload)
-				}
+				g.onRoom(k, re, msg)
 			}
 		})
 		if err != nil {
 			return err
 		}
-		drop, err := g.deps.Bus.Subscribe(bus.DropSubject(k.app, k.group), func(data []byte) {
-			user, ok := g.fromOthers(data)
-			if !ok {
-				return
-			}
-			if len(user) == 0 {
-				g.dropRoomLocal(k)
-			} else {
-				g.dropUserLocal(k, string(user))
-			}
-		})
-		if err != nil {
-			push()
-			return err
-		}
-		re.unsub = []func(){push, drop}
+		re.unsub = []func(){unsub}
 		g.rooms[k] = re
 	}
 	re.add(c)
@@ -249,24 +232,40 @@ func closeKickedConns(victims []*conn, reason string) {
 	}
 }
 
-// dropUserLocal removes a banned user's connections on this node from the
-// room and tells them so; the connections themselves stay open.
+// dropUserLocal takes a banned user out of the room on this node: out of
+// its count at once, and off its fan-out (with a group_dropped push) after
+// the frames queued before the ban. The connections stay open.
 func (g *Gateway) dropUserLocal(k roomKey, user string) {
 	g.mu.Lock()
 	ids := g.deps.Presence.Remove(k.app, k.group, user)
-	hit := g.unlinkConnsLocked(k, ids)
+	re := g.rooms[k]
 	g.mu.Unlock()
-	notifyDropped(hit, k.group, ReasonBanned)
+	g.unlinkAfterPending(k, re, ids, ReasonBanned)
 }
 
-// dropRoomLocal forgets a destroyed room on this node and tells every
-// connection that was in it.
+// dropRoomLocal forgets a destroyed room on this node: its count at once,
+// its connections (each told by a group_dropped push) after the frames
+// queued before, the last of which is the dismissal event.
 func (g *Gateway) dropRoomLocal(k roomKey) {
 	g.mu.Lock()
 	ids := g.deps.Presence.DropRoom(k.app, k.group)
-	hit := g.unlinkConnsLocked(k, ids)
+	re := g.rooms[k]
 	g.mu.Unlock()
-	notifyDropped(hit, k.group, ReasonDestroyed)
+	g.unlinkAfterPending(k, re, ids, ReasonDestroyed)
+}
+
+// unlinkAfterPending takes the connections off the room's fan-out once the
+// frames queued before are out, and tells them why.
+func (g *Gateway) unlinkAfterPending(k roomKey, re *roomEntry, ids []uint64, reason string) {
+	if re == nil || len(ids) == 0 {
+		return
+	}
+	re.afterPending(func() {
+		g.mu.Lock()
+		hit := g.unlinkConnsLocked(k, ids)
+		g.mu.Unlock()
+		notifyDropped(hit, k.group, reason)
+	})
 }
 
 func (g *Gateway) unlinkConnsLocked(k roomKey, ids []uint64) []*conn {

@@ -108,18 +108,36 @@ type replayItem struct {
 	Payload []byte `json:"payload"`
 }
 
-// encodeRoomMessage is a live-room message on the bus: the node ID, the
-// MsgSeq (0 for pushes that have none) and the payload.
-func (g *Gateway) encodeRoomMessage(seq int64, payload []byte) []byte {
-	return g.envelope(binary.AppendVarint(nil, seq), payload)
+// The kinds of message on a live room's subject. A ban or a destruction
+// travels on the room's own subject, after the pushes before it, so the
+// connections it drops still receive those (the dismissal event last).
+const (
+	roomPush     = 'p' // the MsgSeq (varint, 0 for pushes that have none), then the payload
+	roomDropUser = 'x' // the UserID of a banned user
+	roomDrop     = 'd' // the room was destroyed
+)
+
+// encodeRoomPush is a live-room push on the bus.
+func (g *Gateway) encodeRoomPush(seq int64, payload []byte) []byte {
+	return g.envelope(binary.AppendVarint([]byte{roomPush}, seq), payload)
 }
 
-func decodeRoomMessage(msg []byte) (seq int64, payload []byte, ok bool) {
-	seq, n := binary.Varint(msg)
-	if n <= 0 {
-		return 0, nil, false
+// onRoom handles a message on a live room's subject from another node.
+func (g *Gateway) onRoom(k roomKey, re *roomEntry, msg []byte) {
+	if len(msg) == 0 {
+		return
 	}
-	return seq, msg[n:], true
+	switch msg[0] {
+	case roomPush:
+		seq, n := binary.Varint(msg[1:])
+		if n > 0 {
+			g.deliverRoom(re, seq, msg[1+n:])
+		}
+	case roomDropUser:
+		g.dropUserLocal(k, string(msg[1:]))
+	case roomDrop:
+		g.dropRoomLocal(k)
+	}
 }
 
 // deliverRoom writes a room's message to its connections here once: a

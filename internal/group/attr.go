@@ -42,9 +42,13 @@ func (s *Service) attrGroup(ctx context.Context, app *config.App, groupID string
 }
 
 // Attrs is get_group_attr: every attribute, in the order first set.
-func (s *Service) Attrs(ctx context.Context, app *config.App, groupID string) ([]im.Attr, error) {
+// Users read those of their own groups and of live groups.
+func (s *Service) Attrs(ctx context.Context, app *config.App, by Operator, groupID string) ([]im.Attr, error) {
 	g, err := s.attrGroup(ctx, app, groupID)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.mayRead(ctx, g, by); err != nil {
 		return nil, err
 	}
 	a, err := s.store.GetGroupAttrs(ctx, g.AppID, g.ID)

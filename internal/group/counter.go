@@ -51,13 +51,17 @@ func checkCounterKeys(keys []string) error {
 }
 
 // Counters is get_group_counter: the listed counters that exist, in the
-// order asked, or every counter (by key) when keys is nil.
-func (s *Service) Counters(ctx context.Context, app *config.App, groupID string, keys []string) ([]im.Counter, error) {
+// order asked, or every counter (by key) when keys is nil. Users read
+// those of their own groups and of live groups.
+func (s *Service) Counters(ctx context.Context, app *config.App, by Operator, groupID string, keys []string) ([]im.Counter, error) {
 	if err := checkCounterKeys(keys); err != nil {
 		return nil, err
 	}
 	g, err := s.counterGroup(ctx, app, groupID)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.mayRead(ctx, g, by); err != nil {
 		return nil, err
 	}
 	if keys != nil && len(keys) == 0 {

@@ -34,8 +34,11 @@ type CreateInput struct {
 }
 
 // Create validates and creates a group with its initial members, who are
-// told (GroupCreated).
+// told (GroupCreated). Only app admins choose group IDs (S3).
 func (s *Service) Create(ctx context.Context, app *config.App, by Operator, in CreateInput, now time.Time) (*im.Group, error) {
+	if in.GroupID != "" && !by.Admin {
+		return nil, &im.Error{Code: im.CodeGroupNotAllowed, Info: "custom group IDs are chosen by the app's backend (REST create_group), not by clients"}
+	}
 	g, members, err := s.newGroup(ctx, app, in, now, false)
 	if err != nil {
 		return nil, err

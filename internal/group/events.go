@@ -7,6 +7,7 @@ const (
 	EventGroupCreated      = "GroupCreated"
 	EventMemberJoined      = "MemberJoined"
 	EventMemberKicked      = "MemberKicked"
+	EventMemberQuit        = "MemberQuit"
 	EventGroupInfoChanged  = "GroupInfoChanged"
 	EventMemberInfoChanged = "MemberInfoChanged"
 	EventMembersMuted      = "MembersMuted"
@@ -17,6 +18,25 @@ const (
 	EventTopicChanged      = "TopicChanged"
 	EventTopicDeleted      = "TopicDeleted"
 	EventGroupDismissed    = "GroupDismissed"
+
+	// Notices in users' own streams about join applications.
+	EventJoinApplication        = "JoinApplication"
+	EventJoinApplicationHandled = "JoinApplicationHandled"
+)
+
+// How members joined (MemberJoined's JoinType).
+const (
+	// JoinInvited: the operator added them (an invitation, add_group_member).
+	JoinInvited = "Invited"
+	// JoinApplied: they applied, and joined at once (FreeAccess; the
+	// operator is the member) or were approved (the operator approved).
+	JoinApplied = "Applied"
+)
+
+// Decisions on a join application.
+const (
+	DecisionApproved = "Approved"
+	DecisionRejected = "Rejected"
 )
 
 // The event payloads. Field names are the REST API's, so a client reads
@@ -34,12 +54,42 @@ type GroupCreated struct {
 	Members_Account  []string
 }
 
-// MemberJoined tells the group (new members included) who joined.
+// MemberJoined tells the group (new members included) who joined, and how.
 type MemberJoined struct {
 	Type             string
 	GroupId          string
 	Operator_Account string
 	Members_Account  []string
+	JoinType         string
+}
+
+// MemberQuit tells the group, and the member, that a member left it.
+type MemberQuit struct {
+	Type             string
+	GroupId          string
+	Operator_Account string
+	Member_Account   string
+}
+
+// JoinApplication tells a group's owner and admins that a user asks to
+// join; they approve or reject it from a client.
+type JoinApplication struct {
+	Type              string
+	GroupId           string
+	Applicant_Account string
+	ApplyMsg          string
+	ApplyTime         int64
+}
+
+// JoinApplicationHandled tells the applicant and the group's approvers
+// how an application was decided, and by whom.
+type JoinApplicationHandled struct {
+	Type              string
+	GroupId           string
+	Operator_Account  string
+	Applicant_Account string
+	Decision          string
+	Reason            string `json:",omitempty"`
 }
 
 // MemberKicked tells the group and the removed members who was removed.
@@ -181,4 +231,19 @@ func OnOff(b bool) string {
 		return "On"
 	}
 	return "Off"
+}
+
+// ParseOnOff reads an On/Off switch (MuteAllMember); nil stays nil.
+// Anything else is 10004.
+func ParseOnOff(field string, v *string) (*bool, error) {
+	if v == nil {
+		return nil, nil
+	}
+	switch *v {
+	case "On":
+		return new(true), nil
+	case "Off":
+		return new(false), nil
+	}
+	return nil, im.Errorf(im.CodeGroupBadParam, "%s must be On or Off, got %q", field, *v)
 }

@@ -26,6 +26,26 @@ func (s *Service) Info(ctx context.Context, appID uint64, groupID string) (*im.G
 	return g, nil
 }
 
+// Profile is a group's profile as a user sees it from a client: a Work
+// group's is its members' only (10007 for others: it cannot be found by
+// search, S2); other groups show their profile to anyone, and their
+// AppDefinedData to their members (to anyone for a live group, whose
+// members are whoever enters it).
+func (s *Service) Profile(ctx context.Context, appID uint64, by Operator, groupID string) (*im.Group, error) {
+	g, err := s.Info(ctx, appID, groupID)
+	if err != nil {
+		return nil, err
+	}
+	err = s.mayRead(ctx, g, by)
+	switch {
+	case im.CodeOf(err) == im.CodeGroupNotAllowed && g.Type != im.GroupPrivate:
+		g.AppDefinedData = nil
+	case err != nil:
+		return nil, err
+	}
+	return g, nil
+}
+
 // OnlineMemberNum is million_group_open_http_svc/get_online_member_num:
 // how many of the group's members are online now. Documented for every
 // type; a live group counts its room.

@@ -231,16 +231,21 @@ func (s *Service) Bans(ctx context.Context, featureOn bool, appID uint64, groupI
 	return bans, 0, nil
 }
 
-// CheckJoin decides whether a user may enter a group from the client.
-// Only live groups can be entered so far; the other types' apply and
-// invite flows answer 10007 until they exist.
+// CheckJoin decides whether a user may enter a live group from the
+// client: not when banned, nor when its ApplyJoinOption is DisableApply
+// (its owner still may). A live group keeps no member list to approve
+// into, so NeedPermission lets everyone in, as FreeAccess does. Stored
+// groups are joined with Apply.
 func (s *Service) CheckJoin(ctx context.Context, appID uint64, groupID, userID string, now time.Time) error {
 	g, err := s.Get(ctx, appID, groupID)
 	if err != nil {
 		return err
 	}
 	if g.Type != im.GroupAVChatRoom {
-		return im.Errorf(im.CodeGroupNotAllowed, "joining a %s group from the client is not supported yet", g.Type)
+		return im.Errorf(im.CodeGroupNotAllowed, "group %s is a %s group: join it with apply_join_group; join_group enters live groups", groupID, g.Type)
+	}
+	if g.ApplyJoinOption == DisableApply && userID != g.Owner {
+		return im.Errorf(im.CodeGroupNotAllowed, "group %s takes nobody new (DisableApply)", groupID)
 	}
 	until, err := s.store.BannedUntil(ctx, appID, groupID, userID, now.Unix())
 	if err != nil {

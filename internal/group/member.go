@@ -97,11 +97,11 @@ func (s *Service) AddMembers(ctx context.Context, app *config.App, by Operator, 
 	for i, id := range userIDs {
 		rows[i] = newMember(g, id, im.RoleMember, now.Unix())
 	}
-	results, added, err := s.join(ctx, app, g, rows, nil)
+	results, added, err := s.join(ctx, app, g, rows, nil, s.store.AddMembers)
 	if err != nil {
 		return nil, err
 	}
-	var ev any = MemberJoined{Type: EventMemberJoined, GroupId: g.ID, Operator_Account: by.UserID, Members_Account: added}
+	var ev any = MemberJoined{Type: EventMemberJoined, GroupId: g.ID, Operator_Account: by.UserID, Members_Account: added, JoinType: JoinInvited}
 	if silent || !Active(g) {
 		ev = nil
 	}
@@ -111,12 +111,15 @@ func (s *Service) AddMembers(ctx context.Context, app *config.App, by Operator, 
 	return results, nil
 }
 
+// addFunc stores new members: the store's AddMembers, or an approval.
+type addFunc func(ctx context.Context, appID uint64, groupID string, members []im.Member) ([]string, error)
+
 // join stores the rows of users joining g (one per user, in request
-// order, repeats allowed) and returns each row's result and the users
-// added. The rows whose index is in invalid fail. Users at their
+// order, repeats allowed) with add, and returns each row's result and the
+// users added. The rows whose index is in invalid fail. Users at their
 // joined-group limit fail; 10037 when that left nobody to add; 10014 when
 // the group cannot take everybody else.
-func (s *Service) join(ctx context.Context, app *config.App, g *im.Group, rows []im.Member, invalid map[int]bool) ([]MemberResult, []string, error) {
+func (s *Service) join(ctx context.Context, app *config.App, g *im.Group, rows []im.Member, invalid map[int]bool, add addFunc) ([]MemberResult, []string, error) {
 	ids := make([]string, len(rows))
 	for i, r := range rows {
 		ids[i] = r.UserID
@@ -154,14 +157,14 @@ func (s *Service) join(ctx context.Context, app *config.App, g *im.Group, rows [
 	if g.MaxMemberNum > 0 && g.MemberNum+len(candidates) > g.MaxMemberNum {
 		return nil, nil, groupFull(g, len(candidates))
 	}
-	added, err := s.store.AddMembers(ctx, g.AppID, g.ID, candidates)
+	added, err := add(ctx, g.AppID, g.ID, candidates)
 	switch {
 	case errors.Is(err, im.ErrFull):
 		return nil, nil, groupFull(g, len(candidates))
 	case errors.Is(err, im.ErrNotFound):
 		return nil, nil, im.Errorf(im.CodeGroupNotFound, "group %s does not exist", g.ID)
 	case err != nil:
-		return nil, nil, fmt.Errorf("group: join %s: %w", g.ID, err)
+		return nil, nil, wireOr(err, "group: join %s", g.ID)
 	}
 	done := map[string]bool{}
 	for _, id := range added {
@@ -239,7 +242,7 @@ func (s *Service) ImportMembers(ctx context.Context, app *config.App, groupID st
 			rows[i].MsgSeq = last - min(*e.Unread, last)
 		}
 	}
-	results, added, err := s.join(ctx, app, g, rows, invalid)
+	results, added, err := s.join(ctx, app, g, rows, invalid, s.store.AddMembers)
 	if err != nil {
 		return nil, err
 	}
@@ -344,13 +347,17 @@ func checkRoles(roles []string) error {
 
 // MemberPage is one page of get_group_member_info, with the group (for
 // MemberNum) and the cursor of the next page ("" at the end; Community
-// only). MuteUntil is 0 for members whose mute has ended.
-func (s *Service) MemberPage(ctx context.Context, appID uint64, groupID string, q MemberQuery, now time.Time) (*im.Group, []im.Member, string, error) {
+// only). MuteUntil is 0 for members whose mute has ended. Users read the
+// members of their own groups only.
+func (s *Service) MemberPage(ctx context.Context, appID uint64, by Operator, groupID string, q MemberQuery, now time.Time) (*im.Group, []im.Member, string, error) {
 	if err := checkRoles(q.Roles); err != nil {
 		return nil, nil, "", err
 	}
 	g, err := s.storedGroup(ctx, appID, groupID)
 	if err != nil {
+		return nil, nil, "", err
+	}
+	if err := s.mayRead(ctx, g, by); err != nil {
 		return nil, nil, "", err
 	}
 	sq := im.MemberQuery{Roles: q.Roles}
@@ -397,7 +404,8 @@ func (s *Service) MemberPage(ctx context.Context, appID uint64, groupID string, 
 
 // SpecifiedMembers is get_specified_group_member_info: the listed users
 // who are members (with one of roles, when given), in the order asked.
-func (s *Service) SpecifiedMembers(ctx context.Context, appID uint64, groupID string, userIDs, roles []string, now time.Time) ([]im.Member, error) {
+// Users read the members of their own groups only.
+func (s *Service) SpecifiedMembers(ctx context.Context, appID uint64, by Operator, groupID string, userIDs, roles []string, now time.Time) ([]im.Member, error) {
 	if err := checkBatch(userIDs, MaxSpecifiedMembers, "Member_List_Account"); err != nil {
 		return nil, err
 	}
@@ -406,6 +414,9 @@ func (s *Service) SpecifiedMembers(ctx context.Context, appID uint64, groupID st
 	}
 	g, err := s.storedGroup(ctx, appID, groupID)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.mayRead(ctx, g, by); err != nil {
 		return nil, err
 	}
 	found, err := s.store.GetMembers(ctx, appID, g.ID, userIDs)

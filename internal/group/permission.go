@@ -36,6 +36,7 @@ const (
 	actTopics                     // create, change, delete topics
 	actAttrs                      // write custom attributes
 	actCounters                   // write counters
+	actApprove                    // approve or reject join applications
 )
 
 // rule says who may perform an action in each group type. A type missing
@@ -84,6 +85,7 @@ var rules = map[action]rule{
 	actTopics:       {name: "manage topics", roles: perType(nil, nil, nil, nil, ownerAdmin)},
 	actAttrs:        {name: "write group attributes", roles: perType(ownerAdmin, ownerAdmin, ownerAdmin, ownerAdmin, ownerAdmin)},
 	actCounters:     {name: "write group counters", roles: perType(ownerAdmin, ownerAdmin, ownerAdmin, ownerAdmin, nil)},
+	actApprove:      {name: "decide join applications", roles: perType(nil, ownerAdmin, ownerAdmin, nil, ownerAdmin)},
 }
 
 // rank orders the powers: an operator acts on a member only from above.
@@ -183,6 +185,23 @@ func (s *Service) authorizeOn(ctx context.Context, a action, g *im.Group, op Ope
 		if err := allowed(a, g, op, role, m.Role); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// mayRead checks that op may read what a group keeps for its members
+// (the member list, attributes, counters): an app admin or a member may;
+// anyone may read a live group's, whose members are whoever enters it.
+func (s *Service) mayRead(ctx context.Context, g *im.Group, op Operator) error {
+	if op.Admin || g.Type == im.GroupAVChatRoom {
+		return nil
+	}
+	role, err := s.operatorRole(ctx, g, op)
+	if err != nil {
+		return err
+	}
+	if role == "" {
+		return im.Errorf(im.CodeGroupNotAllowed, "%s is not a member of group %s", op.UserID, g.ID)
 	}
 	return nil
 }

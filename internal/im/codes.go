@@ -66,6 +66,8 @@ const (
 	CodeTopicDeleteFailed    = 110002
 	CodeTopicNotFound        = 110003 // the topic does not exist (was deleted)
 	CodeTopicInvalidID       = 110013
+	CodeGroupOwnerCannotQuit = 10009 // the owner quitting a group type whose owner may not
+	CodeGroupRequestHandled  = 10024 // the join application was handled already, or never made
 
 	// Group messages (rest-messages.md, group endpoints).
 	CodeGroupMsgImportTooLong = 10020 // import_group_msg content over 12 KB

@@ -96,13 +96,15 @@ type Ban struct {
 var ErrFull = errors.New("full")
 
 // GroupStore persists groups and everything that hangs on them: stored
-// members and mutes, live-group bans, topics, custom attributes and
-// counters. Every method of a group that does not exist writes nothing.
+// members and mutes, live-group bans, topics, custom attributes,
+// counters and join applications. Every method of a group that does not
+// exist writes nothing.
 type GroupStore interface {
 	MemberStore
 	TopicStore
 	GroupAttrStore
 	CounterStore
+	ApplicationStore
 
 	// CreateGroup inserts g with its initial members atomically. It returns
 	// ErrConflict when the app already has a group with g.ID.

@@ -139,9 +139,9 @@ func (db *DB) UpdateGroup(ctx context.Context, app uint64, groupID string, apply
 // DeleteGroup implements im.GroupStore. The group row goes first, which
 // locks it first: the order a message send locks in, so the two cannot
 // deadlock. Everything hung on it (members, bans, messages, mutes,
-// topics, attributes, counters) is then deleted explicitly rather than
-// left to ON DELETE CASCADE alone, so the result does not depend on the
-// connection having foreign keys enabled.
+// topics, attributes, counters, applications) is then deleted explicitly
+// rather than left to ON DELETE CASCADE alone, so the result does not
+// depend on the connection having foreign keys enabled.
 func (db *DB) DeleteGroup(ctx context.Context, app uint64, groupID string) error {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
@@ -157,7 +157,7 @@ func (db *DB) DeleteGroup(ctx context.Context, app uint64, groupID string) error
 			return im.ErrNotFound
 		}
 		for _, table := range []string{"group_members", "group_bans", "group_messages", "group_msg_dedup", "group_events",
-			"group_mutes", "group_topics", "group_attrs", "group_counters"} {
+			"group_mutes", "group_topics", "group_attrs", "group_counters", "group_applications"} {
 			if _, err := c.exec(ctx, `DELETE FROM `+table+` WHERE app_id = ? AND group_id = ?`, a, groupID); err != nil {
 				return err
 			}

@@ -241,43 +241,58 @@ func (db *DB) AddMembers(ctx context.Context, app uint64, groupID string, member
 	a := appID(app)
 	var added []string
 	err := db.inTx(ctx, func(c conn) error {
-		added = nil
 		num, maxMembers, err := lockGroup(ctx, c, a, groupID)
 		if err != nil {
 			return err
 		}
-		for _, m := range members {
-			data, err := encodeKV(m.AppMemberDefinedData)
-			if err != nil {
-				return fmt.Errorf("member %s: app member defined data: %w", m.UserID, err)
-			}
-			res, err := c.exec(ctx, `INSERT INTO group_members (app_id, group_id, user_id, role, join_time, msg_seq,
-				msg_flag, last_send_msg_time, mute_until, name_card, app_member_defined_data)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, COALESCE((SELECT until FROM group_mutes
-					WHERE app_id = ? AND group_id = ? AND topic_id = '' AND user_id = ?), ?), ?, ?)
-				ON CONFLICT (app_id, group_id, user_id) DO NOTHING`,
-				a, groupID, m.UserID, m.Role, m.JoinTime, m.MsgSeq, m.MsgFlag, m.LastSendMsgTime,
-				a, groupID, m.UserID, m.MuteUntil, m.NameCard, data)
-			if err != nil {
-				return err
-			}
-			if n, err := res.RowsAffected(); err != nil {
-				return err
-			} else if n > 0 {
-				added = append(added, m.UserID)
-			}
-		}
-		if maxMembers > 0 && num+len(added) > maxMembers {
-			return im.ErrFull
-		}
-		_, err = c.exec(ctx, `UPDATE groups SET member_num = member_num + ? WHERE app_id = ? AND group_id = ?`,
-			len(added), a, groupID)
+		added, err = addMembersIn(ctx, c, a, groupID, num, maxMembers, members)
 		return err
 	})
 	if err != nil {
 		return nil, db.fail("add members", err)
 	}
 	return added, nil
+}
+
+// addMembersIn adds the members that are not members yet to a group whose
+// row the transaction has locked (it held num members, of at most
+// maxMembers), and drops their pending join applications: a member has
+// nothing left to apply for.
+func addMembersIn(ctx context.Context, c conn, a int64, groupID string, num, maxMembers int, members []im.Member) ([]string, error) {
+	var added []string
+	for _, m := range members {
+		data, err := encodeKV(m.AppMemberDefinedData)
+		if err != nil {
+			return nil, fmt.Errorf("member %s: app member defined data: %w", m.UserID, err)
+		}
+		res, err := c.exec(ctx, `INSERT INTO group_members (app_id, group_id, user_id, role, join_time, msg_seq,
+			msg_flag, last_send_msg_time, mute_until, name_card, app_member_defined_data)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, COALESCE((SELECT until FROM group_mutes
+				WHERE app_id = ? AND group_id = ? AND topic_id = '' AND user_id = ?), ?), ?, ?)
+			ON CONFLICT (app_id, group_id, user_id) DO NOTHING`,
+			a, groupID, m.UserID, m.Role, m.JoinTime, m.MsgSeq, m.MsgFlag, m.LastSendMsgTime,
+			a, groupID, m.UserID, m.MuteUntil, m.NameCard, data)
+		if err != nil {
+			return nil, err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return nil, err
+		} else if n > 0 {
+			added = append(added, m.UserID)
+		}
+	}
+	if maxMembers > 0 && num+len(added) > maxMembers {
+		return nil, im.ErrFull
+	}
+	for _, ids := range chunks(added) {
+		if _, err := c.exec(ctx, `DELETE FROM group_applications WHERE app_id = ? AND group_id = ?
+			AND user_id IN (`+placeholders(len(ids))+`)`, withIDs(ids, a, groupID)...); err != nil {
+			return nil, err
+		}
+	}
+	_, err := c.exec(ctx, `UPDATE groups SET member_num = member_num + ? WHERE app_id = ? AND group_id = ?`,
+		len(added), a, groupID)
+	return added, err
 }
 
 // RemoveMembers implements im.GroupStore.

@@ -125,15 +125,18 @@ func (s *Service) PushCommitted(ctx context.Context, w im.StreamWrite, r im.Stre
 		return
 	}
 	ctx = context.WithoutCancel(ctx)
+	// Group events first: a member who was removed still follows the group
+	// and receives the event that says so before the personal notice that
+	// makes the client forget the group.
+	for i, e := range w.GroupEvents {
+		p := im.Push{EventSeq: r.GroupEventSeqs[i], Event: e.Payload}
+		s.logPush(s.deliver.DeliverGroup(ctx, w.AppID, e.GroupID, p, nil), "group", e.GroupID)
+	}
 	for i, e := range w.UserEvents {
 		if r.UserSeqs[i] == 0 {
 			continue // not an account: nothing was stored, nobody to reach
 		}
 		s.logPush(s.deliver.DeliverUser(ctx, w.AppID, e.UserID, im.Push{Seq: r.UserSeqs[i], Event: e.Payload}), "user", e.UserID)
-	}
-	for i, e := range w.GroupEvents {
-		p := im.Push{EventSeq: r.GroupEventSeqs[i], Event: e.Payload}
-		s.logPush(s.deliver.DeliverGroup(ctx, w.AppID, e.GroupID, p, nil), "group", e.GroupID)
 	}
 }
 

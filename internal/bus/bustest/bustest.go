@@ -145,7 +145,7 @@ func testNoSubscribers(t *testing.T, b bus.Bus) {
 func testSubjectsAreIsolated(t *testing.T, b bus.Bus) {
 	subjects := []string{
 		bus.GroupSubject(1, "a"), bus.GroupSubject(1, "ab"), bus.GroupSubject(2, "a"),
-		bus.UserSubject(1, "a"), bus.KickSubject(1, "a"), bus.DropSubject(1, "a"),
+		bus.UserSubject(1, "a"), bus.KickSubject(1, "a"),
 		bus.GroupSubject(12, "3"), bus.GroupSubject(1, "23"),
 	}
 	recs := make([]*Recorder, len(subjects))

@@ -291,7 +291,7 @@ func TestCloseDeliversEarlierPublishes(t *testing.T) {
 // must not wait for the handler that calls it.
 func TestCloseInsideHandler(t *testing.T) {
 	b := mustConnect(t, "", Options{Prefix: newPrefix()})
-	subj := bus.DropSubject(1, "g")
+	subj := bus.KickSubject(1, "g")
 	done := make(chan error, 1)
 	bustest.MustSubscribe(t, b, subj, func([]byte) { done <- b.Close() })
 	bustest.MustPublish(t, b, subj, "")

@@ -15,7 +15,7 @@ import (
 // literal NATS subject, so wireSubject accepts it.
 func TestBusRoot(t *testing.T) {
 	for _, s := range []string{
-		bus.UserSubject(1, "u"), bus.GroupSubject(1, "g"), bus.KickSubject(1, "u"), bus.DropSubject(1, ""),
+		bus.UserSubject(1, "u"), bus.GroupSubject(1, "g"), bus.KickSubject(1, "u"), bus.MembersSubject(1, ""), bus.ControlSubject(1, "u"),
 		bus.PresenceSubject(), bus.MarksSubject(),
 	} {
 		if _, err := wireSubject("p", s); err != nil {

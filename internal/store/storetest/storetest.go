@@ -37,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) im.Store) {
 	t.Run("C2C", func(t *testing.T) { RunC2C(t, open) })
 	t.Run("MsgExts", func(t *testing.T) { RunMsgExts(t, open) })
 	t.Run("GroupMessages", func(t *testing.T) { RunGroupMessages(t, open) })
+	t.Run("Applications", func(t *testing.T) { RunApplications(t, open) })
 }
 
 // fresh marks a subtest parallel and gives it its own store.
