@@ -7,6 +7,8 @@ type Store interface {
 	MessageStore
 	StreamStore
 	C2CStore
+	ProfileStore
+	RelationStore
 	// Close releases the engine's resources.
 	Close() error
 }
