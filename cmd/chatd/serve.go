@@ -25,6 +25,8 @@ import (
 	"github.com/chatd/chatd/internal/group"
 	"github.com/chatd/chatd/internal/message"
 	"github.com/chatd/chatd/internal/presence"
+	"github.com/chatd/chatd/internal/profile"
+	"github.com/chatd/chatd/internal/relation"
 	"github.com/chatd/chatd/internal/store"
 	"github.com/chatd/chatd/internal/store/postgres"
 	"github.com/chatd/chatd/internal/store/sqlite"
@@ -116,14 +118,22 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	streams := stream.New(ctx, stream.Deps{Store: db, Deliver: rooms.gateway, Groups: groups.Get, Now: now, Logger: logger})
 	messages := message.NewService(message.Deps{Store: db, Streams: streams, Groups: groups, Logger: logger})
-	ops, err := clientapi.Ops(clientapi.Services{Messages: messages, Streams: streams, Groups: groups})
+	profiles, err := profile.NewService(profile.Deps{Store: db, Friends: db, Streams: streams, Apps: cfg.Apps, Now: now})
+	if err != nil {
+		return err
+	}
+	relations, err := relation.NewService(relation.Deps{Store: db, Profiles: profiles, Streams: streams, Apps: cfg.Apps, Now: now})
+	if err != nil {
+		return err
+	}
+	ops, err := clientapi.Ops(clientapi.Services{Messages: messages, Streams: streams, Groups: groups, Profiles: profiles, Relations: relations})
 	if err != nil {
 		return err
 	}
 	maps.Copy(clientOps, ops)
 	groups.SetDelivery(group.Delivery{Notifier: streams, Online: rooms.gateway, Logger: logger})
 	rest, err := api.NewServer(api.Options{Config: cfg, Verifier: verifier, Now: now, Logger: logger},
-		api.Commands(api.Services{Accounts: accounts, Groups: groups, Messages: messages, Store: db}))
+		api.Commands(api.Services{Accounts: accounts, Groups: groups, Messages: messages, Store: db, Profiles: profiles, Relations: relations}))
 	if err != nil {
 		return err
 	}

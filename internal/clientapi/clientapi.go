@@ -16,19 +16,24 @@ import (
 	"github.com/chatd/chatd/internal/group"
 	"github.com/chatd/chatd/internal/im"
 	"github.com/chatd/chatd/internal/message"
+	"github.com/chatd/chatd/internal/profile"
+	"github.com/chatd/chatd/internal/relation"
 	"github.com/chatd/chatd/internal/stream"
 )
 
 // Services are the domains client requests reach.
 type Services struct {
-	Messages *message.Service
-	Streams  *stream.Service
-	Groups   *group.Service
+	Messages  *message.Service
+	Streams   *stream.Service
+	Groups    *group.Service
+	Profiles  *profile.Service
+	Relations *relation.Service
 }
 
 // families are the op blocks of the domains, one per file.
 var families = []func(Services) map[string]gateway.Op{
 	messageOps,
+	userOps,
 }
 
 // Ops is the whole client op table. A name served twice is a table
