@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/chatd/chatd/internal/config"
 	"github.com/chatd/chatd/internal/im"
@@ -61,6 +62,7 @@ const (
 // field is how one tag's values are checked.
 type field struct {
 	number bool     // a uint32; otherwise a string of at most MaxValueBytes
+	text   bool     // kept as the account's text, which cannot hold NUL
 	values []string // the strings an enumerated field takes
 	read   perm
 	write  perm
@@ -224,6 +226,9 @@ func (f *appFields) value(tv im.TagValue, a Access) (json.RawMessage, error) {
 	}
 	if spec.values != nil && !slices.Contains(spec.values, s) {
 		return nil, im.Errorf(im.CodeProfileBadValue, "%s takes one of %v, not %q", tv.Tag, spec.values, s)
+	}
+	if spec.text && strings.ContainsRune(s, 0) {
+		return nil, im.Errorf(im.CodeProfileBadValue, "%s cannot hold a NUL character", tv.Tag)
 	}
 	return im.EncodeJSON(s)
 }

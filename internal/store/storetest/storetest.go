@@ -34,6 +34,7 @@ func Run(t *testing.T, open func(t *testing.T) im.Store) {
 	t.Run("Topics", func(t *testing.T) { RunTopics(t, open) })
 	t.Run("GroupAttrs", func(t *testing.T) { RunGroupAttrs(t, open) })
 	t.Run("Counters", func(t *testing.T) { RunCounters(t, open) })
+	t.Run("Users", func(t *testing.T) { RunUsers(t, open) })
 }
 
 // fresh marks a subtest parallel and gives it its own store.
