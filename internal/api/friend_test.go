@@ -106,7 +106,7 @@ func TestFriendRequests(t *testing.T) {
 		t.Fatalf("the requester's side: %s", got)
 	}
 	events := eventsOf(us.rec.take())
-	if fmt.Sprint(events) != "map[a:[FriendAdded FriendRequestAccepted] b:[FriendAdded FriendRequestAccepted]]" {
+	if fmt.Sprint(events) != "map[a:[FriendRequestAccepted FriendAdded] b:[FriendRequestAccepted FriendAdded]]" {
 		t.Fatalf("events of the answer: %v", events)
 	}
 	if err := respond("b", "a", relation.Agree); codeOf(err) != 30614 {

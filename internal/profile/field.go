@@ -72,14 +72,14 @@ type field struct {
 // everyone and writable by the user themselves, except the admin's ban on
 // sending friend requests.
 var standard = map[string]field{
-	im.TagNick:                     {read: byAll, write: byAll},
+	im.TagNick:                     {text: true, read: byAll, write: byAll},
 	"Tag_Profile_IM_Gender":        {values: []string{"Gender_Type_Unknown", "Gender_Type_Female", "Gender_Type_Male"}, read: byAll, write: byAll},
 	"Tag_Profile_IM_BirthDay":      {number: true, read: byAll, write: byAll},
 	"Tag_Profile_IM_Location":      {read: byAll, write: byAll},
 	"Tag_Profile_IM_SelfSignature": {read: byAll, write: byAll},
 	TagAllowType:                   {values: []string{AllowNeedConfirm, AllowAny, DenyAny}, read: byAll, write: byAll},
 	"Tag_Profile_IM_Language":      {number: true, read: byAll, write: byAll},
-	im.TagImage:                    {read: byAll, write: byAll},
+	im.TagImage:                    {text: true, read: byAll, write: byAll},
 	"Tag_Profile_IM_MsgSettings":   {number: true, read: byAll, write: byAll},
 	TagAdminForbidType:             {values: []string{ForbidNone, ForbidSendOut}, read: byAll, write: byAdmin},
 	"Tag_Profile_IM_Level":         {number: true, read: byAll, write: byAll},

@@ -61,13 +61,13 @@ func (s *Service) Respond(ctx context.Context, appID uint64, userID string, req 
 		answer := AnswerEvent{Type: TypeFriendRequestRejected, From: q.From, To: q.To, ResponseAction: req.ResponseAction}
 		if req.ResponseAction != Reject {
 			answer.Type = TypeFriendRequestAccepted
-			if err := s.accept(ctx, r, appID, c, q, req); err != nil {
-				return nil, err
-			}
 		}
 		c.notify(q.From, answer)
 		c.notify(q.To, answer)
-		return c, nil
+		if req.ResponseAction == Reject {
+			return c, nil
+		}
+		return c, s.accept(ctx, r, appID, c, q, req)
 	})
 }
 
