@@ -44,8 +44,8 @@ func (req *AddRequest) check(access profile.Access) error {
 	if err := owner(req.From); err != nil {
 		return err
 	}
-	if len(req.AddFriendItem) == 0 || len(req.AddFriendItem) > MaxBatch {
-		return badParam("AddFriendItem must hold 1 to %d items, got %d", MaxBatch, len(req.AddFriendItem))
+	if err := items("AddFriendItem", len(req.AddFriendItem)); err != nil {
+		return err
 	}
 	if req.AddType != "" && req.AddType != AddBoth && req.AddType != AddSingle {
 		return badParam("AddType %q must be %s or %s", req.AddType, AddBoth, AddSingle)
@@ -54,18 +54,36 @@ func (req *AddRequest) check(access profile.Access) error {
 		return badParam("ForceAddFlags must be 0, or 1 for the app admin")
 	}
 	for _, it := range req.AddFriendItem {
-		switch {
-		case it.To == "":
-			return badParam("AddFriendItem.To_Account is required")
-		case !validAddSource(it.AddSource):
-			return badParam("AddSource %q must be %s followed by 1-8 English letters", it.AddSource, AddSourcePrefix)
-		case len(it.Remark) > MaxRemark:
-			return badParam("Remark is %d bytes, at most %d", len(it.Remark), MaxRemark)
-		case len(it.GroupName) > MaxListName:
-			return badParam("GroupName is %d bytes, at most %d", len(it.GroupName), MaxListName)
-		case len(it.AddWording) > MaxAddWording:
-			return badParam("AddWording is %d bytes, at most %d", len(it.AddWording), MaxAddWording)
+		if err := checkEntry(it.To, it.AddSource, it.Remark, it.AddWording); err != nil {
+			return err
 		}
+		if len(it.GroupName) > MaxListName {
+			return badParam("GroupName is %d bytes, at most %d", len(it.GroupName), MaxListName)
+		}
+	}
+	return nil
+}
+
+// items checks the number of items of a batch: 1 to MaxBatch.
+func items(field string, n int) error {
+	if n == 0 || n > MaxBatch {
+		return badParam("%s must hold 1 to %d items, got %d", field, MaxBatch, n)
+	}
+	return nil
+}
+
+// checkEntry checks what an item of friend_add and of friend_import
+// share.
+func checkEntry(to, addSource, remark, wording string) error {
+	switch {
+	case to == "":
+		return badParam("AddFriendItem.To_Account is required")
+	case !validAddSource(addSource):
+		return badParam("AddSource %q must be %s followed by 1-8 English letters", addSource, AddSourcePrefix)
+	case len(remark) > MaxRemark:
+		return badParam("Remark is %d bytes, at most %d", len(remark), MaxRemark)
+	case len(wording) > MaxAddWording:
+		return badParam("AddWording is %d bytes, at most %d", len(wording), MaxAddWording)
 	}
 	return nil
 }

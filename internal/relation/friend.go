@@ -87,20 +87,14 @@ func (s *Service) checkImport(appID uint64, req *ImportRequest) error {
 	if err := owner(req.From); err != nil {
 		return err
 	}
-	if len(req.AddFriendItem) == 0 || len(req.AddFriendItem) > MaxBatch {
-		return badParam("AddFriendItem must hold 1 to %d items, got %d", MaxBatch, len(req.AddFriendItem))
+	if err := items("AddFriendItem", len(req.AddFriendItem)); err != nil {
+		return err
 	}
 	for _, it := range req.AddFriendItem {
-		switch {
-		case it.To == "":
-			return badParam("AddFriendItem.To_Account is required")
-		case !validAddSource(it.AddSource):
-			return badParam("AddSource %q must be %s followed by 1-8 English letters", it.AddSource, AddSourcePrefix)
-		case len(it.Remark) > MaxRemark:
-			return badParam("Remark is %d bytes, at most %d", len(it.Remark), MaxRemark)
-		case len(it.AddWording) > MaxAddWording:
-			return badParam("AddWording is %d bytes, at most %d", len(it.AddWording), MaxAddWording)
-		case it.AddTime < 0 || it.RemarkTime < 0:
+		if err := checkEntry(it.To, it.AddSource, it.Remark, it.AddWording); err != nil {
+			return err
+		}
+		if it.AddTime < 0 || it.RemarkTime < 0 {
 			return badParam("AddTime and RemarkTime must not be negative")
 		}
 		if err := checkLists(it.GroupName); err != nil {
@@ -220,8 +214,8 @@ func (s *Service) checkUpdate(appID uint64, req *UpdateRequest) ([][]edit, error
 	if err := owner(req.From); err != nil {
 		return nil, err
 	}
-	if len(req.UpdateItem) == 0 || len(req.UpdateItem) > MaxBatch {
-		return nil, badParam("UpdateItem must hold 1 to %d items, got %d", MaxBatch, len(req.UpdateItem))
+	if err := items("UpdateItem", len(req.UpdateItem)); err != nil {
+		return nil, err
 	}
 	out := make([][]edit, len(req.UpdateItem))
 	for i, it := range req.UpdateItem {

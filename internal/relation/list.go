@@ -40,13 +40,7 @@ type ListsEvent struct {
 // Lists beyond MaxLists are 30011 for the whole call; a named user who is
 // not a friend gets 30001.
 func (s *Service) AddLists(ctx context.Context, appID uint64, req *ListAddRequest) (*ListAddResult, error) {
-	if err := owner(req.From); err != nil {
-		return nil, err
-	}
-	if len(req.GroupName) == 0 {
-		return nil, badParam("GroupName must name at least one list")
-	}
-	if err := checkLists(req.GroupName); err != nil {
+	if err := checkListNames(req.From, req.GroupName); err != nil {
 		return nil, err
 	}
 	if req.To != nil {
@@ -56,11 +50,7 @@ func (s *Service) AddLists(ctx context.Context, appID uint64, req *ListAddReques
 	}
 	out := &ListAddResult{}
 	err := s.update(ctx, appID, []string{req.From}, func(r im.RelationReader, accounts map[string]bool) (*change, error) {
-		seqs, err := s.seqs(ctx, r, appID, req.From)
-		if err != nil {
-			return nil, err
-		}
-		have, err := r.FriendLists(ctx, appID, req.From)
+		seqs, have, err := s.lists(ctx, r, appID, req.From)
 		if err != nil {
 			return nil, err
 		}
@@ -114,6 +104,28 @@ func (s *Service) AddLists(ctx context.Context, appID uint64, req *ListAddReques
 	return out, nil
 }
 
+// lists reads an owner's versions (30003 for no account) and list names.
+func (s *Service) lists(ctx context.Context, r im.RelationReader, appID uint64, ownerID string) (im.RelationSeqs, []string, error) {
+	seqs, err := s.seqs(ctx, r, appID, ownerID)
+	if err != nil {
+		return seqs, nil, err
+	}
+	names, err := r.FriendLists(ctx, appID, ownerID)
+	return seqs, names, err
+}
+
+// checkListNames checks the owner and the list names of group_add and
+// group_delete: 1 to MaxLists names of 1 to MaxListName bytes.
+func checkListNames(from string, names []string) error {
+	if err := owner(from); err != nil {
+		return err
+	}
+	if len(names) == 0 {
+		return badParam("GroupName must name at least one list")
+	}
+	return checkLists(names)
+}
+
 // ListDeleteRequest is sns/group_delete's body.
 type ListDeleteRequest struct {
 	From      string   `json:"From_Account"`
@@ -129,22 +141,12 @@ type ListDeleteResult struct {
 // DeleteLists deletes friend lists of req.From; their friends stay
 // friends, outside those lists. A name that is no list is ignored.
 func (s *Service) DeleteLists(ctx context.Context, appID uint64, req *ListDeleteRequest) (*ListDeleteResult, error) {
-	if err := owner(req.From); err != nil {
-		return nil, err
-	}
-	if len(req.GroupName) == 0 {
-		return nil, badParam("GroupName must name at least one list")
-	}
-	if err := checkLists(req.GroupName); err != nil {
+	if err := checkListNames(req.From, req.GroupName); err != nil {
 		return nil, err
 	}
 	out := &ListDeleteResult{}
 	err := s.update(ctx, appID, []string{req.From}, func(r im.RelationReader, accounts map[string]bool) (*change, error) {
-		seqs, err := s.seqs(ctx, r, appID, req.From)
-		if err != nil {
-			return nil, err
-		}
-		have, err := r.FriendLists(ctx, appID, req.From)
+		seqs, have, err := s.lists(ctx, r, appID, req.From)
 		if err != nil {
 			return nil, err
 		}
