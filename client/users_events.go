@@ -30,7 +30,7 @@ type FriendPair struct {
 }
 
 // FriendPairs is a "FriendAdded" or "FriendDeleted" event: the entries of
-// one change that concern the user, either side.
+// the user's friend table one change wrote or removed (From is the user).
 type FriendPairs struct {
 	PairList []FriendPair `json:"PairList"`
 }

@@ -118,7 +118,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	streams := stream.New(ctx, stream.Deps{Store: db, Deliver: rooms.gateway, Groups: groups.Get, Now: now, Logger: logger})
 	messages := message.NewService(message.Deps{Store: db, Streams: streams, Groups: groups, Logger: logger})
-	profiles, err := profile.NewService(profile.Deps{Store: db, Friends: db, Streams: streams, Apps: cfg.Apps, Now: now})
+	profiles, err := profile.NewService(profile.Deps{Store: db, Friends: db, Streams: streams, Apps: cfg.Apps, Now: now, Logger: logger})
 	if err != nil {
 		return err
 	}

@@ -115,7 +115,8 @@ type RelationWrite struct {
 	PutRequests []FriendRequest
 	// DeleteRequests names requests by their From (Owner) and To (Peer).
 	DeleteRequests []Pair
-	// Advance moves owners' versions on by the amounts given.
+	// Advance moves owners' versions on by the amounts given; the owners
+	// are among the users UpdateRelations locks.
 	Advance map[string]RelationSeqs
 	// Streams are the events, committed with the changes.
 	Streams []StreamWrite

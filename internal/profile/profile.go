@@ -7,8 +7,10 @@ package profile
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/chatd/chatd/internal/config"
@@ -30,13 +32,15 @@ type Friends interface {
 }
 
 // Deps are what the service works over. Streams may be nil (nothing is
-// pushed; tests of the REST side); Now defaults to time.Now.
+// pushed; tests of the REST side); Now defaults to time.Now, Logger to a
+// discarding one.
 type Deps struct {
 	Store   im.ProfileStore
 	Friends Friends
 	Streams *stream.Service
 	Apps    []config.App
 	Now     func() time.Time
+	Logger  *slog.Logger
 }
 
 // Service is the profile domain.
@@ -47,6 +51,7 @@ type Service struct {
 	apps    map[uint64]*appFields
 	plain   *appFields // the standard fields alone
 	now     func() time.Time
+	log     *slog.Logger
 }
 
 // NewService returns the profile service. It fails on an app's custom
@@ -58,6 +63,10 @@ func NewService(d Deps) (*Service, error) {
 		s.now = time.Now
 	}
 	s.plain, _ = compile(config.App{})
+	s.log = d.Logger
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
 	for _, app := range d.Apps {
 		f, err := compile(app)
 		if err != nil {
@@ -97,8 +106,8 @@ type ChangeEvent struct {
 // 40009, one access may not write 40008, a value of the wrong JSON kind
 // 40610, a value a standard field does not take 40605, a string over 500
 // bytes 40601; an account that is not imported 40003. The fields users
-// may read are announced in the user's stream and in the streams of the
-// users whose friend table holds them, committed with the change.
+// may read are announced in the user's stream, committed with the change,
+// then in the streams of the users whose friend table holds them.
 func (s *Service) Set(ctx context.Context, appID uint64, access Access, req *SetRequest) error {
 	if req.From == "" {
 		return &im.Error{Code: im.CodeProfileBadParam, Info: "From_Account is required"}
@@ -121,12 +130,10 @@ func (s *Service) Set(ctx context.Context, appID uint64, access Access, req *Set
 		}
 	}
 	var writes []im.StreamWrite
+	var ev json.RawMessage
 	if len(visible) > 0 && s.streams != nil {
-		w, err := s.changeWrite(ctx, appID, req.From, visible)
-		if err != nil {
-			return err
-		}
-		writes = append(writes, w)
+		ev = stream.Encode(ChangeEvent{Type: TypeProfileChanged, From: req.From, ProfileItem: visible})
+		writes = append(writes, s.notice(appID, []string{req.From}, ev))
 	}
 	results, err := s.store.SetProfile(ctx, appID, req.From, fields, writes)
 	if errors.Is(err, im.ErrNotFound) {
@@ -138,23 +145,42 @@ func (s *Service) Set(ctx context.Context, appID uint64, access Access, req *Set
 	for i, w := range writes {
 		s.streams.PushCommitted(ctx, w, results[i])
 	}
+	if ev != nil {
+		s.tellFriends(ctx, appID, req.From, ev)
+	}
 	return nil
 }
 
-// changeWrite is the ProfileChanged event for the user and everyone whose
-// friend table holds them.
-func (s *Service) changeWrite(ctx context.Context, appID uint64, userID string, items []im.TagValue) (im.StreamWrite, error) {
-	owners, err := s.friends.FriendOwners(ctx, appID, userID, nil)
-	if err != nil {
-		return im.StreamWrite{}, fmt.Errorf("profile: set %s: friends: %w", userID, err)
-	}
+// noticeBatch is how many users' streams one commit of a profile notice
+// reaches.
+const noticeBatch = 500
+
+// notice is the write of ev into each user's stream.
+func (s *Service) notice(appID uint64, userIDs []string, ev json.RawMessage) im.StreamWrite {
 	now := s.now()
-	payload := stream.Encode(ChangeEvent{Type: TypeProfileChanged, From: userID, ProfileItem: items})
 	w := im.StreamWrite{AppID: appID, Time: now.Unix()}
-	for _, u := range append([]string{userID}, owners...) {
-		w.UserEvents = append(w.UserEvents, im.UserEventAppend{UserID: u, Payload: payload, ExpireAt: stream.Expiry(now, stream.DefaultLifetime)})
+	for _, u := range userIDs {
+		w.UserEvents = append(w.UserEvents, im.UserEventAppend{UserID: u, Payload: ev, ExpireAt: stream.Expiry(now, stream.DefaultLifetime)})
 	}
-	return w, nil
+	return w
+}
+
+// tellFriends puts a committed change's event into the streams of the
+// users whose friend table holds userID. It comes after the change, in
+// commits of noticeBatch users, so that a user held by thousands of
+// tables costs several short transactions rather than one that could
+// outlast the store's deadline; a failure is logged, as the change is
+// durable and a friend reads the profile again when it next asks.
+func (s *Service) tellFriends(ctx context.Context, appID uint64, userID string, ev json.RawMessage) {
+	owners, err := s.friends.FriendOwners(ctx, appID, userID, nil)
+	for len(owners) > 0 && err == nil {
+		part := owners[:min(len(owners), noticeBatch)]
+		owners = owners[len(part):]
+		_, err = s.streams.Commit(ctx, s.notice(appID, part, ev))
+	}
+	if err != nil {
+		s.log.Warn("profile change not told to every friend", "app", appID, "user", userID, "err", err)
+	}
 }
 
 // GetRequest is portrait_get's body; a client's get_profile may leave

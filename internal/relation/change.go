@@ -11,10 +11,10 @@ import (
 // (docs/client-protocol.md, Relationship events).
 const (
 	// TypeFriendAdded: To_Account entered From_Account's friend table;
-	// both receive it.
+	// From_Account receives it.
 	TypeFriendAdded = "FriendAdded"
 	// TypeFriendDeleted: To_Account left From_Account's friend table;
-	// both receive it.
+	// From_Account receives it.
 	TypeFriendDeleted = "FriendDeleted"
 	// TypeFriendUpdated: the owner changed what they keep about friends.
 	TypeFriendUpdated = "FriendUpdated"
@@ -41,8 +41,8 @@ type PairItem struct {
 	To   string `json:"To_Account"`
 }
 
-// PairsEvent is FriendAdded or FriendDeleted: the entries of one call
-// that concern the receiving user, as in the webhooks' PairList.
+// PairsEvent is FriendAdded or FriendDeleted: the entries of the
+// receiving user's table one call changed, as in the webhooks' PairList.
 type PairsEvent struct {
 	Type     string     `json:"Type"`
 	PairList []PairItem `json:"PairList"`
@@ -89,41 +89,40 @@ func (c *change) putFriend(ownerID string, f im.Friend, parts im.RelationSeqs) {
 	c.touch(ownerID, parts)
 }
 
-// addFriend writes a new entry and announces it to both users.
+// addFriend writes a new entry and announces it to the owner.
 func (c *change) addFriend(ownerID string, f im.Friend) {
 	c.putFriend(ownerID, f, friendParts(f))
 	c.pair(TypeFriendAdded, ownerID, f.UserID)
 }
 
-// deleteFriend removes an entry and announces it to both users.
+// deleteFriend removes an entry and announces it to the owner.
 func (c *change) deleteFriend(ownerID string, f im.Friend) {
 	c.dropFriend(ownerID, f.UserID, friendParts(f))
 }
 
 // dropFriend removes peer from ownerID's table, moving the given versions,
-// and announces it to both users.
+// and announces it to the owner.
 func (c *change) dropFriend(ownerID, peer string, parts im.RelationSeqs) {
 	c.w.DeleteFriends = append(c.w.DeleteFriends, im.Pair{Owner: ownerID, Peer: peer})
 	c.touch(ownerID, parts)
 	c.pair(TypeFriendDeleted, ownerID, peer)
 }
 
-// pair adds a FriendAdded or FriendDeleted entry to both users' event of
-// that type in this call.
+// pair adds a FriendAdded or FriendDeleted entry to the event of that
+// type the owner of the table gets in this call. The other user is not
+// told: their own table did not change (a two-way change writes both).
 func (c *change) pair(typ, from, to string) {
-	for _, u := range []string{from, to} {
-		var ev *PairsEvent
-		for _, e := range c.events[u] {
-			if p, ok := e.(*PairsEvent); ok && p.Type == typ {
-				ev = p
-			}
+	var ev *PairsEvent
+	for _, e := range c.events[from] {
+		if p, ok := e.(*PairsEvent); ok && p.Type == typ {
+			ev = p
 		}
-		if ev == nil {
-			ev = &PairsEvent{Type: typ}
-			c.notify(u, ev)
-		}
-		ev.PairList = append(ev.PairList, PairItem{From: from, To: to})
 	}
+	if ev == nil {
+		ev = &PairsEvent{Type: typ}
+		c.notify(from, ev)
+	}
+	ev.PairList = append(ev.PairList, PairItem{From: from, To: to})
 }
 
 // notify gives userID an event.

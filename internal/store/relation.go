@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -125,41 +126,107 @@ func (db *DB) UpdateRelations(ctx context.Context, app uint64, users []string,
 
 // lockAccounts takes the row lock of each user's account in byte order,
 // the order stream commits lock them in, and returns those that exist.
+// SQLite needs no row locks: its write transaction holds the database.
 func lockAccounts(ctx context.Context, c conn, app uint64, users []string) (map[string]bool, error) {
 	sorted := slices.Clone(users)
 	slices.Sort(sorted)
 	sorted = slices.Compact(sorted)
+	lock := ""
+	if c.d.Name == "postgres" {
+		lock = " FOR UPDATE"
+	}
 	out := make(map[string]bool, len(sorted))
-	for _, u := range sorted {
-		err := c.queryRow(ctx, `UPDATE accounts SET event_seq = event_seq WHERE app_id = ? AND user_id = ? RETURNING user_id`,
-			appID(app), u).Scan(new(string))
-		switch {
-		case err == nil:
-			out[u] = true
-		case !errors.Is(err, sql.ErrNoRows):
+	for _, ids := range chunks(sorted) {
+		rows, err := c.query(ctx, `SELECT user_id FROM accounts WHERE app_id = ? AND user_id IN (`+placeholders(len(ids))+`)
+			ORDER BY user_id`+c.d.ByteOrder+lock, withIDs(ids, appID(app))...)
+		err = each(rows, err, func(r *sql.Rows) error {
+			var id string
+			err := r.Scan(&id)
+			out[id] = true
+			return err
+		})
+		if err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
 }
 
+// rowsPerInsert bounds the rows of one multi-row INSERT: at most 10
+// columns each, well under both engines' parameter limits.
+const rowsPerInsert = 50
+
+// insertRows runs one INSERT of head's columns per rowsPerInsert rows,
+// with tail (the ON CONFLICT clause) after the values.
+func insertRows(ctx context.Context, c conn, head, tail string, rows [][]any) error {
+	for len(rows) > 0 {
+		part := rows[:min(len(rows), rowsPerInsert)]
+		rows = rows[len(part):]
+		values := make([]string, len(part))
+		var args []any
+		for i, r := range part {
+			values[i] = "(" + placeholders(len(r)) + ")"
+			args = append(args, r...)
+		}
+		if _, err := c.exec(ctx, head+` VALUES `+strings.Join(values, ", ")+` `+tail, args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// deletePairs deletes pairs from table (owner column, peer column) with
+// one statement per owner, or per peer when that takes fewer (removing
+// one user from many tables).
+func deletePairs(ctx context.Context, c conn, app uint64, table, ownerCol, peerCol string, pairs []im.Pair) error {
+	byOwner, byPeer := map[string][]string{}, map[string][]string{}
+	for _, p := range pairs {
+		byOwner[p.Owner] = append(byOwner[p.Owner], p.Peer)
+		byPeer[p.Peer] = append(byPeer[p.Peer], p.Owner)
+	}
+	groups, fixed, listed := byOwner, ownerCol, peerCol
+	if len(byPeer) < len(byOwner) {
+		groups, fixed, listed = byPeer, peerCol, ownerCol
+	}
+	for _, key := range slices.Sorted(maps.Keys(groups)) {
+		for _, ids := range chunks(groups[key]) {
+			if _, err := c.exec(ctx, `DELETE FROM `+table+` WHERE app_id = ? AND `+fixed+` = ? AND `+listed+` IN (`+
+				placeholders(len(ids))+`)`, withIDs(ids, appID(app), key)...); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// lastPerKey keeps the last of the items with the same key, in order: one
+// multi-row upsert may not touch a row twice.
+func lastPerKey[T any](items []T, key func(T) im.Pair) []T {
+	last := map[im.Pair]int{}
+	for i, it := range items {
+		last[key(it)] = i
+	}
+	out := make([]T, 0, len(last))
+	for i, it := range items {
+		if last[key(it)] == i {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
 // applyRelations writes w's changes: deletions first, so that an entry
 // deleted and put again by one write ends up put.
 func applyRelations(ctx context.Context, c conn, app uint64, w *im.RelationWrite) error {
 	a := appID(app)
-	for _, d := range []struct {
-		sql   string
-		pairs []im.Pair
-	}{
-		{`DELETE FROM friends WHERE app_id = ? AND owner_id = ? AND friend_id = ?`, w.DeleteFriends},
-		{`DELETE FROM blocks WHERE app_id = ? AND owner_id = ? AND blocked_id = ?`, w.DeleteBlocks},
-		{`DELETE FROM friend_requests WHERE app_id = ? AND from_id = ? AND to_id = ?`, w.DeleteRequests},
-	} {
-		for _, p := range d.pairs {
-			if _, err := c.exec(ctx, d.sql, a, p.Owner, p.Peer); err != nil {
-				return err
-			}
-		}
+	if err := deletePairs(ctx, c, app, "friends", "owner_id", "friend_id", w.DeleteFriends); err != nil {
+		return err
+	}
+	if err := deletePairs(ctx, c, app, "blocks", "owner_id", "blocked_id", w.DeleteBlocks); err != nil {
+		return err
+	}
+	if err := deletePairs(ctx, c, app, "friend_requests", "from_id", "to_id", w.DeleteRequests); err != nil {
+		return err
 	}
 	for _, l := range w.DeleteLists {
 		if _, err := c.exec(ctx, `DELETE FROM friend_lists WHERE app_id = ? AND owner_id = ? AND name = ?`, a, l.Owner, l.Name); err != nil {
@@ -173,7 +240,8 @@ func applyRelations(ctx context.Context, c conn, app uint64, w *im.RelationWrite
 			return err
 		}
 	}
-	for _, f := range w.PutFriends {
+	var friends, blocks, requests [][]any
+	for _, f := range lastPerKey(w.PutFriends, func(f im.OwnedFriend) im.Pair { return im.Pair{Owner: f.Owner, Peer: f.UserID} }) {
 		lists, err := encodeIDs(f.Lists)
 		if err != nil {
 			return err
@@ -182,43 +250,51 @@ func applyRelations(ctx context.Context, c conn, app uint64, w *im.RelationWrite
 		if err != nil {
 			return err
 		}
-		if _, err := c.exec(ctx, `INSERT INTO friends (app_id, owner_id, friend_id, add_source, add_wording, add_time,
-			remark, remark_time, list_names, custom) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (app_id, owner_id, friend_id) DO UPDATE SET add_source = excluded.add_source,
+		friends = append(friends, []any{a, f.Owner, f.UserID, f.AddSource, f.AddWording, f.AddTime, f.Remark, f.RemarkTime, lists, custom})
+	}
+	for _, b := range lastPerKey(w.PutBlocks, func(b im.OwnedBlock) im.Pair { return im.Pair{Owner: b.Owner, Peer: b.UserID} }) {
+		blocks = append(blocks, []any{a, b.Owner, b.UserID, b.Time})
+	}
+	for _, r := range lastPerKey(w.PutRequests, func(r im.FriendRequest) im.Pair { return im.Pair{Owner: r.From, Peer: r.To} }) {
+		requests = append(requests, []any{a, r.To, r.From, r.AddSource, r.AddWording, r.Remark, r.List, r.Both, r.Time})
+	}
+	for _, ins := range []struct {
+		head, tail string
+		rows       [][]any
+	}{
+		{`INSERT INTO friends (app_id, owner_id, friend_id, add_source, add_wording, add_time, remark, remark_time, list_names, custom)`,
+			`ON CONFLICT (app_id, owner_id, friend_id) DO UPDATE SET add_source = excluded.add_source,
 			add_wording = excluded.add_wording, add_time = excluded.add_time, remark = excluded.remark,
-			remark_time = excluded.remark_time, list_names = excluded.list_names, custom = excluded.custom`,
-			a, f.Owner, f.UserID, f.AddSource, f.AddWording, f.AddTime, f.Remark, f.RemarkTime, lists, custom); err != nil {
-			return err
-		}
-	}
-	for _, b := range w.PutBlocks {
-		if _, err := c.exec(ctx, `INSERT INTO blocks (app_id, owner_id, blocked_id, added_at) VALUES (?, ?, ?, ?)
-			ON CONFLICT (app_id, owner_id, blocked_id) DO UPDATE SET added_at = excluded.added_at`,
-			a, b.Owner, b.UserID, b.Time); err != nil {
-			return err
-		}
-	}
-	for _, r := range w.PutRequests {
-		if _, err := c.exec(ctx, `INSERT INTO friend_requests (app_id, to_id, from_id, add_source, add_wording, remark,
-			list_name, both_ways, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (app_id, to_id, from_id) DO UPDATE SET add_source = excluded.add_source,
+			remark_time = excluded.remark_time, list_names = excluded.list_names, custom = excluded.custom`, friends},
+		{`INSERT INTO blocks (app_id, owner_id, blocked_id, added_at)`,
+			`ON CONFLICT (app_id, owner_id, blocked_id) DO UPDATE SET added_at = excluded.added_at`, blocks},
+		{`INSERT INTO friend_requests (app_id, to_id, from_id, add_source, add_wording, remark, list_name, both_ways, created_at)`,
+			`ON CONFLICT (app_id, to_id, from_id) DO UPDATE SET add_source = excluded.add_source,
 			add_wording = excluded.add_wording, remark = excluded.remark, list_name = excluded.list_name,
-			both_ways = excluded.both_ways, created_at = excluded.created_at`,
-			a, r.To, r.From, r.AddSource, r.AddWording, r.Remark, r.List, r.Both, r.Time); err != nil {
+			both_ways = excluded.both_ways, created_at = excluded.created_at`, requests},
+	} {
+		if err := insertRows(ctx, c, ins.head, ins.tail, ins.rows); err != nil {
 			return err
 		}
 	}
-	owners := make([]string, 0, len(w.Advance))
-	for o := range w.Advance {
-		owners = append(owners, o)
+	return advance(ctx, c, app, w.Advance)
+}
+
+// advance moves owners' versions on, one statement per distinct amount;
+// UpdateRelations locked their accounts first.
+func advance(ctx context.Context, c conn, app uint64, by map[string]im.RelationSeqs) error {
+	owners := map[im.RelationSeqs][]string{}
+	for o, d := range by {
+		owners[d] = append(owners[d], o)
 	}
-	slices.Sort(owners)
-	for _, o := range owners {
-		d := w.Advance[o]
-		if _, err := c.exec(ctx, `UPDATE accounts SET friend_seq = friend_seq + ?, friend_custom_seq = friend_custom_seq + ?,
-			friend_list_seq = friend_list_seq + ?, block_seq = block_seq + ? WHERE app_id = ? AND user_id = ?`,
-			d.Friends, d.Custom, d.Lists, d.Blocks, a, o); err != nil {
-			return err
+	for d, ids := range owners {
+		slices.Sort(ids)
+		for _, part := range chunks(ids) {
+			if _, err := c.exec(ctx, `UPDATE accounts SET friend_seq = friend_seq + ?, friend_custom_seq = friend_custom_seq + ?,
+				friend_list_seq = friend_list_seq + ?, block_seq = block_seq + ? WHERE app_id = ? AND user_id IN (`+placeholders(len(part))+`)`,
+				withIDs(part, d.Friends, d.Custom, d.Lists, d.Blocks, appID(app))...); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

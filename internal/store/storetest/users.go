@@ -3,6 +3,7 @@ package storetest
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/chatd/chatd/internal/im"
@@ -203,6 +204,45 @@ func RunRelations(t *testing.T, open func(t *testing.T) im.Store) {
 		equal(t, "bob's versions", seqs, im.RelationSeqs{Blocks: 2})
 		got, _ := userEvents(t, s, "bob", 0, 1000)
 		equal(t, "bob's event", got, []string{"1:b"})
+	})
+
+	t.Run("ManyRows", func(t *testing.T) {
+		s := fresh(t, open)
+		var many []string
+		for i := range 120 {
+			many = append(many, fmt.Sprintf("u%03d", i))
+		}
+		users(t, s, append(many, "alice")...)
+		w := im.RelationWrite{Advance: map[string]im.RelationSeqs{}}
+		for _, u := range many {
+			w.PutFriends = append(w.PutFriends, im.OwnedFriend{Owner: "alice", Friend: im.Friend{UserID: u, Remark: "first"}},
+				im.OwnedFriend{Owner: u, Friend: im.Friend{UserID: "alice"}})
+			w.PutBlocks = append(w.PutBlocks, im.OwnedBlock{Owner: u, Block: im.Block{UserID: "alice", Time: 1}})
+			w.Advance[u] = im.RelationSeqs{Friends: 1, Blocks: 1}
+		}
+		w.PutFriends = append(w.PutFriends, im.OwnedFriend{Owner: "alice", Friend: im.Friend{UserID: many[0], Remark: "last"}})
+		w.Advance["alice"] = im.RelationSeqs{Friends: 2}
+		relate(t, s, append(many, "alice"), w)
+		ctx := t.Context()
+		friends, err := s.Friends(ctx, app1, "alice", nil)
+		ok(t, "friends", err)
+		equal(t, "every row, the last of a pair put twice", [3]any{len(friends), friends[0].Remark, friends[1].Remark}, [3]any{120, "last", "first"})
+		owners, _ := s.FriendOwners(ctx, app1, "alice", nil)
+		blockers, _ := s.Blockers(ctx, app1, "alice", many)
+		equal(t, "reverse entries", [2]int{len(owners), len(blockers)}, [2]int{120, 120})
+		seqs, _ := s.RelationSeqs(ctx, app1, many[119])
+		equal(t, "versions", seqs, im.RelationSeqs{Friends: 1, Blocks: 1})
+
+		var del im.RelationWrite
+		for _, u := range many[:100] {
+			del.DeleteFriends = append(del.DeleteFriends, im.Pair{Owner: u, Peer: "alice"}, im.Pair{Owner: "alice", Peer: u})
+			del.DeleteBlocks = append(del.DeleteBlocks, im.Pair{Owner: u, Peer: "alice"})
+		}
+		relate(t, s, append(many, "alice"), del)
+		friends, _ = s.Friends(ctx, app1, "alice", nil)
+		owners, _ = s.FriendOwners(ctx, app1, "alice", nil)
+		blockers, _ = s.Blockers(ctx, app1, "alice", nil)
+		equal(t, "after deleting 100 each way", [3]int{len(friends), len(owners), len(blockers)}, [3]int{20, 20, 20})
 	})
 
 	t.Run("Rollback", func(t *testing.T) {
