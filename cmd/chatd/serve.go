@@ -24,6 +24,8 @@ import (
 	"github.com/chatd/chatd/internal/group"
 	"github.com/chatd/chatd/internal/message"
 	"github.com/chatd/chatd/internal/presence"
+	"github.com/chatd/chatd/internal/profile"
+	"github.com/chatd/chatd/internal/relation"
 	"github.com/chatd/chatd/internal/store"
 	"github.com/chatd/chatd/internal/store/postgres"
 	"github.com/chatd/chatd/internal/store/sqlite"
@@ -116,16 +118,26 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 
 	streams := stream.New(ctx, stream.Deps{Store: db, Deliver: rooms.gateway, Groups: groups.Get, Now: now, Logger: logger})
+	profiles, err := profile.NewService(profile.Deps{Store: db, Friends: db, Streams: streams, Apps: cfg.Apps, Now: now, Logger: logger})
+	if err != nil {
+		return err
+	}
+	relations, err := relation.NewService(relation.Deps{Store: db, Profiles: profiles, Streams: streams, Apps: cfg.Apps, Now: now})
+	if err != nil {
+		return err
+	}
 	messages := message.NewService(message.Deps{Store: db, Streams: streams, Groups: groups, Logger: logger,
-		Limiter: message.NewGroupLimiter(cluster.Nodes), Broadcast: rooms.gateway})
-	ops, err := clientapi.Ops(clientapi.Services{Messages: messages, Streams: streams, Groups: groups, Apps: cfg.Apps})
+		Limiter: message.NewGroupLimiter(cluster.Nodes), Broadcast: rooms.gateway,
+		Senders: senders{profiles: profiles, relations: relations}})
+	ops, err := clientapi.Ops(clientapi.Services{Messages: messages, Streams: streams, Groups: groups, Apps: cfg.Apps,
+		Profiles: profiles, Relations: relations})
 	if err != nil {
 		return err
 	}
 	maps.Copy(clientOps, ops)
 	groups.SetDelivery(group.Delivery{Notifier: streams, Online: cluster, Logger: logger})
 	rest, err := api.NewServer(api.Options{Config: cfg, Verifier: verifier, Now: now, Logger: logger},
-		api.Commands(api.Services{Accounts: accounts, Groups: groups, Messages: messages, Store: db}))
+		api.Commands(api.Services{Accounts: accounts, Groups: groups, Messages: messages, Store: db, Profiles: profiles, Relations: relations}))
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,8 @@ import (
 	"github.com/chatd/chatd/internal/group"
 	"github.com/chatd/chatd/internal/im"
 	"github.com/chatd/chatd/internal/presence"
+	"github.com/chatd/chatd/internal/profile"
+	"github.com/chatd/chatd/internal/relation"
 	"github.com/chatd/chatd/internal/usersig"
 )
 
@@ -96,4 +98,23 @@ func (s sessions) Platforms(appID uint64, userID string) []string {
 		}
 	}
 	return out
+}
+
+// senders gives the message service the sending rules of the profile and
+// relationship domains.
+type senders struct {
+	profiles  *profile.Service
+	relations *relation.Service
+}
+
+func (s senders) CheckMuted(ctx context.Context, appID uint64, userID string, group bool) error {
+	kind := profile.C2C
+	if group {
+		kind = profile.Group
+	}
+	return s.profiles.CheckMuted(ctx, appID, userID, kind)
+}
+
+func (s senders) CheckBlocked(ctx context.Context, appID uint64, from, to string) error {
+	return s.relations.CheckC2CSend(ctx, appID, from, to)
 }

@@ -5,14 +5,18 @@ import (
 	"github.com/chatd/chatd/internal/group"
 	"github.com/chatd/chatd/internal/im"
 	"github.com/chatd/chatd/internal/message"
+	"github.com/chatd/chatd/internal/profile"
+	"github.com/chatd/chatd/internal/relation"
 )
 
 // Services are the domain services the REST commands call.
 type Services struct {
-	Accounts *account.Service
-	Groups   *group.Service
-	Messages *message.Service
-	Store    im.AccountStore // profile lookups for listings
+	Accounts  *account.Service
+	Groups    *group.Service
+	Messages  *message.Service
+	Store     im.AccountStore // profile lookups for listings
+	Profiles  *profile.Service
+	Relations *relation.Service
 }
 
 // Commands is the whole REST command table, one domain file per block.
@@ -24,5 +28,9 @@ func Commands(s Services) []Command {
 	all = append(all, messageAPI{s.Messages}.commands()...)
 	all = append(all, c2cAPI{s.Messages}.commands()...)
 	all = append(all, extAPI{s.Messages}.commands()...)
+	all = append(all, profileAPI{s.Profiles}.commands()...)
+	all = append(all, friendAPI{s.Relations}.commands()...)
+	all = append(all, blacklistAPI{s.Relations}.commands()...)
+	all = append(all, noSpeakingAPI{s.Profiles}.commands()...)
 	return all
 }

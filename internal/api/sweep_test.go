@@ -27,6 +27,8 @@ import (
 	"github.com/chatd/chatd/internal/group"
 	"github.com/chatd/chatd/internal/im"
 	"github.com/chatd/chatd/internal/message"
+	"github.com/chatd/chatd/internal/profile"
+	"github.com/chatd/chatd/internal/relation"
 	"github.com/chatd/chatd/internal/store"
 	"github.com/chatd/chatd/internal/stream"
 	"github.com/chatd/chatd/internal/usersig"
@@ -82,6 +84,25 @@ var sweepSamples = map[string]string{
 	"v4/openim_msg_ext_http_svc/set_key_values":              `{"From_Account":"sw_owner","To_Account":"sw_member","MsgKey":"3_3_1700000000","OperateType":1,"ExtensionList":[{"Key":"k","Value":"v","Seq":0}]}`,
 	"v4/openim_msg_ext_http_svc/group_get_key_values":        `{"GroupId":"sw_pub","MsgSeq":1,"StartSeq":0}`,
 	"v4/openim_msg_ext_http_svc/group_set_key_values":        `{"GroupId":"sw_pub","MsgSeq":1,"OperateType":1,"ExtensionList":[{"Key":"k","Value":"v","Seq":0}]}`,
+	"v4/profile/portrait_set":                                `{"From_Account":"sw_owner","ProfileItem":[{"Tag":"Tag_Profile_IM_Nick","Value":"n"},{"Tag":"Tag_Profile_IM_Level","Value":3}]}`,
+	"v4/profile/portrait_get":                                `{"To_Account":["sw_owner","nobody"],"TagList":["Tag_Profile_IM_Nick","Tag_Profile_IM_Level"]}`,
+	"v4/sns/friend_add":                                      `{"From_Account":"sw_member","AddType":"Add_Type_Both","ForceAddFlags":1,"AddFriendItem":[{"To_Account":"sw_gone","Remark":"r","GroupName":"g","AddSource":"AddSource_Type_T","AddWording":"hi"}]}`,
+	"v4/sns/friend_import":                                   `{"From_Account":"sw_owner","AddFriendItem":[{"To_Account":"sw_member","Remark":"r","GroupName":["g"],"AddSource":"AddSource_Type_T","AddTime":1700000000}]}`,
+	"v4/sns/friend_update":                                   `{"From_Account":"sw_owner","UpdateItem":[{"To_Account":"sw_member","SnsItem":[{"Tag":"Tag_SNS_IM_Remark","Value":"x"}]}]}`,
+	"v4/sns/friend_delete":                                   `{"From_Account":"sw_owner","To_Account":["sw_member"],"DeleteType":"Delete_Type_Single"}`,
+	"v4/sns/friend_delete_all":                               `{"From_Account":"sw_gone","DeleteType":"Delete_Type_Both"}`,
+	"v4/sns/friend_check":                                    `{"From_Account":"sw_owner","To_Account":["sw_member"],"CheckType":"CheckResult_Type_Both"}`,
+	"v4/sns/friend_get":                                      `{"From_Account":"sw_owner","StartIndex":0,"StandardSequence":0,"CustomSequence":0}`,
+	"v4/sns/friend_get_list":                                 `{"From_Account":"sw_owner","To_Account":["sw_member"],"TagList":["Tag_SNS_IM_Remark","Tag_Profile_IM_Nick"]}`,
+	"v4/sns/group_add":                                       `{"From_Account":"sw_owner","GroupName":["g2"],"To_Account":["sw_member"]}`,
+	"v4/sns/group_delete":                                    `{"From_Account":"sw_owner","GroupName":["g2"]}`,
+	"v4/sns/group_get":                                       `{"From_Account":"sw_owner","LastSequence":0,"NeedFriend":"Need_Friend_Type_Yes"}`,
+	"v4/sns/black_list_add":                                  `{"From_Account":"sw_owner","To_Account":["sw_gone"]}`,
+	"v4/sns/black_list_delete":                               `{"From_Account":"sw_owner","To_Account":["sw_gone"]}`,
+	"v4/sns/black_list_get":                                  `{"From_Account":"sw_owner","StartIndex":0,"MaxLimited":10,"LastSequence":0}`,
+	"v4/sns/black_list_check":                                `{"From_Account":"sw_owner","To_Account":["sw_gone"],"CheckType":"BlackCheckResult_Type_Both"}`,
+	"v4/openconfigsvr/setnospeaking":                         `{"Set_Account":"sw_gone","C2CmsgNospeakingTime":60,"GroupmsgNospeakingTime":60}`,
+	"v4/openconfigsvr/getnospeaking":                         `{"Get_Account":"sw_owner"}`,
 	"v4/openim/sendmsg":                                      `{"From_Account":"sw_owner","To_Account":"sw_member","MsgRandom":1,"MsgSeq":2,"MsgLifeTime":60,"SyncOtherMachine":1,"MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"hi"}}],"CloudCustomData":"c","OfflinePushInfo":{"Desc":"d"}}`,
 	"v4/group_open_http_svc/modify_group_base_info":          `{"GroupId":"sw_pub","Name":"Renamed","Introduction":"i","Notification":"n","MaxMemberNum":200,"ApplyJoinOption":"NeedPermission","MuteAllMember":"Off","AppDefinedData":[{"Key":"k","Value":"v"}]}`,
 	"v4/group_open_http_svc/import_group":                    `{"Owner_Account":"sw_owner","Type":"Public","Name":"Imported","CreateTime":1600000000}`,
@@ -167,12 +188,17 @@ func sweepServer(t *testing.T, db *store.DB, logs io.Writer) *testServer {
 
 // sweepCommands is the whole command table over db.
 func sweepCommands(db *store.DB, groups *group.Service) []api.Command {
+	streams := stream.New(context.Background(), stream.Deps{Store: db, Deliver: &pushRecorder{}, Groups: groups.Get})
+	// The sweep's app declares no custom profile fields, which cannot fail.
+	profiles, _ := profile.NewService(profile.Deps{Store: db, Friends: db, Streams: streams})
+	relations, _ := relation.NewService(relation.Deps{Store: db, Profiles: profiles, Streams: streams})
 	return api.Commands(api.Services{
-		Accounts: account.NewService(db),
-		Groups:   groups,
-		Messages: message.NewService(message.Deps{Store: db, Groups: groups,
-			Streams: stream.New(context.Background(), stream.Deps{Store: db, Deliver: &pushRecorder{}, Groups: groups.Get})}),
-		Store: db,
+		Accounts:  account.NewService(db),
+		Groups:    groups,
+		Messages:  message.NewService(message.Deps{Store: db, Groups: groups, Streams: streams}),
+		Profiles:  profiles,
+		Relations: relations,
+		Store:     db,
 	})
 }
 

@@ -17,17 +17,32 @@ import (
 	"github.com/chatd/chatd/internal/group"
 	"github.com/chatd/chatd/internal/im"
 	"github.com/chatd/chatd/internal/message"
+	"github.com/chatd/chatd/internal/profile"
+	"github.com/chatd/chatd/internal/relation"
 	"github.com/chatd/chatd/internal/stream"
 )
 
 // Services are the domains client requests reach.
 type Services struct {
-	Messages *message.Service
-	Streams  *stream.Service
-	Groups   *group.Service
+	Messages  *message.Service
+	Streams   *stream.Service
+	Groups    *group.Service
+	Profiles  *profile.Service
+	Relations *relation.Service
 	// Apps are the hosted apps, whose settings (limits, switches) the
 	// group ops apply as REST does.
 	Apps []config.App
+}
+
+// enabled reports whether an add-on feature is on for the app (its
+// per-app switch, config.App.Disabled).
+func (s Services) enabled(appID uint64, feature string) bool {
+	for i := range s.Apps {
+		if s.Apps[i].SDKAppID == appID {
+			return s.Apps[i].Enabled(feature)
+		}
+	}
+	return true
 }
 
 // families are the op blocks of the domains, one per file.
@@ -37,6 +52,7 @@ var families = []func(Services) map[string]gateway.Op{
 	extOps,
 	groupMessageOps,
 	groupOps,
+	userOps,
 }
 
 // Ops is the whole client op table. A name served twice is a table

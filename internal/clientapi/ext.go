@@ -23,11 +23,6 @@ func extOps(s Services) map[string]gateway.Op {
 
 type extClient Services
 
-// extEnabled is the app's msg_extension switch as client ops see it.
-// Services carries no app configuration, so they cannot see the switch:
-// it holds for the REST commands only.
-const extEnabled = true
-
 type c2cExtMsg struct {
 	From   string `json:"From_Account"`
 	To     string `json:"To_Account"`
@@ -110,7 +105,7 @@ func (e extClient) getGroup(ctx context.Context, s *gateway.Session, req *groupE
 }
 
 func (e extClient) set(ctx context.Context, s *gateway.Session, msg message.ExtMsg, w extWrite) (*extSetResp, error) {
-	done, err := e.Messages.WriteExtensions(ctx, s.AppID, extEnabled, message.ExtCaller{UserID: s.UserID},
+	done, err := e.Messages.WriteExtensions(ctx, s.AppID, Services(e).enabled(s.AppID, message.FeatureExtensions), message.ExtCaller{UserID: s.UserID},
 		message.ExtWrite{Msg: msg, Op: w.OperateType, Pairs: w.ExtensionList}, e.Streams.Now())
 	if err != nil {
 		return nil, err
@@ -123,7 +118,7 @@ func (e extClient) set(ctx context.Context, s *gateway.Session, msg message.ExtM
 }
 
 func (e extClient) get(ctx context.Context, s *gateway.Session, msg message.ExtMsg, startSeq int64) (*extGetResp, error) {
-	page, err := e.Messages.Extensions(ctx, s.AppID, extEnabled, message.ExtCaller{UserID: s.UserID}, msg, startSeq)
+	page, err := e.Messages.Extensions(ctx, s.AppID, Services(e).enabled(s.AppID, message.FeatureExtensions), message.ExtCaller{UserID: s.UserID}, msg, startSeq)
 	if err != nil {
 		return nil, err
 	}

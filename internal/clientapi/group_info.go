@@ -18,8 +18,8 @@ const (
 	maxInfoGroups = 50 // get_group_info's GroupIdList, as REST
 )
 
-// profile is a group's profile (rest-groups.md S6) on the wire.
-type profile struct {
+// groupProfile is a group's profile (rest-groups.md S6) on the wire.
+type groupProfile struct {
 	Type            string  `json:"Type"`
 	Name            string  `json:"Name"`
 	Introduction    string  `json:"Introduction"`
@@ -39,8 +39,8 @@ type profile struct {
 	AppDefinedData  []im.KV `json:"AppDefinedData"`
 }
 
-func profileOf(g *im.Group) *profile {
-	p := &profile{
+func profileOf(g *im.Group) *groupProfile {
+	p := &groupProfile{
 		Type: string(g.Type), Name: g.Name, Introduction: g.Introduction, Notification: g.Notification,
 		FaceURL: g.FaceURL, Owner: g.Owner, CreateTime: g.CreateTime, InfoSeq: g.InfoSeq,
 		LastInfoTime: g.LastInfoTime, LastMsgTime: g.LastMsgTime, NextMsgSeq: g.NextMsgSeq,
@@ -89,7 +89,7 @@ type infoItem struct {
 	GroupID   string `json:"GroupId"`
 	ErrorCode int    `json:"ErrorCode"`
 	ErrorInfo string `json:"ErrorInfo"`
-	*profile
+	*groupProfile
 }
 
 type infoResp struct {
@@ -113,7 +113,7 @@ func (g *groupClient) info(ctx context.Context, c groupCall, req *infoReq) (*inf
 		case err != nil:
 			return nil, err
 		default:
-			resp.GroupInfo[i].profile = profileOf(p)
+			resp.GroupInfo[i].groupProfile = profileOf(p)
 		}
 	}
 	return resp, nil
@@ -127,7 +127,7 @@ type joinedReq struct {
 // joinedGroup is one of the user's groups with their own membership.
 type joinedGroup struct {
 	GroupID string `json:"GroupId"`
-	*profile
+	*groupProfile
 	SelfInfo memberInfo `json:"SelfInfo"`
 }
 
@@ -157,7 +157,7 @@ func (g *groupClient) joined(ctx context.Context, c groupCall, req *joinedReq) (
 	for i := offset; i < len(active) && i < offset+limit; i++ {
 		j := &active[i]
 		self := membersOf(group.ActiveMutes([]im.Member{j.Self}, c.Now))[0]
-		resp.GroupList = append(resp.GroupList, joinedGroup{GroupID: j.Group.ID, profile: profileOf(&j.Group), SelfInfo: self})
+		resp.GroupList = append(resp.GroupList, joinedGroup{GroupID: j.Group.ID, groupProfile: profileOf(&j.Group), SelfInfo: self})
 	}
 	return resp, nil
 }

@@ -150,7 +150,7 @@ func (m messageClient) sendC2C(ctx context.Context, s *gateway.Session, req *sen
 	in := message.C2CInput{
 		From: s.UserID, To: []string{req.To}, Random: uint32(*req.MsgRandom), Body: req.MsgBody,
 		CloudCustomData: req.CloudCustomData, OfflinePushInfo: nullable(req.OfflinePushInfo), LifeTime: req.MsgLifeTime,
-		SyncOtherMachine: message.SyncToSender, OnlineOnly: req.OnlineOnlyFlag == 1,
+		SyncOtherMachine: message.SyncToSender, OnlineOnly: req.OnlineOnlyFlag == 1, FromClient: true,
 		SupportExtension: req.SupportMessageExtension == 1, NeedReadReceipt: req.IsNeedReadReceipt == 1,
 	}
 	if req.MsgSeq != nil {

@@ -130,6 +130,15 @@ type App struct {
 	// ReimportCooldown is how long a deleted UserID cannot be imported
 	// again (70399); 0 = none.
 	ReimportCooldown Duration `json:"reimport_cooldown,omitempty"`
+
+	// Users and relationships (rest-users.md S4, S5), as the vendor's
+	// console declares them. CustomProfileFields are the app's
+	// Tag_Profile_Custom_<key> fields (at most 20; an undeclared one is
+	// refused with 40009); CustomFriendFields the keywords of its
+	// Tag_SNS_Custom_<key> friend fields (at most 20; letters only, at
+	// most 8).
+	CustomProfileFields []ProfileField `json:"custom_profile_fields,omitempty"`
+	CustomFriendFields  []string       `json:"custom_friend_fields,omitempty"`
 }
 
 // Duration is a time.Duration written as "90s" / "72h" in the config file.

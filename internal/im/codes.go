@@ -32,6 +32,34 @@ const (
 
 	// Profile (used by account import for nick/avatar limits).
 	CodeProfileValueTooLong = 40601
+	CodeProfileBadParam     = 40001
+	CodeProfileNoTarget     = 40002 // portrait_get names no account
+	CodeProfileNotFound     = 40003 // the account is not imported
+	CodeProfileInternal     = 40006
+	CodeProfileNoRead       = 40007 // the caller may not read the tag
+	CodeProfileNoWrite      = 40008 // the caller may not write the tag
+	CodeProfileUnknownTag   = 40009 // not a standard tag, nor a declared custom one
+	CodeProfileBadValue     = 40605 // a value a standard field does not take
+	CodeProfileValueType    = 40610 // a value of the wrong JSON kind
+
+	// Relationships (rest-users.md, Friend management, Friend lists,
+	// Blocklist; overview.md §5.4).
+	CodeSNSBadParam        = 30001 // also: already a friend, not a friend, already blocked
+	CodeSNSAccountNotFound = 30003
+	CodeSNSInternal        = 30006
+	CodeSNSConflict        = 30008 // a concurrent write to the same relationship data
+	CodeSNSForbidSendOut   = 30009 // AdminForbid_Type_SendOut: may not send friend requests
+	CodeSNSFriendLimit     = 30010 // the owner has 3,000 friends
+	CodeSNSListLimit       = 30011 // the owner has 32 friend lists
+	CodeSNSRequestLimit    = 30012 // 100 pending friend requests
+	CodeSNSBlockLimit      = 30013 // the blocklist holds 1,000 users
+	CodeSNSPeerFriendLimit = 30014 // the other side has 3,000 friends
+	CodeSNSPeerBlocked     = 30515 // the target is on the requester's blocklist
+	CodeSNSDenyAny         = 30516 // the target takes no friend requests
+	CodeSNSBlockedByPeer   = 30525 // the requester is on the target's blocklist
+	CodeSNSPending         = 30539 // a request awaits the target's confirmation
+	CodeSNSNoRequest       = 30614 // no pending request to answer
+	CodeSNSNotFriend       = 31704 // friend_delete: not a friend
 
 	// Groups (rest-groups.md S1 and per-endpoint tables).
 	CodeGroupInternal        = 10002
@@ -108,6 +136,8 @@ const (
 	CodeMsgBatchToEmpty   = 90029 // batchsendmsg To_Account empty
 	CodeMsgPushInfo       = 90043 // OfflinePushInfo malformed
 	CodeMsgBatchQuota     = 90057 // batchsendmsg over its recipients per minute
+	CodeC2CBlocked        = 20007 // the sender is on the recipient's blocklist
+	CodeC2CSenderMuted    = 20012 // the sender is globally muted (setnospeaking)
 
 	// Message extensions (rest-messages.md S9).
 	CodeExtNotAvailable = 10008

@@ -8,6 +8,8 @@ type Store interface {
 	StreamStore
 	C2CStore
 	MsgExtStore
+	ProfileStore
+	RelationStore
 	// Close releases the engine's resources.
 	Close() error
 }

@@ -29,7 +29,10 @@ type C2CInput struct {
 	// FromAdmin says From is one of the app's admins, which send without
 	// being imported.
 	FromAdmin bool
-	To        []string
+	// FromClient says the logged-in sender sent it over the gateway: the
+	// global mute and the recipient's blocklist then hold.
+	FromClient bool
+	To         []string
 	// Seq is the sender's MsgSeq; nil picks a random one (S7).
 	Seq    *uint32
 	Random uint32
@@ -84,6 +87,18 @@ func (s *Service) SendC2C(ctx context.Context, appID uint64, in C2CInput, now ti
 	}
 	if _, ok := found[in.From]; !ok && !in.FromAdmin {
 		return nil, im.Errorf(im.CodeC2CAccount, "From_Account %s is not imported", in.From)
+	}
+	if in.FromClient && s.senders != nil {
+		// A client is held by its global mute and by the recipient's
+		// blocklist; the REST sendmsg is not (its page says so).
+		if err := s.senders.CheckMuted(ctx, appID, in.From, false); err != nil {
+			return nil, err
+		}
+		for _, to := range in.To {
+			if err := s.senders.CheckBlocked(ctx, appID, in.From, to); err != nil {
+				return nil, err
+			}
+		}
 	}
 	out := make([]C2CSent, len(in.To))
 	var writes []im.StreamWrite

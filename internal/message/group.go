@@ -86,6 +86,11 @@ func (s *Service) Send(ctx context.Context, appID uint64, in SendInput, now time
 	if err := s.checkSender(ctx, g, topic, in, now); err != nil {
 		return Sent{}, err
 	}
+	if !in.FromAdmin && s.senders != nil {
+		if err := s.senders.CheckMuted(ctx, appID, in.From, true); err != nil {
+			return Sent{}, err
+		}
+	}
 	if !s.limiter.Allow(appID, g.ID, now) {
 		return Sent{}, im.Errorf(im.CodeGroupMsgRateLimit, "group %s takes at most %d messages per second", g.ID, GroupMsgRate)
 	}

@@ -56,15 +56,28 @@ type Store interface {
 	GetAccounts(ctx context.Context, appID uint64, userIDs []string) (map[string]im.Account, error)
 }
 
+// Senders are the rules about who may send that the relationship domains
+// decide: a user's global mute and the recipient's blocklist.
+type Senders interface {
+	// CheckMuted refuses a globally muted sender: 20012 for a one-to-one
+	// message (group false), 10017 for a group message.
+	CheckMuted(ctx context.Context, appID uint64, userID string, group bool) error
+	// CheckBlocked refuses a one-to-one message from a sender on the
+	// recipient's blocklist (20007).
+	CheckBlocked(ctx context.Context, appID uint64, from, to string) error
+}
+
 // Deps are what the message service works over. Logger may be nil;
 // Limiter nil is a per-node GroupLimiter; Broadcast nil numbers
-// broadcasts but delivers them nowhere.
+// broadcasts but delivers them nowhere; Senders nil checks no mutes or
+// blocklists.
 type Deps struct {
 	Store     Store
 	Streams   *stream.Service
 	Groups    Groups
 	Limiter   Limiter
 	Broadcast Broadcaster
+	Senders   Senders
 	Logger    *slog.Logger
 }
 
@@ -75,6 +88,7 @@ type Service struct {
 	groups    Groups
 	limiter   Limiter
 	broadcast Broadcaster
+	senders   Senders
 	log       *slog.Logger
 }
 
@@ -88,5 +102,5 @@ func NewService(d Deps) *Service {
 	if limiter == nil {
 		limiter = NewGroupLimiter(nil)
 	}
-	return &Service{store: d.Store, streams: d.Streams, groups: d.Groups, limiter: limiter, broadcast: d.Broadcast, log: log}
+	return &Service{store: d.Store, streams: d.Streams, groups: d.Groups, limiter: limiter, broadcast: d.Broadcast, senders: d.Senders, log: log}
 }
