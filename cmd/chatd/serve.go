@@ -136,7 +136,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	maps.Copy(clientOps, ops)
 	groups.SetDelivery(group.Delivery{Notifier: streams, Online: cluster, Logger: logger})
-	rest, err := api.NewServer(api.Options{Config: cfg, Verifier: verifier, Now: now, Logger: logger},
+	rest, err := api.NewServer(api.Options{Config: cfg, Verifier: verifier, Revocations: accounts, Now: now, Logger: logger},
 		api.Commands(api.Services{Accounts: accounts, Groups: groups, Messages: messages, Store: db, Profiles: profiles, Relations: relations}))
 	if err != nil {
 		return err

@@ -36,6 +36,7 @@ type Service struct {
 	store    im.AccountStore
 	sessions Sessions
 	imports  *importBatcher
+	revoked  revocations
 }
 
 // NewService returns the account service.
@@ -226,6 +227,7 @@ func (s *Service) Kick(ctx context.Context, app *config.App, userID string, now 
 	if err != nil {
 		return fmt.Errorf("account: kick %s: %w", userID, err)
 	}
+	s.remember(revocationKey{app.SDKAppID, userID}, now.Unix(), now)
 	if s.sessions != nil {
 		if err := s.sessions.KickUser(ctx, app.SDKAppID, userID); err != nil {
 			return fmt.Errorf("account: kick %s: close connections: %w", userID, err)

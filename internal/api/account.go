@@ -39,18 +39,35 @@ func (p profileFields) apply(userID string) im.AccountImport {
 	return it
 }
 
+// accountID is the account a request imports or kicks: UserID, or
+// Identifier, the field's name in earlier revisions of the API that client
+// libraries still send (the current name wins when both are present).
+type accountID struct {
+	UserID     *string
+	Identifier *string
+}
+
+// id is the account named, nil when neither field is present.
+func (a accountID) id() *string {
+	if a.UserID != nil {
+		return a.UserID
+	}
+	return a.Identifier
+}
+
 type accountImportReq struct {
-	UserID *string
+	accountID
 	profileFields
 }
 
 type empty struct{}
 
 func (a accountAPI) importOne(ctx context.Context, call *Call, req *accountImportReq) (*empty, error) {
-	if req.UserID == nil {
+	id := req.id()
+	if id == nil {
 		return nil, &im.Error{Code: im.CodeAccountBadParam, Info: "UserID is required"}
 	}
-	_, err := a.svc.Import(ctx, call.App, []im.AccountImport{req.apply(*req.UserID)}, call.Now)
+	_, err := a.svc.Import(ctx, call.App, []im.AccountImport{req.apply(*id)}, call.Now)
 	if err != nil {
 		return nil, err
 	}
@@ -60,7 +77,7 @@ func (a accountAPI) importOne(ctx context.Context, call *Call, req *accountImpor
 type multiImportReq struct {
 	Accounts    []string
 	AccountList []struct {
-		UserID *string
+		accountID
 		profileFields
 	}
 }
@@ -82,10 +99,11 @@ func (a accountAPI) importMany(ctx context.Context, call *Call, req *multiImport
 		items = append(items, im.AccountImport{Account: im.Account{UserID: id}})
 	}
 	for _, it := range req.AccountList {
-		if it.UserID == nil {
+		id := it.id()
+		if id == nil {
 			return nil, &im.Error{Code: im.CodeAccountBadParam, Info: "AccountList.UserID is required"}
 		}
-		items = append(items, it.apply(*it.UserID))
+		items = append(items, it.apply(*id))
 	}
 	failed, err := a.svc.Import(ctx, call.App, items, call.Now)
 	if err != nil && len(failed) == 0 {
@@ -181,14 +199,15 @@ func nonNil[T any](s []T) []T {
 }
 
 type kickReq struct {
-	UserID string
+	accountID
 }
 
 func (a accountAPI) kick(ctx context.Context, call *Call, req *kickReq) (*empty, error) {
-	if req.UserID == "" {
+	id := req.id()
+	if id == nil || *id == "" {
 		return nil, &im.Error{Code: im.CodeAccountBadParam, Info: "UserID is required"}
 	}
-	if err := a.svc.Kick(ctx, call.App, req.UserID, call.Now); err != nil {
+	if err := a.svc.Kick(ctx, call.App, *id, call.Now); err != nil {
 		return nil, err
 	}
 	return &empty{}, nil

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/chatd/chatd/internal/config"
 	"github.com/chatd/chatd/internal/im"
+	"github.com/chatd/chatd/internal/usersig"
 )
 
 // statuses asks account_check about ids and returns AccountStatus by ID,
@@ -339,4 +341,42 @@ func TestAccountCheck(t *testing.T) {
 			ts.must(t, pathCheck, tt.body, tt.want)
 		})
 	}
+}
+
+// TestKickRevokesRESTCalls: kick invalidates the UserSigs of the kicked
+// account issued before it on REST calls too (issue 13 point 3): the
+// admin's old sig gets 70052, a sig made after the kick works.
+func TestKickRevokesRESTCalls(t *testing.T) {
+	ts := newTestServer(t)
+	ts.importAccounts(t, testAdmin)
+	old := ts.sig
+	ts.must(t, pathCheck, `{"CheckItem":[{"UserID":"administrator"}]}`, 0)
+	ts.clock.Advance(time.Second)
+	ts.must(t, "/v4/im_open_login_svc/kick", `{"UserID":"`+testAdmin+`"}`, 0)
+	ts.must(t, pathCheck, `{"CheckItem":[{"UserID":"administrator"}]}`, im.CodeSigInvalidated)
+	ts.sig = usersig.Generate(testKey, testAppID, testAdmin, sigLifetime, ts.clock.Now())
+	ts.must(t, pathCheck, `{"CheckItem":[{"UserID":"administrator"}]}`, 0)
+	if ts.sig == old {
+		t.Fatal("the new sig is the old one")
+	}
+}
+
+// TestIdentifierAlias: earlier revisions named the account field
+// Identifier; account_import, multiaccount_import and kick take it, and
+// UserID wins when both are present (issue 13 point 4).
+func TestIdentifierAlias(t *testing.T) {
+	ts := newTestServer(t)
+	ts.must(t, pathImport, `{"Identifier":"old_style","Nick":"Old"}`, 0)
+	ts.must(t, pathMultiImport, `{"AccountList":[{"Identifier":"old_two"}]}`, 0)
+	ts.must(t, pathImport, `{"UserID":"wins","Identifier":"loses"}`, 0)
+	env := ts.must(t, pathCheck, `{"CheckItem":[{"UserID":"old_style"},{"UserID":"old_two"},{"UserID":"wins"},{"UserID":"loses"}]}`, 0)
+	var status []string
+	for _, it := range list(t, env["ResultItem"]) {
+		status = append(status, it["AccountStatus"].(string))
+	}
+	if fmt.Sprint(status) != "[Imported Imported Imported NotImported]" {
+		t.Fatalf("statuses %v", status)
+	}
+	ts.must(t, "/v4/im_open_login_svc/kick", `{"Identifier":"old_style"}`, 0)
+	ts.must(t, "/v4/im_open_login_svc/kick", `{"Identifier":3}`, im.CodeAccountNotStr)
 }

@@ -66,7 +66,7 @@ func command[Req, Resp any](path string, rate int, d Domain, fn func(ctx context
 // accountFields are body fields that hold a UserID: a non-string there is
 // 60015 in every area (overview.md §1.3), not the area's parameter code.
 var accountFields = map[string]bool{
-	"UserID": true, "Accounts": true, "Member_Account": true, "Owner_Account": true,
+	"UserID": true, "Identifier": true, "Accounts": true, "Member_Account": true, "Owner_Account": true,
 	"Members_Account": true, "From_Account": true, "To_Account": true, "Operator_Account": true,
 	"GroupAt_Account": true, "MemberToDel_Account": true, "User_Account": true, "Member_List_Account": true,
 	"NewOwner_Account": true, "Report_Account": true, "Peer_Account": true,

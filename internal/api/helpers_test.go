@@ -129,13 +129,15 @@ func startServer(t *testing.T, location string, clk *clock, opts ...option) *tes
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
+	accounts := account.NewService(db)
 	srv, err := api.NewServer(api.Options{
-		Config:   cfg,
-		Verifier: usersig.NewVerifier(config.DefaultSigCache, clk.Now),
-		Now:      clk.Now,
-		Logger:   slog.New(slog.NewTextHandler(t.Output(), nil)),
+		Config:      cfg,
+		Verifier:    usersig.NewVerifier(config.DefaultSigCache, clk.Now),
+		Revocations: accounts,
+		Now:         clk.Now,
+		Logger:      slog.New(slog.NewTextHandler(t.Output(), nil)),
 	}, api.Commands(api.Services{
-		Accounts: account.NewService(db),
+		Accounts: accounts,
 		Groups:   group.NewService(db, db, nil),
 		Store:    db,
 	}))

@@ -19,31 +19,43 @@ import (
 
 	"github.com/chatd/chatd/internal/config"
 	"github.com/chatd/chatd/internal/im"
+	"github.com/chatd/chatd/internal/usersig"
 )
 
-// Verifier checks a UserSig; *usersig.Verifier satisfies it.
+// Verifier checks a UserSig and returns what it says; *usersig.Verifier
+// satisfies it.
 type Verifier interface {
-	Verify(key string, sdkAppID uint64, identifier, sig string) error
+	Check(key string, sdkAppID uint64, identifier, sig string) (usersig.Claims, error)
+}
+
+// Revocations tell when a kick last revoked an account's UserSigs;
+// *account.Service satisfies it.
+type Revocations interface {
+	RevokedBefore(ctx context.Context, appID uint64, userID string, now time.Time) (int64, error)
 }
 
 // Server answers every REST call with HTTP 200 and the vendor's envelope.
 type Server struct {
-	apps     map[uint64]*config.App
-	commands map[string]*Command
-	verifier Verifier
-	limiter  *limiter
-	maxBody  int64
-	now      func() time.Time
-	log      *slog.Logger
-	ids      *requestIDs
+	apps        map[uint64]*config.App
+	commands    map[string]*Command
+	verifier    Verifier
+	revocations Revocations
+	limiter     *limiter
+	maxBody     int64
+	now         func() time.Time
+	log         *slog.Logger
+	ids         *requestIDs
 }
 
 // Options are what a Server needs besides its command table.
 type Options struct {
 	Config   config.Config
 	Verifier Verifier
-	Now      func() time.Time
-	Logger   *slog.Logger
+	// Revocations, when set, refuses a call whose UserSig a kick of its
+	// identifier revoked (70052), as gateway logins are.
+	Revocations Revocations
+	Now         func() time.Time
+	Logger      *slog.Logger
 }
 
 // NewServer builds a server over the given command rows. It fails on a
@@ -51,13 +63,14 @@ type Options struct {
 // an endpoint.
 func NewServer(opts Options, commands []Command) (*Server, error) {
 	s := &Server{
-		apps:     map[uint64]*config.App{},
-		commands: map[string]*Command{},
-		verifier: opts.Verifier,
-		maxBody:  opts.Config.MaxBodyBytes,
-		now:      opts.Now,
-		log:      opts.Logger,
-		ids:      newRequestIDs(),
+		apps:        map[uint64]*config.App{},
+		commands:    map[string]*Command{},
+		verifier:    opts.Verifier,
+		revocations: opts.Revocations,
+		maxBody:     opts.Config.MaxBodyBytes,
+		now:         opts.Now,
+		log:         opts.Logger,
+		ids:         newRequestIDs(),
 	}
 	for i := range opts.Config.Apps {
 		app := &opts.Config.Apps[i]
@@ -162,8 +175,20 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, now time.Time, bu
 	if query.hasContentType && query.contentType != "json" {
 		return &im.Error{Code: im.CodeBadURLParam, Info: "contenttype must be json"}, nil
 	}
-	if err := s.verifier.Verify(app.SecretKey, appID, identifier, sig); err != nil {
+	claims, err := s.verifier.Check(app.SecretKey, appID, identifier, sig)
+	if err != nil {
 		return im.AsError(err, im.CodeSigInvalid), nil
+	}
+	if s.revocations != nil {
+		// A failed read keeps the last kick time known (or none): the call
+		// goes on, and answers from the store what it can.
+		before, err := s.revocations.RevokedBefore(r.Context(), appID, identifier, now)
+		if err != nil {
+			s.log.Warn("rest call: kick time not read", "identifier", identifier, "err", err)
+		}
+		if claims.Time < before {
+			return &im.Error{Code: im.CodeSigInvalidated, Info: "UserSig was invalidated by a kick; generate a new one"}, nil
+		}
 	}
 	if !app.IsAdmin(identifier) {
 		return im.Errorf(im.CodeNeedAdmin, "%s is not an app admin", identifier), nil
