@@ -142,6 +142,9 @@ type C2CMessage struct {
 	OnlineOnlyFlag          int             `json:"OnlineOnlyFlag"`
 	IsNeedReadReceipt       int             `json:"IsNeedReadReceipt"`
 	SupportMessageExtension int             `json:"SupportMessageExtension"`
+	// MsgFlagBits is 8 for a message recalled since (its body is empty):
+	// what a sync returns for a message recalled while the client was away.
+	MsgFlagBits int `json:"MsgFlagBits"`
 }
 
 // GroupMessage is a group message event ("GroupMsg").
