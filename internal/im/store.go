@@ -10,6 +10,9 @@ type Store interface {
 	MsgExtStore
 	ProfileStore
 	RelationStore
+	RobotStore
+	PushStore
+	OpsStore
 	// Close releases the engine's resources.
 	Close() error
 }

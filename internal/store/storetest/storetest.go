@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) im.Store) {
 	t.Run("GroupMessages", func(t *testing.T) { RunGroupMessages(t, open) })
 	t.Run("Applications", func(t *testing.T) { RunApplications(t, open) })
 	t.Run("Users", func(t *testing.T) { RunUsers(t, open) })
+	t.Run("OpsPush", func(t *testing.T) { RunOpsPush(t, open) })
 }
 
 // fresh marks a subtest parallel and gives it its own store.
