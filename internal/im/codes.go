@@ -150,4 +150,25 @@ const (
 
 	// Content (overview.md §5.3).
 	CodeMsgTooLong = 80002 // message content over 12 KB
+
+	// Operations (rest-users.md, Operations management; overview.md §5.4
+	// "Operations statistics download").
+	CodeStatsBadRequest = 130001 // getappinfo: the request cannot be used
+	CodeStatsQuery      = 130011 // getappinfo: the statistics query failed
+	CodeOpsBadRequest   = 1001   // illegal request (get_history)
+	CodeOpsInternal     = 1003   // system error (get_history, GetIPList)
+	CodeArchiveNotReady = 1004   // no archive for the hour (not made yet, or no messages)
+	CodeArchiveExpired  = 1005   // the hour's archive is past its 7 days
+	CodeRobotInvalid    = 10008  // chatbots: invalid request, bot limit reached
+	CodeRobotInternal   = 10002  // chatbots: internal error
+	CodePushBadElem     = 90010  // an im_push element breaks the element format
+	CodePushTagTooLong  = 90020  // a tag over 50 bytes
+	CodePushTagTwice    = 90022  // the same tag in TagsAnd and TagsOr
+	CodePushTooSoon     = 90024  // a push less than 1 s after the last one
+	CodePushTooManyTags = 90032  // over 10 tags in a condition or per user in a request; over 100 held
+	CodePushBadAttr     = 90033  // an attribute not named by the app, or its value over 50 bytes
+	CodePushMixedCond   = 90039  // attribute and tag conditions together
+	CodePushEmptyTag    = 90040  // an empty tag
+	CodePushDisabled    = 90045  // push to all users switched off for the app
+	CodePushDailyQuota  = 90047  // the app's pushes of the day are used up
 )

@@ -1,6 +1,9 @@
 package im
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // DayStats are one day of an app's figures (rest-users.md S10) as the
 // store can count them from the rows it keeps: what was deleted since is
@@ -71,3 +74,11 @@ type OpsStore interface {
 	// NodeAddrs returns every address seen at or after since, sorted.
 	NodeAddrs(ctx context.Context, since int64) ([]string, error)
 }
+
+// VendorUTCOffset is the vendor's zone, Beijing time (UTC+8), in seconds:
+// get_history's hours, getappinfo's days and the push quota's days are
+// counted in it.
+const VendorUTCOffset = 8 * 3600
+
+// VendorZone is the vendor's zone as a time.Location.
+var VendorZone = time.FixedZone("UTC+8", VendorUTCOffset)
