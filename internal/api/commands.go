@@ -2,10 +2,13 @@ package api
 
 import (
 	"github.com/chatd/chatd/internal/account"
+	"github.com/chatd/chatd/internal/bot"
 	"github.com/chatd/chatd/internal/group"
 	"github.com/chatd/chatd/internal/im"
 	"github.com/chatd/chatd/internal/message"
+	"github.com/chatd/chatd/internal/ops"
 	"github.com/chatd/chatd/internal/profile"
+	"github.com/chatd/chatd/internal/push"
 	"github.com/chatd/chatd/internal/relation"
 )
 
@@ -17,6 +20,9 @@ type Services struct {
 	Store     im.AccountStore // profile lookups for listings
 	Profiles  *profile.Service
 	Relations *relation.Service
+	Ops       *ops.Service
+	Bots      *bot.Service
+	Push      *push.Service
 }
 
 // Commands is the whole REST command table, one domain file per block.
@@ -32,5 +38,6 @@ func Commands(s Services) []Command {
 	all = append(all, friendAPI{s.Relations}.commands()...)
 	all = append(all, blacklistAPI{s.Relations}.commands()...)
 	all = append(all, noSpeakingAPI{s.Profiles}.commands()...)
+	all = append(all, opsCommands(s)...)
 	return all
 }

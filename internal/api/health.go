@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/chatd/chatd/internal/ops"
 )
 
 // probeTimeout bounds one run of a Check's Probe: a database that does not
@@ -74,6 +76,8 @@ func Handler(api *Server, gateway http.Handler, ready func() bool, checks ...Che
 			health(w, r, true)
 		case r.URL.Path == "/v4/ws" && gateway != nil:
 			gateway.ServeHTTP(w, r)
+		case strings.HasPrefix(r.URL.Path, ops.ArchivePath) && api.archives != nil:
+			api.serveArchive(w, r)
 		default:
 			api.ServeHTTP(w, r)
 		}

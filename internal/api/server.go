@@ -41,6 +41,7 @@ type Server struct {
 	verifier    Verifier
 	revocations Revocations
 	limiter     *limiter
+	archives    Archives
 	maxBody     int64
 	now         func() time.Time
 	log         *slog.Logger
@@ -54,8 +55,10 @@ type Options struct {
 	// Revocations, when set, refuses a call whose UserSig a kick of its
 	// identifier revoked (70052), as gateway logins are.
 	Revocations Revocations
-	Now         func() time.Time
-	Logger      *slog.Logger
+	// Archives, when set, serves the message archives get_history lists.
+	Archives Archives
+	Now      func() time.Time
+	Logger   *slog.Logger
 }
 
 // NewServer builds a server over the given command rows. It fails on a
@@ -67,6 +70,7 @@ func NewServer(opts Options, commands []Command) (*Server, error) {
 		commands:    map[string]*Command{},
 		verifier:    opts.Verifier,
 		revocations: opts.Revocations,
+		archives:    opts.Archives,
 		maxBody:     opts.Config.MaxBodyBytes,
 		now:         opts.Now,
 		log:         opts.Logger,

@@ -23,11 +23,14 @@ import (
 
 	"github.com/chatd/chatd/internal/account"
 	"github.com/chatd/chatd/internal/api"
+	"github.com/chatd/chatd/internal/bot"
 	"github.com/chatd/chatd/internal/config"
 	"github.com/chatd/chatd/internal/group"
 	"github.com/chatd/chatd/internal/im"
 	"github.com/chatd/chatd/internal/message"
+	"github.com/chatd/chatd/internal/ops"
 	"github.com/chatd/chatd/internal/profile"
+	"github.com/chatd/chatd/internal/push"
 	"github.com/chatd/chatd/internal/relation"
 	"github.com/chatd/chatd/internal/store"
 	"github.com/chatd/chatd/internal/stream"
@@ -131,6 +134,22 @@ var sweepSamples = map[string]string{
 	"v4/million_group_open_http_svc/modify_topic":            `{"GroupId":"@TGS#_sw_comm","TopicId":"@TGS#_sw_comm@TOPIC#_t1","TopicName":"t1b","MuteAllMember":"Off"}`,
 	"v4/group_open_http_svc/import_topic":                    `{"Type":"Community","GroupId":"@TGS#_sw_comm","TopicName":"imported","CreateTime":1600000000}`,
 	"v4/million_group_open_http_svc/get_online_member_num":   `{"GroupId":"@TGS#_sw_comm"}`,
+	"v4/openconfigsvr/getappinfo":                            `{"RequestField":["ChainIncrease","UpMsgNum"]}`,
+	"v4/open_msg_svc/get_history":                            `{"ChatType":"C2C","MsgTime":"2024052923"}`,
+	"v4/ConfigSvc/GetIPList":                                 `{}`,
+	"v4/openim_robot_http_svc/get_all_robots":                `{}`,
+	"v4/openim_robot_http_svc/create_robot":                  `{"UserID":"@RBT#sw_new","Nick":"Bot","FaceUrl":"http://x/b.png","SelfSignature":"hi"}`,
+	"v4/openim_robot_http_svc/delete_robot":                  `{"Robot_Account":"@RBT#sw_bot"}`,
+	"v4/all_member_push/im_push":                             `{"From_Account":"sw_owner","MsgRandom":1,"MsgLifeTime":60,"Condition":{"TagsOr":["vip"],"TagsAnd":["beta"]},"MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"all"}}],"OfflinePushInfo":{"Desc":"d"}}`,
+	"v4/all_member_push/im_set_attr_name":                    `{"AttrNames":{"0":"plan","1":"region"}}`,
+	"v4/all_member_push/im_get_attr_name":                    `{}`,
+	"v4/all_member_push/im_get_attr":                         `{"To_Account":["sw_owner","nobody"]}`,
+	"v4/all_member_push/im_set_attr":                         `{"UserAttrs":[{"To_Account":"sw_owner","Attrs":{"plan":"pro"}}]}`,
+	"v4/all_member_push/im_remove_attr":                      `{"UserAttrs":[{"To_Account":"sw_owner","Attrs":["region"]}]}`,
+	"v4/all_member_push/im_get_tag":                          `{"To_Account":["sw_owner","nobody"]}`,
+	"v4/all_member_push/im_add_tag":                          `{"UserTags":[{"To_Account":"sw_owner","Tags":["vip","beta"]}]}`,
+	"v4/all_member_push/im_remove_tag":                       `{"UserTags":[{"To_Account":"sw_owner","Tags":["beta"]}]}`,
+	"v4/all_member_push/im_remove_all_tags":                  `{"To_Account":["sw_member"]}`,
 }
 
 // sweepFixture imports the accounts and creates the groups the samples
@@ -143,6 +162,14 @@ func sweepFixture(t *testing.T, ts *testServer) {
 	ts.createGroup(t, `{"Owner_Account":"sw_owner","Type":"Public","GroupId":"sw_doomed","Name":"Doomed"}`)
 	ts.createGroup(t, `{"Owner_Account":"sw_owner","Type":"Community","GroupId":"@TGS#_sw_comm","Name":"Comm","SupportTopic":1}`)
 	ts.must(t, "/v4/million_group_open_http_svc/create_topic", `{"GroupId":"@TGS#_sw_comm","TopicId":"@TGS#_sw_comm@TOPIC#_t1","TopicName":"t1"}`, 0)
+	// The chatbot the samples delete, and the attribute names they use.
+	ts.importAccounts(t, "@RBT#sw_bot")
+	if err := ts.db.MarkRobot(t.Context(), testAppID, "@RBT#sw_bot", testEpoch.Unix(), 20); err != nil {
+		t.Fatal(err)
+	}
+	if err := ts.db.SetPushAttrNames(t.Context(), testAppID, map[int]string{0: "plan", 1: "region"}); err != nil {
+		t.Fatal(err)
+	}
 	// MsgSeq 1 of sw_pub, which the samples recall, modify, extend and read.
 	g := im.GroupMessage{AppID: testAppID, GroupID: "sw_pub", From: "sw_member", Time: testEpoch.Unix(), Random: 1,
 		Priority: im.PriorityNormal, Body: json.RawMessage(`[{"MsgType":"TIMTextElem","MsgContent":{"Text":"MsgSeq 1"}}]`),
@@ -192,13 +219,20 @@ func sweepCommands(db *store.DB, groups *group.Service) []api.Command {
 	// The sweep's app declares no custom profile fields, which cannot fail.
 	profiles, _ := profile.NewService(profile.Deps{Store: db, Friends: db, Streams: streams})
 	relations, _ := relation.NewService(relation.Deps{Store: db, Profiles: profiles, Streams: streams})
+	accounts := account.NewService(db)
+	// The pushes' 1 s spacing on a clock that stands still: every push
+	// after the first valid one is refused alike on both engines.
+	still := func() time.Time { return testEpoch }
 	return api.Commands(api.Services{
-		Accounts:  account.NewService(db),
+		Accounts:  accounts,
 		Groups:    groups,
 		Messages:  message.NewService(message.Deps{Store: db, Groups: groups, Streams: streams}),
 		Profiles:  profiles,
 		Relations: relations,
 		Store:     db,
+		Ops:       ops.NewService(ops.Deps{Store: db, Addrs: []string{"127.0.0.1"}, BaseURL: "http://127.0.0.1", Now: still}),
+		Bots:      bot.NewService(db, accounts, profiles),
+		Push:      push.NewService(push.Deps{Store: db, Now: still}),
 	})
 }
 
@@ -512,7 +546,9 @@ func specDir() string {
 	return "../../../shared/spec"
 }
 
-var codePattern = regexp.MustCompile(`\b[1-9][0-9]{4,5}\b`)
+// codePattern matches codes of 4 to 6 digits: the operations download
+// codes of overview.md §5.4 (1001-1005) have four.
+var codePattern = regexp.MustCompile(`\b[1-9][0-9]{3,5}\b`)
 
 // documentedCodes returns, per command path, the codes its documentation
 // names: the public codes of overview.md §5 and every code of its area's
