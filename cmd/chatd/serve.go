@@ -16,6 +16,7 @@ import (
 
 	"github.com/chatd/chatd/internal/account"
 	"github.com/chatd/chatd/internal/api"
+	"github.com/chatd/chatd/internal/bot"
 	"github.com/chatd/chatd/internal/bus"
 	"github.com/chatd/chatd/internal/bus/natsbus"
 	"github.com/chatd/chatd/internal/clientapi"
@@ -25,6 +26,7 @@ import (
 	"github.com/chatd/chatd/internal/message"
 	"github.com/chatd/chatd/internal/presence"
 	"github.com/chatd/chatd/internal/profile"
+	"github.com/chatd/chatd/internal/push"
 	"github.com/chatd/chatd/internal/relation"
 	"github.com/chatd/chatd/internal/store"
 	"github.com/chatd/chatd/internal/store/postgres"
@@ -129,26 +131,35 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	messages := message.NewService(message.Deps{Store: db, Streams: streams, Groups: groups, Logger: logger,
 		Limiter: message.NewGroupLimiter(cluster.Nodes), Broadcast: rooms.gateway,
 		Senders: senders{profiles: profiles, relations: relations}})
+	pushes := push.NewService(push.Deps{Store: db, Bus: events, Local: pushLocal{rooms.gateway}, Apps: cfg.Apps, Now: now, Logger: logger})
+	if err := pushes.Start(ctx); err != nil {
+		return fmt.Errorf("push: %w", err)
+	}
 	ops, err := clientapi.Ops(clientapi.Services{Messages: messages, Streams: streams, Groups: groups, Apps: cfg.Apps,
-		Profiles: profiles, Relations: relations})
+		Profiles: profiles, Relations: relations, Push: pushes})
 	if err != nil {
 		return err
 	}
 	maps.Copy(clientOps, ops)
 	groups.SetDelivery(group.Delivery{Notifier: streams, Online: cluster, Logger: logger})
-	rest, err := api.NewServer(api.Options{Config: cfg, Verifier: verifier, Revocations: accounts, Now: now, Logger: logger},
-		api.Commands(api.Services{Accounts: accounts, Groups: groups, Messages: messages, Store: db, Profiles: profiles, Relations: relations}))
+
+	// The listener comes first: the operations service reports its
+	// addresses and hands out download URLs on it.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	operations := newOps(cfg, db, ln.Addr(), now, logger)
+	go operations.Run(ctx)
+	rest, err := api.NewServer(api.Options{Config: cfg, Verifier: verifier, Revocations: accounts, Archives: operations, Now: now, Logger: logger},
+		api.Commands(api.Services{Accounts: accounts, Groups: groups, Messages: messages, Store: db, Profiles: profiles, Relations: relations,
+			Ops: operations, Bots: bot.NewService(db, accounts, profiles), Push: pushes}))
 	if err != nil {
 		return err
 	}
 	// Each node allows its share of every rate limit, so the cluster as a
 	// whole allows the documented rate.
 	rest.ShareLimits(cluster.Nodes)
-
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
 	var ready atomic.Bool
 	srv := api.NewHTTPServer(api.Handler(rest, rooms.gateway, ready.Load, readiness(cfg, db, events)...), api.DefaultTimeouts())
 	printWelcome(stdout, cfg, loaded.AppCreated, ln.Addr().String())

@@ -91,6 +91,13 @@ type Config struct {
 	RateLimit int `json:"rate_limit"`
 	// MaxBodyBytes caps a REST request body.
 	MaxBodyBytes int64 `json:"max_body_bytes"`
+	// PublicURL is where app backends reach this server (e.g.
+	// https://chat.example.com): the base of the archive download URLs
+	// get_history hands out. Empty: http:// and the listen address.
+	PublicURL string `json:"public_url,omitempty"`
+	// IPList are the addresses GetIPList reports for this node (IPv4
+	// addresses or CIDR ranges). Empty: the addresses it listens on.
+	IPList []string `json:"ip_list,omitempty"`
 	// Apps are the hosted apps. The flags --sdkappid/--secret-key/--admin
 	// describe the first one.
 	Apps []App `json:"apps"`
@@ -107,6 +114,7 @@ type App struct {
 	// Disabled lists add-on features switched off for this app; everything
 	// is on by default. Features: "account_delete" (71000), "live_ban"
 	// (10007), "group_attr" (group custom attributes, 10007),
+	// "all_member_push" (push to all users, attributes and tags, 90045),
 	// "group_counter" (group counters, 10059), "group_topic" (community
 	// topics, 11000), "msg_extension" (message extensions, 10008),
 	// "group_broadcast" (send_broadcast_msg, 10007), "group_msg_recall"
@@ -139,6 +147,12 @@ type App struct {
 	// most 8).
 	CustomProfileFields []ProfileField `json:"custom_profile_fields,omitempty"`
 	CustomFriendFields  []string       `json:"custom_friend_fields,omitempty"`
+
+	// PushDailyLimit is how many im_push calls the app may make per day
+	// (Beijing time; 90047 beyond), 0 = the vendor's 100; PushInterval
+	// how far apart they must be (90024), 0 = 1 s.
+	PushDailyLimit int      `json:"push_daily_limit,omitempty"`
+	PushInterval   Duration `json:"push_interval,omitempty"`
 }
 
 // Duration is a time.Duration written as "90s" / "72h" in the config file.

@@ -51,6 +51,7 @@ var settings = []setting{
 		firstApp(c).Admins = strings.Split(v, ",")
 		return nil
 	}},
+	{"public-url", "where app backends reach this server (e.g. https://chat.example.com): the base of get_history's download URLs", func(c *Config, v string) error { c.PublicURL = v; return nil }},
 	{"rate-limit", "set every per-API limit to N calls/s (0 = off); default: the documented limits", intSetting(func(c *Config, n int) { c.RateLimit = n })},
 }
 
