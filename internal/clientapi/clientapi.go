@@ -18,6 +18,7 @@ import (
 	"github.com/chatd/chatd/internal/im"
 	"github.com/chatd/chatd/internal/message"
 	"github.com/chatd/chatd/internal/profile"
+	"github.com/chatd/chatd/internal/push"
 	"github.com/chatd/chatd/internal/relation"
 	"github.com/chatd/chatd/internal/stream"
 )
@@ -29,6 +30,7 @@ type Services struct {
 	Groups    *group.Service
 	Profiles  *profile.Service
 	Relations *relation.Service
+	Push      *push.Service
 	// Apps are the hosted apps, whose settings (limits, switches) the
 	// group ops apply as REST does.
 	Apps []config.App
@@ -53,6 +55,7 @@ var families = []func(Services) map[string]gateway.Op{
 	groupMessageOps,
 	groupOps,
 	userOps,
+	pushOps,
 }
 
 // Ops is the whole client op table. A name served twice is a table
