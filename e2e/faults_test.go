@@ -74,6 +74,16 @@ func TestStoreOutage(t *testing.T) {
 	for i := range sweep {
 		sweep[i].body = strings.ReplaceAll(sweep[i].body, "EXTKEY", key)
 	}
+	// get_history's hour, over and holding a message; the chatbot
+	// delete_robot invalidates; the attribute the push bodies name.
+	archived := time.Now().Add(-2 * time.Hour)
+	mustOK(t, n.rest("v4/openim/importmsg", map[string]any{"SyncFromOldSystem": 2, "From_Account": "u2", "To_Account": "u3",
+		"MsgSeq": 3, "MsgRandom": 3, "MsgTimeStamp": archived.Unix(), "MsgBody": extBody}))
+	for i := range sweep {
+		sweep[i].body = strings.ReplaceAll(sweep[i].body, "ARCHIVEHOUR", archived.In(time.FixedZone("UTC+8", 8*3600)).Format("2006010215"))
+	}
+	mustOK(t, n.rest("v4/openim_robot_http_svc/create_robot", map[string]any{"UserID": "@RBT#b1"}))
+	mustOK(t, n.rest("v4/all_member_push/im_set_attr_name", map[string]any{"AttrNames": map[string]any{"0": "plan"}}))
 	for _, g := range []string{"owned", "a1", "a2"} { // MsgSeq 1 of each, with read receipts
 		mustOK(t, n.rest("v4/group_open_http_svc/send_group_msg", map[string]any{"GroupId": g, "Random": 1, "NeedReadReceipt": 1,
 			"MsgBody": []any{map[string]any{"MsgType": "TIMTextElem", "MsgContent": map[string]any{"Text": "fixture"}}}}))
@@ -145,7 +155,8 @@ type sweepTable []sweepRow
 // public groups of owner u1: "work" with u2, "owned" with u3, "kick" with
 // u4, "doomed", "a1" to "a3"; community "@TGS#_comm" with topic t1; a
 // message with read receipts, MsgSeq 1, in "owned", "a1" and "a2";
-// one-to-one messages u2 -> u3 "1_1_1700000000" and "2_2_1700000000"). The
+// one-to-one messages u2 -> u3 "1_1_1700000000" and "2_2_1700000000", and
+// one in the hour ARCHIVEHOUR; chatbot "@RBT#b1"; attribute "plan"). The
 // calls run at once, so no two bodies change the same thing.
 var sweepBodies = map[string]string{
 	"v4/im_open_login_svc/account_import":                    `{"UserID":"u4"}`,
@@ -233,6 +244,22 @@ var sweepBodies = map[string]string{
 	"v4/sns/black_list_check":                                `{"From_Account":"u1","To_Account":["u2"],"CheckType":"BlackCheckResult_Type_Both"}`,
 	"v4/openconfigsvr/setnospeaking":                         `{"Set_Account":"u5","GroupmsgNospeakingTime":60}`,
 	"v4/openconfigsvr/getnospeaking":                         `{"Get_Account":"u1"}`,
+	"v4/openconfigsvr/getappinfo":                            `{"RequestField":["UpMsgNum"]}`,
+	"v4/open_msg_svc/get_history":                            `{"ChatType":"C2C","MsgTime":"ARCHIVEHOUR"}`,
+	"v4/ConfigSvc/GetIPList":                                 `{}`,
+	"v4/openim_robot_http_svc/get_all_robots":                `{}`,
+	"v4/openim_robot_http_svc/create_robot":                  `{"UserID":"@RBT#b2","Nick":"Two"}`,
+	"v4/openim_robot_http_svc/delete_robot":                  `{"Robot_Account":"@RBT#b1"}`,
+	"v4/all_member_push/im_push":                             `{"MsgRandom":1,"MsgLifeTime":60,"Condition":{"TagsOr":["vip"]},"MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"all"}}]}`,
+	"v4/all_member_push/im_set_attr_name":                    `{"AttrNames":{"0":"plan"}}`,
+	"v4/all_member_push/im_get_attr_name":                    `{}`,
+	"v4/all_member_push/im_get_attr":                         `{"To_Account":["u1"]}`,
+	"v4/all_member_push/im_set_attr":                         `{"UserAttrs":[{"To_Account":"u5","Attrs":{"plan":"pro"}}]}`,
+	"v4/all_member_push/im_remove_attr":                      `{"UserAttrs":[{"To_Account":"u2","Attrs":["plan"]}]}`,
+	"v4/all_member_push/im_get_tag":                          `{"To_Account":["u1"]}`,
+	"v4/all_member_push/im_add_tag":                          `{"UserTags":[{"To_Account":"u5","Tags":["vip"]}]}`,
+	"v4/all_member_push/im_remove_tag":                       `{"UserTags":[{"To_Account":"u2","Tags":["vip"]}]}`,
+	"v4/all_member_push/im_remove_all_tags":                  `{"To_Account":["u3"]}`,
 }
 
 // commandSweep is the whole command table of the built server, each row
