@@ -12,7 +12,8 @@ const TypeAllMemberPush = "AllMemberPush"
 // AllMemberPush is a push the app made to every user, or to the users
 // whose attributes or tags matched its condition ("AllMemberPush"). It is
 // pushed to the connections open when it is made; a client that was away
-// fetches it with SyncPushes while the push's lifetime lasts.
+// fetches it at its next sync (automatically, with the rest of what it
+// missed) while the push's lifetime lasts.
 type AllMemberPush struct {
 	// PushSeq is the push's place in the app's push stream (shared by all
 	// users, so a user sees gaps: pushes for others). Keep the highest one
@@ -35,8 +36,8 @@ func (e Event) AllMemberPush() (p *AllMemberPush, ok bool) {
 
 // SyncPushes fetches the app's pushes for this user after position after
 // (0: every push still kept for the user), oldest first, and returns them
-// with the new position to keep: call it after Dial and after a resync,
-// with the position saved from the last call.
+// with the new position. The client does this by itself (SyncState's
+// PushSeq); this is for a client made WithoutSync.
 func (c *Client) SyncPushes(ctx context.Context, after int64) ([]AllMemberPush, int64, error) {
 	var out []AllMemberPush
 	for {

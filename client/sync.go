@@ -15,6 +15,9 @@ import (
 type SyncState struct {
 	Seq    int64                `json:"Seq"`
 	Groups map[string]GroupSync `json:"Groups"`
+	// PushSeq is how far the client has read the app's pushes to all users
+	// (AllMemberPush).
+	PushSeq int64 `json:"PushSeq"`
 }
 
 // GroupSync is how far a client has read one group's streams.
@@ -41,6 +44,7 @@ func WithoutSync() Option {
 const (
 	opSync      = "sync"
 	opSyncGroup = "sync_group"
+	opSyncPush  = "sync_push"
 	opResync    = "resync"
 	opPush      = "push"
 )
@@ -82,7 +86,7 @@ func newSyncer(c *Client, saved *SyncState) *syncer {
 	if saved == nil {
 		s.fresh = true
 	} else {
-		s.state.Seq = saved.Seq
+		s.state.Seq, s.state.PushSeq = saved.Seq, saved.PushSeq
 		for g, pos := range saved.Groups {
 			s.state.Groups[g] = pos
 		}
@@ -95,7 +99,7 @@ func (c *Client) State() SyncState {
 	s := c.sync
 	s.emitMu.Lock()
 	defer s.emitMu.Unlock()
-	out := SyncState{Seq: s.state.Seq, Groups: make(map[string]GroupSync, len(s.state.Groups))}
+	out := SyncState{Seq: s.state.Seq, PushSeq: s.state.PushSeq, Groups: make(map[string]GroupSync, len(s.state.Groups))}
 	for g, pos := range s.state.Groups {
 		out.Groups[g] = pos
 	}
@@ -185,6 +189,14 @@ func (s *syncer) emit(ev Event, pushed bool) bool {
 // accept advances the state for ev, under emitMu; false drops ev.
 func (s *syncer) accept(ev Event, pushed bool) bool {
 	switch {
+	case ev.Type == TypeAllMemberPush:
+		// The app's push stream is shared by all users: a jump in PushSeq
+		// is pushes for others, not a gap; a repeat is dropped.
+		p, ok := ev.AllMemberPush()
+		if !ok || p.PushSeq <= s.state.PushSeq {
+			return !ok
+		}
+		s.state.PushSeq = p.PushSeq
 	case ev.Seq > 0:
 		if ev.Seq <= s.state.Seq {
 			return false // had it
@@ -356,7 +368,43 @@ func (s *syncer) syncUser() error {
 		for _, g := range behind {
 			s.request(g)
 		}
-		return nil
+		return s.syncPushes()
+	}
+}
+
+// syncPushes reads the app's pushes to all users after the client's
+// position (a server without them answers 60009: nothing to read).
+func (s *syncer) syncPushes() error {
+	for {
+		s.emitMu.Lock()
+		after := s.state.PushSeq
+		s.emitMu.Unlock()
+		var page struct {
+			PushSeq  int64 `json:"PushSeq"`
+			Complete int   `json:"Complete"`
+			Pushes   []struct {
+				Event json.RawMessage `json:"event"`
+			} `json:"Pushes"`
+		}
+		err := s.c.request(context.Background(), opSyncPush, map[string]any{"PushSeq": after}, &page)
+		var refused *Error
+		if errors.As(err, &refused) && refused.Code == 60009 {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		for _, p := range page.Pushes {
+			if !s.emit(s.synced(Event{Data: p.Event}), false) {
+				return ErrClosed
+			}
+		}
+		s.emitMu.Lock()
+		s.state.PushSeq = max(s.state.PushSeq, page.PushSeq)
+		s.emitMu.Unlock()
+		if page.Complete == 1 {
+			return nil
+		}
 	}
 }
 

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"log/slog"
 	"net"
 	"strconv"
@@ -9,37 +8,9 @@ import (
 	"time"
 
 	"github.com/chatd/chatd/internal/config"
-	"github.com/chatd/chatd/internal/gateway"
-	"github.com/chatd/chatd/internal/im"
 	"github.com/chatd/chatd/internal/ops"
 	"github.com/chatd/chatd/internal/store"
 )
-
-// pushLocal is the push service's view of this node's connections, built
-// on what the gateway offers today: its online users, and DeliverUser,
-// which also publishes each delivery on the user's bus subject. So a user
-// connected to two nodes receives a push once from each (clients drop the
-// repeat by its PushSeq), and a push costs a bus message per user online.
-// A gateway method that writes to this node's connections only
-// (DeliverLocal, see the ops branch's report) replaces it.
-type pushLocal struct{ gateway *gateway.Gateway }
-
-func (p pushLocal) LocalUsers(appID uint64) []string {
-	var out []string
-	for _, u := range p.gateway.OnlineUsers() {
-		if u.AppID == appID {
-			out = append(out, u.UserID)
-		}
-	}
-	return out
-}
-
-func (p pushLocal) DeliverLocal(appID uint64, userIDs []string, push im.Push) {
-	for _, u := range userIDs {
-		// Best effort, as every push: a client that missed it syncs.
-		_ = p.gateway.DeliverUser(context.Background(), appID, u, push)
-	}
-}
 
 // newOps is the operations service of a node listening on addr: it
 // reports the configured addresses (or those it listens on) and hands out

@@ -335,3 +335,37 @@ func (g *Gateway) deliverAllRooms(appID uint64, payload []byte) {
 		re.mu.RUnlock()
 	}
 }
+
+// LocalUsers lists the users of the app with a connection on this node.
+func (g *Gateway) LocalUsers(appID uint64) []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	var out []string
+	for k := range g.users {
+		if k.app == appID {
+			out = append(out, k.user)
+		}
+	}
+	return out
+}
+
+// DeliverLocal writes p to this node's connections of the users, and
+// publishes nothing: for a service that runs on every node and reaches
+// each node's own connections (push to all users).
+func (g *Gateway) DeliverLocal(appID uint64, userIDs []string, p im.Push) {
+	payload, err := encodePush(p)
+	if err != nil {
+		g.log.Error("deliver local: encode push", "err", err)
+		return
+	}
+	frame := encodeFrame(ws.OpText, payload)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, u := range userIDs {
+		if ue := g.users[userKey{appID, u}]; ue != nil {
+			for _, c := range ue.conns {
+				c.enqueue(&frame)
+			}
+		}
+	}
+}
