@@ -41,7 +41,8 @@ func TestAllScenariosAtToySize(t *testing.T) {
 		"--rest-members", "50", "--rest-clients", "8", "--rest-warmup", "100ms", "--rest-rounds", "2",
 		"--counts", "50", "--settle", "100ms",
 		"--members", "50", "--fanout-baseline",
-		"--churn-rate", "200", "--churn-pool", "20"}
+		"--churn-rate", "200", "--churn-pool", "20",
+		"--send-conns", "8", "--send-rest-conns", "4", "--send-pairs", "4", "--send-rate", "40", "--send-warmup", "100ms"}
 	if err := run(ctx, args, &out, &progress, false); err != nil {
 		t.Fatalf("run: %v\nstdout:\n%s\nprogress:\n%s", err, out.String(), progress.String())
 	}
@@ -51,6 +52,7 @@ func TestAllScenariosAtToySize(t *testing.T) {
 		"== conns ==", "server RSS per idle conn", "logins/s, returning user",
 		"== fanout ==", "deliveries/s",
 		"== churn ==", "exact polls", "polls not explained by ops in flight",
+		"== send ==", "durable sends/s", "send-to-receipt latency p99",
 	} {
 		if !strings.Contains(report, want) {
 			t.Errorf("report lacks %q:\n%s", want, report)

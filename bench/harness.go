@@ -37,6 +37,9 @@ type Env struct {
 	Progress io.Writer     // progress lines
 	Place    Placement
 	Sources  *sourcePool
+	// Profile, when set, is the directory CPU profiles of chatd go to
+	// (--profile); Chatd is then built with a pprof listener.
+	Profile string
 }
 
 // logf prints a progress line.
@@ -44,10 +47,19 @@ func (e *Env) logf(format string, args ...any) {
 	fmt.Fprintf(e.Progress, "bench: "+format+"\n", args...)
 }
 
-// buildChatd compiles src/cmd/chatd once into dir.
-func buildChatd(ctx context.Context, src, dir string) (string, error) {
+// buildChatd compiles src/cmd/chatd once into dir; with profiling, a
+// pprof listener is compiled in (see profile.go).
+func buildChatd(ctx context.Context, src, dir string, profiling bool) (string, error) {
 	bin := filepath.Join(dir, "chatd")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/chatd")
+	args := []string{"build", "-o", bin}
+	if profiling {
+		overlay, err := pprofOverlay(src, dir)
+		if err != nil {
+			return "", err
+		}
+		args = append(args, "-overlay", overlay)
+	}
+	cmd := exec.CommandContext(ctx, "go", append(args, "./cmd/chatd")...)
 	cmd.Dir = src
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -80,6 +92,7 @@ type Proc struct {
 	Name   string
 	URL    string // http://host:port
 	Addr   string // host:port
+	pprof  string // host:port of chatd's pprof listener when profiling
 	cmd    *exec.Cmd
 	logs   *tail
 	exited chan struct{}
@@ -89,30 +102,43 @@ type Proc struct {
 var listeningRE = regexp.MustCompile(`listening on http://(\S+)`)
 
 // startChatd runs chatd on a free loopback port with a fresh data dir, the
-// fixed app and rate limiting off.
-func (e *Env) startChatd(ctx context.Context) (*Proc, error) {
+// fixed app and rate limiting off; extra are more serve flags (--store).
+func (e *Env) startChatd(ctx context.Context, extra ...string) (*Proc, error) {
 	data, err := os.MkdirTemp(e.TmpDir, "data-")
 	if err != nil {
 		return nil, err
 	}
-	return e.start(ctx, "chatd", e.Chatd, "serve", "--addr", "127.0.0.1:0", "--data", data,
-		"--sdkappid", strconv.Itoa(benchAppID), "--secret-key", benchKey, "--rate-limit", "0")
+	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data", data,
+		"--sdkappid", strconv.Itoa(benchAppID), "--secret-key", benchKey, "--rate-limit", "0"}, extra...)
+	if e.Profile == "" {
+		return e.start(ctx, "chatd", e.Chatd, nil, args...)
+	}
+	addr, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	p, err := e.start(ctx, "chatd", e.Chatd, []string{pprofEnv + "=" + addr}, args...)
+	if p != nil {
+		p.pprof = addr
+	}
+	return p, err
 }
 
 // startBaseline runs this program's hidden baseline subcommand kind.
 func (e *Env) startBaseline(ctx context.Context, kind string, args ...string) (*Proc, error) {
-	return e.start(ctx, kind, e.Self, append([]string{kind, "--addr", "127.0.0.1:0"}, args...)...)
+	return e.start(ctx, kind, e.Self, nil, append([]string{kind, "--addr", "127.0.0.1:0"}, args...)...)
 }
 
-// start launches bin (on the server CPU when pinning) and waits until it
-// prints its address and answers /healthz.
-func (e *Env) start(ctx context.Context, name, bin string, args ...string) (*Proc, error) {
+// start launches bin (on the server CPU when pinning) with env added to
+// the environment and waits until it prints its address and answers
+// /healthz.
+func (e *Env) start(ctx context.Context, name, bin string, env []string, args ...string) (*Proc, error) {
 	argv := append([]string{bin}, args...)
 	if e.Place.ServerCPU != "" {
 		argv = append([]string{e.Place.taskset, "-c", e.Place.ServerCPU}, argv...)
 	}
 	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Env = append(os.Environ(), "CHATD_CONFIG=")
+	cmd.Env = append(append(os.Environ(), "CHATD_CONFIG="), env...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
@@ -256,6 +282,12 @@ type usage struct {
 func startUsage(p *Proc) usage {
 	cpu, _ := p.CPU()
 	return usage{p: p, at: time.Now(), server: cpu, generator: selfCPU(), total: machineBusy()}
+}
+
+// serverCPU is the CPU time the server used since the start.
+func (u usage) serverCPU() time.Duration {
+	cpu, _ := u.p.CPU()
+	return cpu - u.server
 }
 
 // String says how busy both sides were, as a share of one core, so a
