@@ -31,7 +31,7 @@ func init() {
 			fs.IntVar(&sendCfg.restConns, "send-rest-conns", 128, "send: keep-alive connections sending openim/sendmsg")
 			fs.IntVar(&sendCfg.rate, "send-rate", 1000, "send: sends per second of the latency phase")
 			fs.IntVar(&sendCfg.pairs, "send-pairs", 100, "send: sender/recipient connection pairs of the latency phase")
-			fs.IntVar(&sendCfg.payload, "send-payload", 100, "send: bytes of custom data per message")
+			fs.IntVar(&sendCfg.payload, "send-payload", defaultSendPayload, "send: bytes of custom data per message")
 			fs.DurationVar(&sendCfg.warmup, "send-warmup", time.Second, "send: unmeasured load before each timed phase")
 			fs.StringVar(&sendCfg.phases, "send-phases", "rest,gateway,latency", "send: phases to run, comma-separated (rest, gateway, latency), e.g. one to profile")
 		},
@@ -45,6 +45,9 @@ var sendCfg struct {
 	payload                       int
 	warmup                        time.Duration
 }
+
+// defaultSendPayload is the custom data of each message, in bytes.
+const defaultSendPayload = 100
 
 // Targets from the issue.
 const (

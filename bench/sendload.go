@@ -21,24 +21,25 @@ import (
 const sendC2CPath = "v4/openim/sendmsg"
 
 // appendMsgBody appends the MsgBody every send of the scenario carries:
-// one custom element whose data holds the send's number and time.
-func appendMsgBody(b []byte, seq int, at time.Time) []byte {
+// one custom element whose data (size bytes) holds the send's number and
+// time.
+func appendMsgBody(b []byte, seq int, at time.Time, size int) []byte {
 	b = append(b, `[{"MsgType":"TIMCustomElem","MsgContent":{"Data":"`...)
-	b = append(b, payloadData(seq, at, sendCfg.payload)...)
+	b = append(b, payloadData(seq, at, size)...)
 	return append(b, `"}}]`...)
 }
 
 // appendSendC2C appends a send_c2c request frame's JSON.
 func appendSendC2C(b []byte, id int64, to string, seq int, at time.Time) []byte {
 	b = fmt.Appendf(b, `{"id":%d,"op":"send_c2c","To_Account":%q,"MsgRandom":%d,"MsgBody":`, id, to, uint32(seq))
-	return append(appendMsgBody(b, seq, at), '}')
+	return append(appendMsgBody(b, seq, at, sendCfg.payload), '}')
 }
 
 // appendSendMsg appends an openim/sendmsg body; SyncOtherMachine 1 puts
 // the message in the sender's stream too, as a client's send does.
 func appendSendMsg(b []byte, from, to string, seq int, at time.Time) []byte {
 	b = fmt.Appendf(b, `{"SyncOtherMachine":1,"From_Account":%q,"To_Account":%q,"MsgRandom":%d,"MsgBody":`, from, to, uint32(seq))
-	return append(appendMsgBody(b, seq, at), '}')
+	return append(appendMsgBody(b, seq, at, sendCfg.payload), '}')
 }
 
 // replyID reads the id a reply frame starts with; ok is false for a push

@@ -58,7 +58,7 @@ func runBaselineStore(args []string) error {
 	warmup := fs.Duration("warmup", time.Second, "unmeasured load first")
 	duration := fs.Duration("duration", 10*time.Second, "measured window")
 	rate := fs.Int("rate", 0, "messages per second, paced; 0: as fast as the writers go")
-	payload := fs.Int("payload", 100, "bytes of custom data per message")
+	payload := fs.Int("payload", defaultSendPayload, "bytes of custom data per message")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -213,7 +213,7 @@ type baseMsg struct {
 // newBaseMsg builds a message the size chatd stores for the harness's
 // sends: the same MsgBody, an event payload of the same shape.
 func newBaseMsg(from, to string, random uint32, at time.Time, size int) *baseMsg {
-	body := `[{"MsgType":"TIMCustomElem","MsgContent":{"Data":"` + payloadData(int(random), at, size) + `"}}]`
+	body := string(appendMsgBody(nil, int(random), at, size))
 	seq, now := rand.Uint32(), at.Unix()
 	payload := fmt.Sprintf(`{"Type":"C2CMsg","From_Account":%q,"To_Account":%q,"MsgSeq":%d,"MsgRandom":%d,"MsgTime":%d,"MsgKey":"%d_%d_%d","MsgBody":%s}`,
 		from, to, seq, random, now, seq, random, now, body)
