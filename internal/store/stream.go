@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/chatd/chatd/internal/im"
@@ -270,7 +271,11 @@ func (tx *streamTx) takeUserSeqs(ctx context.Context) error {
 	return nil
 }
 
+// insert writes the rows. Stream entries go in multi-row INSERTs, one per
+// table for the whole batch (a statement costs SQLite a parse and
+// PostgreSQL a round trip, whatever its rows).
 func (tx *streamTx) insert(ctx context.Context) error {
+	var groupEvents, userEvents []any
 	for i, w := range tx.writes {
 		if tx.failed(i) {
 			continue
@@ -291,22 +296,75 @@ func (tx *streamTx) insert(ctx context.Context) error {
 			}
 		}
 		for j, e := range w.GroupEvents {
-			if _, err := tx.c.exec(ctx, `INSERT INTO group_events (app_id, group_id, seq, event_time, payload) VALUES (?, ?, ?, ?, ?)`,
-				appID(w.AppID), e.GroupID, r.GroupEventSeqs[j], w.Time, string(e.Payload)); err != nil {
-				return err
-			}
+			groupEvents = append(groupEvents, appID(w.AppID), e.GroupID, r.GroupEventSeqs[j], w.Time, string(e.Payload))
 		}
 		for j, e := range w.UserEvents {
-			if r.UserSeqs[j] == 0 {
-				continue
-			}
-			if _, err := tx.c.exec(ctx, `INSERT INTO user_events (app_id, user_id, seq, event_time, expire_at, payload) VALUES (?, ?, ?, ?, ?, ?)`,
-				appID(w.AppID), e.UserID, r.UserSeqs[j], w.Time, e.ExpireAt, string(e.Payload)); err != nil {
-				return err
+			if r.UserSeqs[j] != 0 {
+				userEvents = append(userEvents, appID(w.AppID), e.UserID, r.UserSeqs[j], w.Time, e.ExpireAt, string(e.Payload))
 			}
 		}
 	}
+	if err := tx.insertRows(ctx, `INSERT INTO group_events (app_id, group_id, seq, event_time, payload) VALUES `, 5, groupEvents, "", nil); err != nil {
+		return err
+	}
+	return tx.insertRows(ctx, `INSERT INTO user_events (app_id, user_id, seq, event_time, expire_at, payload) VALUES `, 6, userEvents, "", nil)
+}
+
+// maxParams bounds the parameters of one statement: SQLite's limit
+// (SQLITE_MAX_VARIABLE_NUMBER); PostgreSQL's is 65535.
+const maxParams = 32766
+
+// insertRows runs head ("INSERT INTO t (a, b) VALUES ") with values, the
+// rows' values one row after another, cols per row, as multi-row
+// statements of at most maxParams values each; tail follows the VALUES
+// (ON CONFLICT, RETURNING). scan, when not nil, reads each returned row.
+func (tx *streamTx) insertRows(ctx context.Context, head string, cols int, values []any, tail string, scan func(*sql.Rows) error) error {
+	per := maxParams / cols * cols
+	for start := 0; start < len(values); start += per {
+		chunk := values[start:min(len(values), start+per)]
+		q := tx.valuesSQL(head, cols, len(chunk)/cols, tail)
+		var err error
+		if scan == nil {
+			_, err = tx.c.exec(ctx, q, chunk...)
+		} else {
+			rows, qerr := tx.c.query(ctx, q, chunk...)
+			err = each(rows, qerr, scan)
+		}
+		if err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// valuesSQL writes a multi-row INSERT with its placeholders already in the
+// engine's form, so the statement is not scanned again to rebind them.
+func (tx *streamTx) valuesSQL(head string, cols, rows int, tail string) string {
+	var b strings.Builder
+	b.Grow(len(head) + len(tail) + rows*cols*7)
+	b.WriteString(head)
+	n := 0
+	for r := range rows {
+		if r > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for c := range cols {
+			if c > 0 {
+				b.WriteString(", ")
+			}
+			n++
+			if tx.c.d.Numbered {
+				b.WriteByte('$')
+				b.WriteString(strconv.Itoa(n))
+			} else {
+				b.WriteByte('?')
+			}
+		}
+		b.WriteByte(')')
+	}
+	b.WriteString(tail)
+	return b.String()
 }
 
 // insertC2C stores a one-to-one message unless it is a duplicate: of a
