@@ -217,6 +217,11 @@ func (tx *streamTx) takeGroupSeqs(ctx context.Context) error {
 	return nil
 }
 
+// preparer is what a transaction (*sql.Tx) adds to querier.
+type preparer interface {
+	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
+}
+
 type userKey struct {
 	app  uint64
 	user string
@@ -243,10 +248,23 @@ func (tx *streamTx) takeUserSeqs(ctx context.Context) error {
 	}
 	slices.SortFunc(keys, func(a, b userKey) int { return cmp.Or(cmp.Compare(a.app, b.app), strings.Compare(a.user, b.user)) })
 	next := make(map[userKey]int64, len(keys))
+	// One UPDATE per user in key order, not one for all: PostgreSQL locks
+	// the rows of a single UPDATE in whatever order its plan visits them,
+	// and two nodes' batches could then deadlock. Prepared once when the
+	// batch has several users, so SQLite parses it once.
+	const bump = `UPDATE accounts SET event_seq = event_seq + ? WHERE app_id = ? AND user_id = ? RETURNING event_seq`
+	update := func(args ...any) *sql.Row { return tx.c.queryRow(ctx, bump, args...) }
+	if p, ok := tx.c.q.(preparer); ok && len(keys) > 1 {
+		stmt, err := p.PrepareContext(ctx, tx.c.d.rebind(bump))
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		update = func(args ...any) *sql.Row { return stmt.QueryRowContext(ctx, args...) }
+	}
 	for _, k := range keys {
 		var last int64
-		err := tx.c.queryRow(ctx, `UPDATE accounts SET event_seq = event_seq + ? WHERE app_id = ? AND user_id = ? RETURNING event_seq`,
-			counts[k], appID(k.app), k.user).Scan(&last)
+		err := update(counts[k], appID(k.app), k.user).Scan(&last)
 		switch {
 		case err == nil:
 			next[k] = last - counts[k] + 1
