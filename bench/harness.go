@@ -263,6 +263,32 @@ func (p *Proc) CPU() (time.Duration, error) {
 	return time.Duration(ut+st) * time.Second / clockTicks, nil
 }
 
+// RunqueueWait is the time the process's threads spent runnable but
+// waiting for a CPU (the second field of /proc/<pid>/task/*/schedstat):
+// on a pinned server it is what other processes on its CPU took from it.
+// Threads that have exited are not counted.
+func (p *Proc) RunqueueWait() time.Duration { return runqueueWait(p.cmd.Process.Pid) }
+
+func runqueueWait(pid int) time.Duration {
+	dir := fmt.Sprintf("/proc/%d/task", pid)
+	tasks, err := os.ReadDir(dir)
+	if err != nil {
+		return 0
+	}
+	var total int64
+	for _, t := range tasks {
+		data, err := os.ReadFile(filepath.Join(dir, t.Name(), "schedstat"))
+		if err != nil {
+			continue
+		}
+		if f := strings.Fields(string(data)); len(f) >= 2 {
+			n, _ := strconv.ParseInt(f[1], 10, 64)
+			total += n
+		}
+	}
+	return time.Duration(total)
+}
+
 // selfCPU is the generator's own user+system time.
 func selfCPU() time.Duration {
 	var ru syscall.Rusage
@@ -274,14 +300,14 @@ func selfCPU() time.Duration {
 
 // usage measures CPU over a phase: start it, run the phase, call String.
 type usage struct {
-	p                        *Proc
-	at                       time.Time
-	server, generator, total time.Duration
+	p                              *Proc
+	at                             time.Time
+	server, generator, total, wait time.Duration
 }
 
 func startUsage(p *Proc) usage {
 	cpu, _ := p.CPU()
-	return usage{p: p, at: time.Now(), server: cpu, generator: selfCPU(), total: machineBusy()}
+	return usage{p: p, at: time.Now(), server: cpu, generator: selfCPU(), total: machineBusy(), wait: p.RunqueueWait()}
 }
 
 // serverCPU is the CPU time the server used since the start.
@@ -301,6 +327,9 @@ func (u usage) String() string {
 	other := max(0, machineBusy()-u.total-server-gen)
 	s := fmt.Sprintf("%s CPU %.0f%% of a core, generator CPU %.0f%% of a core, other processes %.0f%% of a core, over %.1fs",
 		u.p.Name, pct(server, wall), pct(gen, wall), pct(other, wall), wall.Seconds())
+	if wait := u.p.RunqueueWait() - u.wait; pct(wait, wall) >= 1 {
+		s += fmt.Sprintf("; %s threads waited for a CPU %.0f%% of the time", u.p.Name, pct(wait, wall))
+	}
 	if pct(gen, wall) >= saturated {
 		s += " — generator saturated: this figure is the generator's limit, a floor for the server's"
 	}

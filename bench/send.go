@@ -168,6 +168,9 @@ func (r storeBaseResult) rate() float64 { return float64(r.Messages) / r.Seconds
 func (r storeBaseResult) String() string {
 	s := fmt.Sprintf("%s messages in %.0fs, %s transactions (%.0f messages each), baseline-store CPU %.0f%% of a core, other processes %.0f%% of a core",
 		groupThousands(r.Messages), r.Seconds, groupThousands(r.Batches), float64(r.Messages)/max(1, float64(r.Batches)), r.CPU, r.Other)
+	if r.Wait >= 1 {
+		s += fmt.Sprintf("; its threads waited for a CPU %.0f%% of the time", r.Wait)
+	}
 	if r.Dropped > 0 {
 		s += fmt.Sprintf(", %d sends not issued because every writer was busy", r.Dropped)
 	}

@@ -40,6 +40,7 @@ type storeBaseResult struct {
 	Seconds  float64 // the window
 	CPU      float64 // this process's CPU over the window, % of a core
 	Other    float64 // the rest of the machine's CPU (PostgreSQL), % of a core
+	Wait     float64 // this process's threads runnable but waiting for a CPU, % of the window
 	Batches  int64
 	P50, P99 float64 // submit-to-commit latency, ms
 	Dropped  int64   // paced sends not issued because every writer was busy
@@ -120,9 +121,9 @@ func runBaselineStore(args []string) error {
 		})
 	}
 	time.Sleep(time.Until(begin))
-	cpu0, busy0, batches0 := selfCPU(), machineBusy(), b.batches.Load()
+	cpu0, busy0, wait0, batches0 := selfCPU(), machineBusy(), runqueueWait(os.Getpid()), b.batches.Load()
 	time.Sleep(time.Until(end))
-	cpu, busy, batches := selfCPU()-cpu0, machineBusy()-busy0, b.batches.Load()-batches0
+	cpu, busy, wait, batches := selfCPU()-cpu0, machineBusy()-busy0, runqueueWait(os.Getpid())-wait0, b.batches.Load()-batches0
 	wg.Wait()
 	stop()
 	<-committed
@@ -131,7 +132,7 @@ func runBaselineStore(args []string) error {
 	}
 	res := storeBaseResult{
 		Messages: messages.Load(), Seconds: duration.Seconds(), Batches: batches, Dropped: dropped.Load(),
-		CPU: pct(cpu, *duration), Other: pct(max(0, busy-cpu), *duration),
+		CPU: pct(cpu, *duration), Other: pct(max(0, busy-cpu), *duration), Wait: pct(wait, *duration),
 		P50: ms(lat.quantile(0.5)), P99: ms(lat.quantile(0.99)),
 	}
 	return json.NewEncoder(os.Stdout).Encode(res)
