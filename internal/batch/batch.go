@@ -63,7 +63,19 @@ func (c *Committer[In, Out]) Do(ctx context.Context, items ...In) ([]Out, error)
 	case <-c.stopped:
 		return nil, ErrStopped
 	}
-	<-r.done
+	// The queue is buffered, so the send above may succeed after the
+	// committer has stopped and answered what was queued: nobody would
+	// ever take r. A request the committer wrote is answered before it
+	// stops, so done is checked once more when stopped wins.
+	select {
+	case <-r.done:
+	case <-c.stopped:
+		select {
+		case <-r.done:
+		default:
+			return nil, ErrStopped
+		}
+	}
 	return r.out, r.err
 }
 
