@@ -265,8 +265,9 @@ func (p *Proc) CPU() (time.Duration, error) {
 
 // RunqueueWait is the time the process's threads spent runnable but
 // waiting for a CPU (the second field of /proc/<pid>/task/*/schedstat):
-// on a pinned server it is what other processes on its CPU took from it.
-// Threads that have exited are not counted.
+// on a server pinned to one CPU, time other processes took from it, and
+// time its own threads waited for each other (a thread back from fsync
+// while another runs Go code). Threads that have exited are not counted.
 func (p *Proc) RunqueueWait() time.Duration { return runqueueWait(p.cmd.Process.Pid) }
 
 func runqueueWait(pid int) time.Duration {
