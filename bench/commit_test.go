@@ -25,9 +25,10 @@ import (
 // the store's work; on PostgreSQL the server's is elsewhere), wall-ns/msg
 // the elapsed time per message with batches committed back to back.
 
-// commitBatch is the messages per CommitStream call: about what the
-// gateway phase of `bench send` gathers per transaction.
-const commitBatch = 250
+// commitBatches are the messages per CommitStream call: about what the
+// latency phase of `bench send` (1,000 sends/s) and its gateway phase
+// gather per transaction.
+var commitBatches = []int{4, 250}
 
 // commitUsers are the accounts sending to each other.
 const commitUsers = 500
@@ -50,25 +51,34 @@ func BenchmarkCommitStreamPostgres(b *testing.B) {
 	benchCommitStream(b, db)
 }
 
-// benchCommitStream commits batches of commitBatch sends, each a history
-// row with its duplicate key and an entry in both users' streams, as
-// message.SendC2C builds them for a client's send.
+// benchCommitStream commits batches of sends, each a history row with its
+// duplicate key and an entry in both users' streams, as message.SendC2C
+// builds them for a client's send.
 func benchCommitStream(b *testing.B, db *store.DB) {
-	ctx := context.Background()
 	items := make([]im.AccountImport, commitUsers)
 	for i := range items {
 		items[i] = im.AccountImport{Account: im.Account{AppID: benchAppID, UserID: fmt.Sprintf("u%d", i), CreatedAt: 1}}
 	}
-	if err := db.ImportAccounts(ctx, items); err != nil {
+	if err := db.ImportAccounts(context.Background(), items); err != nil {
 		b.Fatal(err)
 	}
-	n := 0
-	cpu0 := selfCPU()
+	var sent int
+	for _, size := range commitBatches {
+		b.Run(fmt.Sprintf("batch=%d", size), func(b *testing.B) { benchCommitBatches(b, db, size, &sent) })
+	}
+}
+
+// benchCommitBatches commits batches of size sends; *sent numbers the
+// messages across runs, so each one is new.
+func benchCommitBatches(b *testing.B, db *store.DB, size int, sent *int) {
+	ctx := context.Background()
+	first, cpu0 := *sent, selfCPU()
 	for b.Loop() {
 		now := time.Now()
-		writes := make([]im.StreamWrite, commitBatch)
+		writes := make([]im.StreamWrite, size)
 		for i := range writes {
-			n++
+			*sent++
+			n := *sent
 			from, to := fmt.Sprintf("u%d", n%commitUsers), fmt.Sprintf("u%d", (n+1)%commitUsers)
 			body := appendMsgBody(nil, n, now, defaultSendPayload)
 			m := im.C2CMessage{AppID: benchAppID, From: from, To: to, Seq: uint32(n), Random: uint32(n), Time: now.Unix(), Body: body}
@@ -83,6 +93,7 @@ func benchCommitStream(b *testing.B, db *store.DB) {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric(float64(selfCPU()-cpu0)/float64(n), "cpu-ns/msg")
-	b.ReportMetric(float64(b.Elapsed())/float64(n), "wall-ns/msg")
+	msgs := float64(*sent - first)
+	b.ReportMetric(float64(selfCPU()-cpu0)/msgs, "cpu-ns/msg")
+	b.ReportMetric(float64(b.Elapsed())/msgs, "wall-ns/msg")
 }
