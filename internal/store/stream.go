@@ -217,6 +217,10 @@ func (tx *streamTx) takeGroupSeqs(ctx context.Context) error {
 	return nil
 }
 
+// prepareFrom is the number of runs from which a statement of a batch is
+// prepared for it.
+const prepareFrom = 16
+
 // preparer is what a transaction (*sql.Tx) adds to querier.
 type preparer interface {
 	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
@@ -251,10 +255,12 @@ func (tx *streamTx) takeUserSeqs(ctx context.Context) error {
 	// One UPDATE per user in key order, not one for all: PostgreSQL locks
 	// the rows of a single UPDATE in whatever order its plan visits them,
 	// and two nodes' batches could then deadlock. Prepared once when the
-	// batch has several users, so SQLite parses it once.
+	// batch has many users, so SQLite parses it once; not for a few, as a
+	// prepare costs PostgreSQL (whose driver already caches statements) a
+	// round trip and another to deallocate.
 	const bump = `UPDATE accounts SET event_seq = event_seq + ? WHERE app_id = ? AND user_id = ? RETURNING event_seq`
 	update := func(args ...any) *sql.Row { return tx.c.queryRow(ctx, bump, args...) }
-	if p, ok := tx.c.q.(preparer); ok && len(keys) > 1 {
+	if p, ok := tx.c.q.(preparer); ok && len(keys) >= prepareFrom {
 		stmt, err := p.PrepareContext(ctx, tx.c.d.rebind(bump))
 		if err != nil {
 			return err
