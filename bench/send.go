@@ -221,16 +221,22 @@ func (e *Env) storeBaseline(ctx context.Context, engine string, writers, rate in
 	return res, nil
 }
 
-// chatdStore returns the serve flags that give chatd a fresh database of
-// engine, and its cleanup. SQLite needs none: every chatd gets a fresh
-// data dir.
-func chatdStore(ctx context.Context, engine string) ([]string, func(), error) {
-	if engine != "postgres" {
-		return nil, func() {}, nil
+// startChatdOn starts chatd on a fresh database of engine; stop ends it
+// and drops the database. SQLite needs nothing more: every chatd gets a
+// fresh data dir.
+func (e *Env) startChatdOn(ctx context.Context, engine string) (p *Proc, stop func(), err error) {
+	var flags []string
+	drop := func() {}
+	if engine == "postgres" {
+		url, dropDB, err := newPostgresDatabase(ctx, sendCfg.postgres)
+		if err != nil {
+			return nil, nil, err
+		}
+		flags, drop = []string{"--store", url}, dropDB
 	}
-	url, drop, err := newPostgresDatabase(ctx, sendCfg.postgres)
-	if err != nil {
+	if p, err = e.startChatd(ctx, flags...); err != nil {
+		drop()
 		return nil, nil, err
 	}
-	return []string{"--store", url}, drop, nil
+	return p, func() { p.Stop(); drop() }, nil
 }

@@ -168,16 +168,11 @@ func (e *Env) measure(ctx context.Context, p *Proc, name string, n int, send fun
 // waiting for its answer; sender i sends to user i+1, who is not online.
 func sendREST(ctx context.Context, env *Env, engine string) (sendResult, error) {
 	var r sendResult
-	flags, drop, err := chatdStore(ctx, engine)
+	p, stop, err := env.startChatdOn(ctx, engine)
 	if err != nil {
 		return r, err
 	}
-	defer drop()
-	p, err := env.startChatd(ctx, flags...)
-	if err != nil {
-		return r, err
-	}
-	defer p.Stop()
+	defer stop()
 	n := sendCfg.restConns
 	users := userIDs("rest_", max(2, n))
 	if err := importAccounts(ctx, env, p, users); err != nil {
@@ -205,12 +200,12 @@ func sendREST(ctx context.Context, env *Env, engine string) (sendResult, error) 
 		readers[i] = bufio.NewReaderSize(conns[i], 4096)
 		_ = conns[i].SetDeadline(time.Now().Add(sendCfg.warmup + env.Duration + callTimeout))
 	}
-	stop := context.AfterFunc(ctx, func() {
+	unclose := context.AfterFunc(ctx, func() {
 		for _, c := range conns {
 			c.Close()
 		}
 	})
-	defer stop()
+	defer unclose()
 	env.logf("send: %s, REST, %d connections, %s", engine, n, env.Duration)
 	return env.measure(ctx, p, "send-"+engine+"-rest", n, func(w, seq int, at time.Time) error {
 		bufs[w] = appendSendMsg(bufs[w][:0], users[w%len(users)], users[(w+1)%len(users)], seq, at)
@@ -251,16 +246,11 @@ func importAccounts(ctx context.Context, env *Env, p *Proc, users []string) erro
 // receives its own sends and its neighbour's as pushes.
 func sendGateway(ctx context.Context, env *Env, engine string) (sendResult, error) {
 	var r sendResult
-	flags, drop, err := chatdStore(ctx, engine)
+	p, stop, err := env.startChatdOn(ctx, engine)
 	if err != nil {
 		return r, err
 	}
-	defer drop()
-	p, err := env.startChatd(ctx, flags...)
-	if err != nil {
-		return r, err
-	}
-	defer p.Stop()
+	defer stop()
 	n := max(2, sendCfg.conns)
 	users := userIDs("gw_", n)
 	env.logf("send: %s, gateway, logging %d users in", engine, n)
@@ -273,12 +263,12 @@ func sendGateway(ctx context.Context, env *Env, engine string) (sendResult, erro
 	for _, c := range clients {
 		_ = c.nc.SetDeadline(deadline)
 	}
-	stop := context.AfterFunc(ctx, func() {
+	unclose := context.AfterFunc(ctx, func() {
 		for _, c := range clients {
 			_ = c.nc.Close()
 		}
 	})
-	defer stop()
+	defer unclose()
 	frames, bufs := make([][]byte, n), make([][]byte, n)
 	env.logf("send: %s, gateway, %d connections, %s", engine, n, env.Duration)
 	return env.measure(ctx, p, "send-"+engine+"-gateway", n, func(w, seq int, at time.Time) error {
@@ -291,16 +281,11 @@ func sendGateway(ctx context.Context, env *Env, engine string) (sendResult, erro
 // recipient's connection.
 func sendLatency(ctx context.Context, env *Env, engine string) (sendResult, error) {
 	var r sendResult
-	flags, drop, err := chatdStore(ctx, engine)
+	p, stop, err := env.startChatdOn(ctx, engine)
 	if err != nil {
 		return r, err
 	}
-	defer drop()
-	p, err := env.startChatd(ctx, flags...)
-	if err != nil {
-		return r, err
-	}
-	defer p.Stop()
+	defer stop()
 	n := max(1, sendCfg.pairs)
 	var received atomic.Int64
 	lat := &histogram{}
