@@ -67,6 +67,7 @@ go run ./bench rest                 # one scenario
 go run ./bench all                  # every scenario, in order
 go run ./bench all --write-doc      # ... and regenerate this file
 go run ./bench all --rev HEAD       # measure a commit (git archive), not the working tree
+go run ./bench send --profile DIR   # ... with CPU profiles of chatd's timed phases in DIR
 `+"```"+`
 
 The harness builds `+"`./cmd/chatd`"+` once, starts it as a separate process
@@ -82,8 +83,12 @@ with a hidden subcommand, so they too are separate processes, on the same CPU as
 	}
 	fmt.Fprintf(&b, `
 Server memory is VmRSS from /proc/<pid>/status, server CPU is utime+stime from
-/proc/<pid>/stat, generator CPU is getrusage(RUSAGE_SELF). A generator near 100%% of its core
-is saturated: the figure is then a floor for the server, not its limit.
+/proc/<pid>/stat, generator CPU is getrusage(RUSAGE_SELF), and a server's wait for a CPU is the
+runqueue time of its threads (/proc/<pid>/task/*/schedstat). A generator near 100%% of its core
+is saturated: the figure is then a floor for the server, not its limit. `+"`send`"+` needs the
+local PostgreSQL (`+"`--send-postgres`"+`; it creates and drops a database per phase) and reports its
+PostgreSQL rows as skipped without it; `+"`go test ./bench -run '^$' -bench CommitStream`"+` measures
+the store's write path alone.
 
 ## This run
 

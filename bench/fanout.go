@@ -120,13 +120,20 @@ func probeSend(ctx context.Context, env *Env) (bool, error) {
 // payloadMark starts the custom data; seq and the send time follow it.
 const payloadMark = "bench:"
 
-// sendBody is a send_group_msg request whose custom data carries the
-// sequence number and the send time, padded to size bytes.
-func sendBody(seq int, at time.Time, size int) map[string]any {
+// payloadData is a message's custom data: the mark, the sequence number
+// and the send time, padded to size bytes. It needs no JSON escaping.
+func payloadData(seq int, at time.Time, size int) string {
 	data := fmt.Sprintf("%s%d:%d:", payloadMark, seq, at.UnixNano())
 	if pad := size - len(data); pad > 0 {
 		data += strings.Repeat("x", pad)
 	}
+	return data
+}
+
+// sendBody is a send_group_msg request whose custom data carries the
+// sequence number and the send time, padded to size bytes.
+func sendBody(seq int, at time.Time, size int) map[string]any {
+	data := payloadData(seq, at, size)
 	return map[string]any{
 		"GroupId": benchRoom, "From_Account": benchAdmin, "Random": seq,
 		"MsgBody": []any{map[string]any{"MsgType": "TIMCustomElem", "MsgContent": map[string]string{"Data": data}}},

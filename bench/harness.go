@@ -37,6 +37,9 @@ type Env struct {
 	Progress io.Writer     // progress lines
 	Place    Placement
 	Sources  *sourcePool
+	// Profile, when set, is the directory CPU profiles of chatd go to
+	// (--profile); Chatd is then built with a pprof listener.
+	Profile string
 }
 
 // logf prints a progress line.
@@ -44,10 +47,19 @@ func (e *Env) logf(format string, args ...any) {
 	fmt.Fprintf(e.Progress, "bench: "+format+"\n", args...)
 }
 
-// buildChatd compiles src/cmd/chatd once into dir.
-func buildChatd(ctx context.Context, src, dir string) (string, error) {
+// buildChatd compiles src/cmd/chatd once into dir; with profiling, a
+// pprof listener is compiled in (see profile.go).
+func buildChatd(ctx context.Context, src, dir string, profiling bool) (string, error) {
 	bin := filepath.Join(dir, "chatd")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/chatd")
+	args := []string{"build", "-o", bin}
+	if profiling {
+		overlay, err := pprofOverlay(src, dir)
+		if err != nil {
+			return "", err
+		}
+		args = append(args, "-overlay", overlay)
+	}
+	cmd := exec.CommandContext(ctx, "go", append(args, "./cmd/chatd")...)
 	cmd.Dir = src
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -80,6 +92,7 @@ type Proc struct {
 	Name   string
 	URL    string // http://host:port
 	Addr   string // host:port
+	pprof  string // host:port of chatd's pprof listener when profiling
 	cmd    *exec.Cmd
 	logs   *tail
 	exited chan struct{}
@@ -89,30 +102,43 @@ type Proc struct {
 var listeningRE = regexp.MustCompile(`listening on http://(\S+)`)
 
 // startChatd runs chatd on a free loopback port with a fresh data dir, the
-// fixed app and rate limiting off.
-func (e *Env) startChatd(ctx context.Context) (*Proc, error) {
+// fixed app and rate limiting off; extra are more serve flags (--store).
+func (e *Env) startChatd(ctx context.Context, extra ...string) (*Proc, error) {
 	data, err := os.MkdirTemp(e.TmpDir, "data-")
 	if err != nil {
 		return nil, err
 	}
-	return e.start(ctx, "chatd", e.Chatd, "serve", "--addr", "127.0.0.1:0", "--data", data,
-		"--sdkappid", strconv.Itoa(benchAppID), "--secret-key", benchKey, "--rate-limit", "0")
+	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data", data,
+		"--sdkappid", strconv.Itoa(benchAppID), "--secret-key", benchKey, "--rate-limit", "0"}, extra...)
+	if e.Profile == "" {
+		return e.start(ctx, "chatd", e.Chatd, nil, args...)
+	}
+	addr, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	p, err := e.start(ctx, "chatd", e.Chatd, []string{pprofEnv + "=" + addr}, args...)
+	if p != nil {
+		p.pprof = addr
+	}
+	return p, err
 }
 
 // startBaseline runs this program's hidden baseline subcommand kind.
 func (e *Env) startBaseline(ctx context.Context, kind string, args ...string) (*Proc, error) {
-	return e.start(ctx, kind, e.Self, append([]string{kind, "--addr", "127.0.0.1:0"}, args...)...)
+	return e.start(ctx, kind, e.Self, nil, append([]string{kind, "--addr", "127.0.0.1:0"}, args...)...)
 }
 
-// start launches bin (on the server CPU when pinning) and waits until it
-// prints its address and answers /healthz.
-func (e *Env) start(ctx context.Context, name, bin string, args ...string) (*Proc, error) {
+// start launches bin (on the server CPU when pinning) with env added to
+// the environment and waits until it prints its address and answers
+// /healthz.
+func (e *Env) start(ctx context.Context, name, bin string, env []string, args ...string) (*Proc, error) {
 	argv := append([]string{bin}, args...)
 	if e.Place.ServerCPU != "" {
 		argv = append([]string{e.Place.taskset, "-c", e.Place.ServerCPU}, argv...)
 	}
 	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Env = append(os.Environ(), "CHATD_CONFIG=")
+	cmd.Env = append(append(os.Environ(), "CHATD_CONFIG="), env...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
@@ -237,6 +263,33 @@ func (p *Proc) CPU() (time.Duration, error) {
 	return time.Duration(ut+st) * time.Second / clockTicks, nil
 }
 
+// RunqueueWait is the time the process's threads spent runnable but
+// waiting for a CPU (the second field of /proc/<pid>/task/*/schedstat):
+// on a server pinned to one CPU, time other processes took from it, and
+// time its own threads waited for each other (a thread back from fsync
+// while another runs Go code). Threads that have exited are not counted.
+func (p *Proc) RunqueueWait() time.Duration { return runqueueWait(p.cmd.Process.Pid) }
+
+func runqueueWait(pid int) time.Duration {
+	dir := fmt.Sprintf("/proc/%d/task", pid)
+	tasks, err := os.ReadDir(dir)
+	if err != nil {
+		return 0
+	}
+	var total int64
+	for _, t := range tasks {
+		data, err := os.ReadFile(filepath.Join(dir, t.Name(), "schedstat"))
+		if err != nil {
+			continue
+		}
+		if f := strings.Fields(string(data)); len(f) >= 2 {
+			n, _ := strconv.ParseInt(f[1], 10, 64)
+			total += n
+		}
+	}
+	return time.Duration(total)
+}
+
 // selfCPU is the generator's own user+system time.
 func selfCPU() time.Duration {
 	var ru syscall.Rusage
@@ -248,14 +301,20 @@ func selfCPU() time.Duration {
 
 // usage measures CPU over a phase: start it, run the phase, call String.
 type usage struct {
-	p                        *Proc
-	at                       time.Time
-	server, generator, total time.Duration
+	p                              *Proc
+	at                             time.Time
+	server, generator, total, wait time.Duration
 }
 
 func startUsage(p *Proc) usage {
 	cpu, _ := p.CPU()
-	return usage{p: p, at: time.Now(), server: cpu, generator: selfCPU(), total: machineBusy()}
+	return usage{p: p, at: time.Now(), server: cpu, generator: selfCPU(), total: machineBusy(), wait: p.RunqueueWait()}
+}
+
+// serverCPU is the CPU time the server used since the start.
+func (u usage) serverCPU() time.Duration {
+	cpu, _ := u.p.CPU()
+	return cpu - u.server
 }
 
 // String says how busy both sides were, as a share of one core, so a
@@ -269,6 +328,9 @@ func (u usage) String() string {
 	other := max(0, machineBusy()-u.total-server-gen)
 	s := fmt.Sprintf("%s CPU %.0f%% of a core, generator CPU %.0f%% of a core, other processes %.0f%% of a core, over %.1fs",
 		u.p.Name, pct(server, wall), pct(gen, wall), pct(other, wall), wall.Seconds())
+	if wait := u.p.RunqueueWait() - u.wait; pct(wait, wall) >= 1 {
+		s += fmt.Sprintf("; %s threads waited for a CPU %.0f%% of the time", u.p.Name, pct(wait, wall))
+	}
 	if pct(gen, wall) >= saturated {
 		s += " — generator saturated: this figure is the generator's limit, a floor for the server's"
 	}

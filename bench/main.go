@@ -53,6 +53,7 @@ type options struct {
 	timeout  time.Duration
 	chatd    string
 	rev      string
+	profile  string
 }
 
 func printUsage(w io.Writer, fs *flag.FlagSet) {
@@ -81,6 +82,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, reexec bo
 	fs.DurationVar(&o.timeout, "timeout", time.Hour, "bound on the whole run")
 	fs.StringVar(&o.rev, "rev", "", "build chatd from this git revision (exported with git archive) instead of the working tree")
 	fs.StringVar(&o.chatd, "chatd", "", "use this chatd binary instead of building ./cmd/chatd (e.g. a build with profiling)")
+	fs.StringVar(&o.profile, "profile", "", "build chatd with a pprof listener and write CPU profiles of its timed phases into this directory (scenarios that support it: send)")
 	for _, s := range scenarios {
 		if s.Flags != nil {
 			s.Flags(fs)
@@ -190,11 +192,28 @@ func newEnv(ctx context.Context, o options, stdout, stderr io.Writer) (*Env, fun
 	}
 	cleanup := func() { _ = os.RemoveAll(tmp) }
 	bin, desc := o.chatd, ""
+	profile := ""
+	if o.profile != "" {
+		if o.chatd != "" {
+			cleanup()
+			return nil, nil, errors.New("--profile builds chatd itself: it does not go with --chatd")
+		}
+		if profile, err = filepath.Abs(o.profile); err == nil {
+			err = os.MkdirAll(profile, 0o755)
+		}
+		if err != nil {
+			cleanup()
+			return nil, nil, err
+		}
+	}
 	if bin == "" {
 		var src string
 		if src, desc, err = chatdSource(ctx, root, o.rev, tmp); err == nil {
 			fmt.Fprintf(stderr, "bench: building chatd from %s\n", desc)
-			bin, err = buildChatd(ctx, src, tmp)
+			bin, err = buildChatd(ctx, src, tmp, profile != "")
+		}
+		if profile != "" {
+			desc += ", with a pprof listener (--profile)"
 		}
 	} else {
 		bin, err = filepath.Abs(bin)
@@ -214,5 +233,6 @@ func newEnv(ctx context.Context, o options, stdout, stderr io.Writer) (*Env, fun
 		Progress: stderr,
 		Place:    placement(o.pin),
 		Sources:  newSourcePool(o.sources),
+		Profile:  profile,
 	}, cleanup, nil
 }

@@ -93,26 +93,41 @@ func (c *wsClient) call(fields string) error {
 	return nil
 }
 
-// receive calls fn with every text frame until the socket ends. chatd's
-// frames are never fragmented or masked; the payload is only valid during
-// the call.
+// receive calls fn with every text frame until the socket ends. The
+// payload is only valid during the call.
 func (c *wsClient) receive(fn func(payload []byte)) {
-	var hdr [ws.MaxHeaderSize - 2]byte
 	var buf []byte
 	for {
+		p, err := c.next(&buf)
+		if err != nil {
+			return
+		}
+		fn(p)
+	}
+}
+
+// next reads the next text frame into *buf (grown as needed) and returns
+// its payload; io.EOF when the server closes. chatd's frames are never
+// fragmented or masked.
+func (c *wsClient) next(buf *[]byte) ([]byte, error) {
+	var hdr [ws.MaxHeaderSize - 2]byte
+	for {
 		h, err := ws.ReadHeaderBuffer(c.r, hdr[:])
-		if err != nil || h.OpCode == ws.OpClose {
-			return
+		if err != nil {
+			return nil, err
 		}
-		if int64(cap(buf)) < h.Length {
-			buf = make([]byte, h.Length)
+		if h.OpCode == ws.OpClose {
+			return nil, io.EOF
 		}
-		p := buf[:h.Length]
+		if int64(cap(*buf)) < h.Length {
+			*buf = make([]byte, h.Length)
+		}
+		p := (*buf)[:h.Length]
 		if _, err := io.ReadFull(c.r, p); err != nil {
-			return
+			return nil, err
 		}
 		if h.OpCode == ws.OpText {
-			fn(p)
+			return p, nil
 		}
 	}
 }

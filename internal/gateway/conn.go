@@ -14,9 +14,9 @@ import (
 )
 
 // conn is one WebSocket connection. An idle connection owns no goroutine:
-// the poller watches its socket and starts a short-lived reader when a
-// frame arrives (see read.go), and a writer goroutine exists only while the
-// socket's kernel buffer is full (see write.go). What stays in memory per
+// the poller watches its socket and hands it to a reader goroutine when a
+// frame arrives (see read.go), and a writer goroutine exists only while
+// the socket's kernel buffer is full (see write.go). What stays in memory per
 // idle connection is this struct, the socket and its timer, which is what
 // lets one node hold tens of thousands of users.
 type conn struct {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -25,7 +26,21 @@ type poller struct {
 	mu     sync.RWMutex
 	conns  map[uint64]*conn // by conn id, the key stored in the epoll event
 	closed bool
+
+	// jobs hands read events to idle readers; unbuffered, so a send
+	// succeeds only when one is waiting.
+	jobs chan readJob
 }
+
+// readJob is one read event: serve c, then re-arm it with op.
+type readJob struct {
+	c  *conn
+	op int
+}
+
+// readerIdle is how long a reader waits for another event before it ends
+// (and its stack is freed): long enough to be reused under load.
+const readerIdle = time.Second
 
 // wakeKey is the event key of the eventfd; conn ids start at 1.
 const wakeKey = 0
@@ -57,6 +72,7 @@ func (p *poller) start() error {
 		}
 		p.epfd, p.wake = epfd, wake
 		p.conns = make(map[uint64]*conn)
+		p.jobs = make(chan readJob)
 		go p.run()
 	})
 	return p.startErr
@@ -75,7 +91,7 @@ func (p *poller) add(c *conn) error {
 	p.conns[c.id] = c
 	p.mu.Unlock()
 	if c.pending != nil { // bytes already read: serve them before waiting
-		go p.serve(c, unix.EPOLL_CTL_ADD)
+		p.dispatch(readJob{c, unix.EPOLL_CTL_ADD})
 		return nil
 	}
 	return p.arm(c, unix.EPOLL_CTL_ADD)
@@ -99,6 +115,34 @@ func (p *poller) arm(c *conn, op int) error {
 		ctlErr = unix.EpollCtl(p.epfd, op, int(fd), &ev)
 	})
 	return errors.Join(err, ctlErr)
+}
+
+// dispatch runs a read event on an idle reader, or on a new one when all
+// are busy. A reader outlives its event by up to readerIdle so that its
+// stack stays grown: a request can go deep (a send runs SQLite, whose
+// frames are large), and a fresh goroutine per event copied its stack
+// several times per request. Idle connections still cost no goroutine.
+func (p *poller) dispatch(j readJob) {
+	select {
+	case p.jobs <- j:
+	default:
+		go p.reader(j)
+	}
+}
+
+// reader serves read events until none comes for readerIdle.
+func (p *poller) reader(j readJob) {
+	idle := time.NewTimer(readerIdle)
+	defer idle.Stop()
+	for {
+		p.serve(j.c, j.op)
+		idle.Reset(readerIdle)
+		select {
+		case j = <-p.jobs:
+		case <-idle.C:
+			return
+		}
+	}
 }
 
 // serve runs one read event, then waits for the next one.
@@ -131,7 +175,7 @@ func (p *poller) run() {
 				return
 			}
 			if c := p.conns[k]; c != nil {
-				go p.serve(c, unix.EPOLL_CTL_MOD)
+				p.dispatch(readJob{c, unix.EPOLL_CTL_MOD})
 			}
 		}
 		p.mu.RUnlock()

@@ -15,7 +15,7 @@ import (
 	"github.com/chatd/chatd/internal/im"
 )
 
-// The read side. The poller calls readable on a goroutine of its own when
+// The read side. The poller calls readable on a reader goroutine when
 // bytes arrive; it reads what the socket holds, handles every complete
 // message in order, and returns. Requests of one connection are therefore
 // answered in order, and a connection between frames costs no goroutine

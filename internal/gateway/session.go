@@ -15,8 +15,8 @@ import (
 const requestTimeout = 10 * time.Second
 
 // handle answers one client message. It runs on the connection's reader,
-// so requests of one connection are handled in order; the reader is a
-// short-lived goroutine, so the stack a store call grows is not kept for
+// so requests of one connection are handled in order; a reader ends after
+// a second without events, so the stack a store call grows is not kept for
 // the connection's idle life.
 func (g *Gateway) handle(c *conn, op ws.OpCode, data []byte) {
 	req, ok := decodeRequest(op, data)

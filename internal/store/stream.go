@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/chatd/chatd/internal/im"
@@ -231,6 +232,15 @@ func (tx *streamTx) takeGroupSeqs(ctx context.Context) error {
 	return nil
 }
 
+// prepareFrom is the number of runs from which a statement of a batch is
+// prepared for it.
+const prepareFrom = 16
+
+// preparer is what a transaction (*sql.Tx) adds to querier.
+type preparer interface {
+	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
+}
+
 type userKey struct {
 	app  uint64
 	user string
@@ -257,10 +267,25 @@ func (tx *streamTx) takeUserSeqs(ctx context.Context) error {
 	}
 	slices.SortFunc(keys, func(a, b userKey) int { return cmp.Or(cmp.Compare(a.app, b.app), strings.Compare(a.user, b.user)) })
 	next := make(map[userKey]int64, len(keys))
+	// One UPDATE per user in key order, not one for all: PostgreSQL locks
+	// the rows of a single UPDATE in whatever order its plan visits them,
+	// and two nodes' batches could then deadlock. Prepared once when the
+	// batch has many users, so SQLite parses it once; not for a few, as a
+	// prepare costs PostgreSQL (whose driver already caches statements) a
+	// round trip and another to deallocate.
+	const bump = `UPDATE accounts SET event_seq = event_seq + ? WHERE app_id = ? AND user_id = ? RETURNING event_seq`
+	update := func(args ...any) *sql.Row { return tx.c.queryRow(ctx, bump, args...) }
+	if p, ok := tx.c.q.(preparer); ok && len(keys) >= prepareFrom {
+		stmt, err := p.PrepareContext(ctx, tx.c.d.rebind(bump))
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		update = func(args ...any) *sql.Row { return stmt.QueryRowContext(ctx, args...) }
+	}
 	for _, k := range keys {
 		var last int64
-		err := tx.c.queryRow(ctx, `UPDATE accounts SET event_seq = event_seq + ? WHERE app_id = ? AND user_id = ? RETURNING event_seq`,
-			counts[k], appID(k.app), k.user).Scan(&last)
+		err := update(counts[k], appID(k.app), k.user).Scan(&last)
 		switch {
 		case err == nil:
 			next[k] = last - counts[k] + 1
@@ -285,88 +310,252 @@ func (tx *streamTx) takeUserSeqs(ctx context.Context) error {
 	return nil
 }
 
+// insert writes the rows. Stream entries go in multi-row INSERTs, one per
+// table for the whole batch (a statement costs SQLite a parse and
+// PostgreSQL a round trip, whatever its rows).
 func (tx *streamTx) insert(ctx context.Context) error {
+	// One-to-one messages first: a duplicate writes nothing else.
+	if err := tx.insertC2Cs(ctx); err != nil {
+		return err
+	}
+	var groupEvents, userEvents []any
 	for i, w := range tx.writes {
 		if tx.failed(i) {
 			continue
 		}
 		r := &tx.results[i]
-		if w.C2C != nil && w.C2C.Keep {
-			dup, err := tx.insertC2C(ctx, w, r)
-			if err != nil {
-				return err
-			}
-			if dup {
-				continue
-			}
-		}
 		if w.Group != nil {
 			if err := tx.insertGroupMessage(ctx, w, r); err != nil {
 				return err
 			}
 		}
 		for j, e := range w.GroupEvents {
-			if _, err := tx.c.exec(ctx, `INSERT INTO group_events (app_id, group_id, seq, event_time, payload) VALUES (?, ?, ?, ?, ?)`,
-				appID(w.AppID), e.GroupID, r.GroupEventSeqs[j], w.Time, string(e.Payload)); err != nil {
-				return err
-			}
+			groupEvents = append(groupEvents, appID(w.AppID), e.GroupID, r.GroupEventSeqs[j], w.Time, string(e.Payload))
 		}
 		for j, e := range w.UserEvents {
-			if r.UserSeqs[j] == 0 {
-				continue
+			if r.UserSeqs[j] != 0 {
+				userEvents = append(userEvents, appID(w.AppID), e.UserID, r.UserSeqs[j], w.Time, e.ExpireAt, string(e.Payload))
 			}
-			if _, err := tx.c.exec(ctx, `INSERT INTO user_events (app_id, user_id, seq, event_time, expire_at, payload) VALUES (?, ?, ?, ?, ?, ?)`,
-				appID(w.AppID), e.UserID, r.UserSeqs[j], w.Time, e.ExpireAt, string(e.Payload)); err != nil {
-				return err
-			}
+		}
+	}
+	if err := tx.insertRows(ctx, `INSERT INTO group_events (app_id, group_id, seq, event_time, payload) VALUES `, 5, groupEvents, "", nil); err != nil {
+		return err
+	}
+	return tx.insertRows(ctx, `INSERT INTO user_events (app_id, user_id, seq, event_time, expire_at, payload) VALUES `, 6, userEvents, "", nil)
+}
+
+// maxParams bounds the parameters of one statement: SQLite's limit
+// (SQLITE_MAX_VARIABLE_NUMBER); PostgreSQL's is 65535.
+const maxParams = 32766
+
+// insertRows runs head ("INSERT INTO t (a, b) VALUES ") with values, the
+// rows' values one row after another, cols per row, as multi-row
+// statements of at most maxParams values each; tail follows the VALUES
+// (ON CONFLICT, RETURNING). scan, when not nil, reads each returned row.
+func (tx *streamTx) insertRows(ctx context.Context, head string, cols int, values []any, tail string, scan func(*sql.Rows) error) error {
+	per := maxParams / cols * cols
+	for start := 0; start < len(values); start += per {
+		chunk := values[start:min(len(values), start+per)]
+		q := tx.valuesSQL(head, cols, len(chunk)/cols, tail)
+		var err error
+		if scan == nil {
+			_, err = tx.c.exec(ctx, q, chunk...)
+		} else {
+			rows, qerr := tx.c.query(ctx, q, chunk...)
+			err = each(rows, qerr, scan)
+		}
+		if err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-// insertC2C stores a one-to-one message unless it is a duplicate: of a
-// send within the dedup window (its duplicate key is taken and still
-// fresh), or of a message already in the history under the same key.
-func (tx *streamTx) insertC2C(ctx context.Context, w im.StreamWrite, r *im.StreamResult) (duplicate bool, err error) {
-	a, m := w.C2C, &w.C2C.Msg
-	if a.DedupSince > 0 {
-		// A stale key (older than the window, not pruned yet) is taken over.
-		res, err := tx.c.exec(ctx, `INSERT INTO c2c_dedup (app_id, from_account, to_account, msg_seq, msg_random, content_hash, msg_time)
-			VALUES (?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (app_id, from_account, to_account, msg_seq, msg_random, content_hash)
-			DO UPDATE SET msg_time = excluded.msg_time WHERE c2c_dedup.msg_time < ?`,
-			appID(w.AppID), m.From, m.To, int64(m.Seq), int64(m.Random), a.ContentHash, m.Time, a.DedupSince)
-		if err != nil {
-			return false, err
+// valuesSQL writes a multi-row INSERT with its placeholders already in the
+// engine's form, so the statement is not scanned again to rebind them.
+func (tx *streamTx) valuesSQL(head string, cols, rows int, tail string) string {
+	var b strings.Builder
+	b.Grow(len(head) + len(tail) + rows*cols*7)
+	b.WriteString(head)
+	n := 0
+	for r := range rows {
+		if r > 0 {
+			b.WriteString(", ")
 		}
-		if n, err := res.RowsAffected(); err != nil {
-			return false, err
-		} else if n == 0 {
-			r.Duplicate = true
-			return true, tx.c.queryRow(ctx, `SELECT msg_time FROM c2c_dedup WHERE app_id = ? AND from_account = ? AND to_account = ?
-				AND msg_seq = ? AND msg_random = ? AND content_hash = ?`,
-				appID(w.AppID), m.From, m.To, int64(m.Seq), int64(m.Random), a.ContentHash).Scan(&r.C2CTime)
+		b.WriteByte('(')
+		for c := range cols {
+			if c > 0 {
+				b.WriteString(", ")
+			}
+			n++
+			if tx.c.d.Numbered {
+				b.WriteByte('$')
+				b.WriteString(strconv.Itoa(n))
+			} else {
+				b.WriteByte('?')
+			}
 		}
+		b.WriteByte(')')
 	}
+	b.WriteString(tail)
+	return b.String()
+}
+
+// c2cDedupKey is a one-to-one message's duplicate key: sender, recipient,
+// MsgSeq, MsgRandom and content.
+type c2cDedupKey struct {
+	app              int64
+	from, to         string
+	seq, random, sum int64
+}
+
+// c2cHistoryKey is a one-to-one message's key in the history: the
+// conversation, MsgTime, MsgSeq and MsgRandom.
+type c2cHistoryKey struct {
+	app               int64
+	lo, hi            string
+	time, seq, random int64
+}
+
+func dedupKeyOf(w im.StreamWrite) c2cDedupKey {
+	m := &w.C2C.Msg
+	return c2cDedupKey{appID(w.AppID), m.From, m.To, int64(m.Seq), int64(m.Random), w.C2C.ContentHash}
+}
+
+func historyKeyOf(w im.StreamWrite) c2cHistoryKey {
+	m := &w.C2C.Msg
 	lo, hi := conversation(m.From, m.To)
-	res, err := tx.c.exec(ctx, `INSERT INTO c2c_messages (app_id, user_lo, user_hi, msg_time, msg_seq, msg_random,
-		from_account, to_account, msg_body, cloud_custom_data, offline_push_info, flag_bits, support_ext, need_receipt,
-		peer_read, hidden_from_sender, hidden_from_recipient)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (app_id, user_lo, user_hi, msg_time, msg_seq, msg_random) DO NOTHING`,
-		appID(w.AppID), lo, hi, m.Time, int64(m.Seq), int64(m.Random), m.From, m.To, string(m.Body),
-		append([]byte{}, m.CloudCustomData...), string(m.OfflinePushInfo), m.FlagBits, m.SupportExtension, m.NeedReadReceipt,
-		m.PeerRead, m.HiddenFromSender, m.HiddenFromRecipient)
+	return c2cHistoryKey{appID(w.AppID), lo, hi, m.Time, int64(m.Seq), int64(m.Random)}
+}
+
+// insertC2Cs stores the batch's one-to-one messages and marks the
+// duplicates: of a send within the dedup window (its duplicate key is
+// taken and still fresh), or of a message already in the history under
+// the same key. When no two of the batch's messages share a key, which is
+// the rule, they are stored together (insertC2CSet); otherwise one at a
+// time in order, so that a message sent twice in one batch is decided
+// exactly as if the two were in two batches.
+func (tx *streamTx) insertC2Cs(ctx context.Context) error {
+	var all []int
+	dedupKeys := map[c2cDedupKey]bool{}
+	historyKeys := map[c2cHistoryKey]bool{}
+	shared := false
+	for i, w := range tx.writes {
+		if tx.failed(i) || w.C2C == nil || !w.C2C.Keep {
+			continue
+		}
+		all = append(all, i)
+		if w.C2C.DedupSince > 0 {
+			k := dedupKeyOf(w)
+			shared = shared || dedupKeys[k]
+			dedupKeys[k] = true
+		}
+		k := historyKeyOf(w)
+		shared = shared || historyKeys[k]
+		historyKeys[k] = true
+	}
+	if !shared {
+		return tx.insertC2CSet(ctx, all)
+	}
+	for _, i := range all {
+		if err := tx.insertC2CSet(ctx, []int{i}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// insertC2CSet stores the messages of writes idx, whose keys are all
+// distinct, with one multi-row INSERT per table: their duplicate keys,
+// then the history rows of those that are not duplicates. Each INSERT
+// skips the keys already stored and returns the ones it wrote; a message
+// whose duplicate key was there already goes through takeDedupKey.
+func (tx *streamTx) insertC2CSet(ctx context.Context, idx []int) error {
+	var keys []any
+	for _, i := range idx {
+		if w := tx.writes[i]; w.C2C.DedupSince > 0 {
+			k := dedupKeyOf(w)
+			keys = append(keys, k.app, k.from, k.to, k.seq, k.random, k.sum, w.C2C.Msg.Time)
+		}
+	}
+	claimed := map[c2cDedupKey]bool{}
+	err := tx.insertRows(ctx, `INSERT INTO c2c_dedup (app_id, from_account, to_account, msg_seq, msg_random, content_hash, msg_time) VALUES `, 7, keys,
+		` ON CONFLICT (app_id, from_account, to_account, msg_seq, msg_random, content_hash) DO NOTHING
+		RETURNING app_id, from_account, to_account, msg_seq, msg_random, content_hash`,
+		func(r *sql.Rows) error {
+			var k c2cDedupKey
+			if err := r.Scan(&k.app, &k.from, &k.to, &k.seq, &k.random, &k.sum); err != nil {
+				return err
+			}
+			claimed[k] = true
+			return nil
+		})
 	if err != nil {
-		return false, err
+		return err
 	}
-	if n, err := res.RowsAffected(); err != nil {
-		return false, err
-	} else if n == 0 {
-		r.Duplicate, r.C2CTime = true, m.Time
-		return true, nil
+	var rows []any
+	for _, i := range idx {
+		w, r := tx.writes[i], &tx.results[i]
+		if w.C2C.DedupSince > 0 && !claimed[dedupKeyOf(w)] {
+			if err := tx.takeDedupKey(ctx, w, r); err != nil {
+				return err
+			}
+			if r.Duplicate {
+				continue
+			}
+		}
+		m := &w.C2C.Msg
+		lo, hi := conversation(m.From, m.To)
+		rows = append(rows, appID(w.AppID), lo, hi, m.Time, int64(m.Seq), int64(m.Random), m.From, m.To, string(m.Body),
+			append([]byte{}, m.CloudCustomData...), string(m.OfflinePushInfo), m.FlagBits, m.SupportExtension, m.NeedReadReceipt,
+			m.PeerRead, m.HiddenFromSender, m.HiddenFromRecipient)
 	}
-	return false, nil
+	stored := map[c2cHistoryKey]bool{}
+	err = tx.insertRows(ctx, `INSERT INTO c2c_messages (app_id, user_lo, user_hi, msg_time, msg_seq, msg_random,
+		from_account, to_account, msg_body, cloud_custom_data, offline_push_info, flag_bits, support_ext, need_receipt,
+		peer_read, hidden_from_sender, hidden_from_recipient) VALUES `, 17, rows,
+		` ON CONFLICT (app_id, user_lo, user_hi, msg_time, msg_seq, msg_random) DO NOTHING
+		RETURNING app_id, user_lo, user_hi, msg_time, msg_seq, msg_random`,
+		func(r *sql.Rows) error {
+			var k c2cHistoryKey
+			if err := r.Scan(&k.app, &k.lo, &k.hi, &k.time, &k.seq, &k.random); err != nil {
+				return err
+			}
+			stored[k] = true
+			return nil
+		})
+	if err != nil {
+		return err
+	}
+	for _, i := range idx {
+		if w, r := tx.writes[i], &tx.results[i]; !r.Duplicate && !stored[historyKeyOf(w)] {
+			r.Duplicate, r.C2CTime = true, w.C2C.Msg.Time
+		}
+	}
+	return nil
+}
+
+// takeDedupKey decides a message whose duplicate key was stored before
+// this transaction: a fresh key makes it a duplicate, answered with the
+// time of the message that holds the key; a stale one (older than the
+// window, not pruned yet) is taken over.
+func (tx *streamTx) takeDedupKey(ctx context.Context, w im.StreamWrite, r *im.StreamResult) error {
+	a, m := w.C2C, &w.C2C.Msg
+	res, err := tx.c.exec(ctx, `INSERT INTO c2c_dedup (app_id, from_account, to_account, msg_seq, msg_random, content_hash, msg_time)
+		VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (app_id, from_account, to_account, msg_seq, msg_random, content_hash)
+		DO UPDATE SET msg_time = excluded.msg_time WHERE c2c_dedup.msg_time < ?`,
+		appID(w.AppID), m.From, m.To, int64(m.Seq), int64(m.Random), a.ContentHash, m.Time, a.DedupSince)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n > 0 {
+		return err
+	}
+	r.Duplicate = true
+	return tx.c.queryRow(ctx, `SELECT msg_time FROM c2c_dedup WHERE app_id = ? AND from_account = ? AND to_account = ?
+		AND msg_seq = ? AND msg_random = ? AND content_hash = ?`,
+		appID(w.AppID), m.From, m.To, int64(m.Seq), int64(m.Random), a.ContentHash).Scan(&r.C2CTime)
 }
 
 func (tx *streamTx) insertGroupMessage(ctx context.Context, w im.StreamWrite, r *im.StreamResult) error {

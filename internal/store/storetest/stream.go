@@ -125,6 +125,8 @@ func RunStreams(t *testing.T, open func(t *testing.T) im.Store) {
 		equal(t, "bob's head", head, int64(4))
 	})
 
+	t.Run("OneToOneBatches", func(t *testing.T) { runOneToOneBatches(t, open) })
+
 	t.Run("HiddenSides", func(t *testing.T) {
 		s := fresh(t, open)
 		users(t, s, "alice", "bob")
