@@ -139,6 +139,10 @@ type App struct {
 	// most 8).
 	CustomProfileFields []ProfileField `json:"custom_profile_fields,omitempty"`
 	CustomFriendFields  []string       `json:"custom_friend_fields,omitempty"`
+
+	// Webhook is where and how the app's callbacks are sent (webhooks.md);
+	// without a URL none is.
+	Webhook Webhook `json:"webhook,omitzero"`
 }
 
 // Duration is a time.Duration written as "90s" / "72h" in the config file.
@@ -250,6 +254,9 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("config: app %d: needs 1 to %d admins, has %d", a.SDKAppID, MaxAdmins, len(a.Admins))
 		}
 		if err := a.validateGroupLimits(); err != nil {
+			return fmt.Errorf("config: app %d: %w", a.SDKAppID, err)
+		}
+		if err := a.Webhook.validate(); err != nil {
 			return fmt.Errorf("config: app %d: %w", a.SDKAppID, err)
 		}
 	}
