@@ -43,10 +43,11 @@ func (s *Sender) enqueue(a *app, key string, j *job) {
 		s.drop(a, j, "chatd is stopping")
 		return
 	}
+	a.queued.Add(1)
 	select {
 	case a.queues[s.lane(key)] <- j:
-		a.queued.Add(1)
 	default:
+		a.queued.Add(-1)
 		s.drop(a, j, "the queue is full")
 	}
 }
@@ -66,35 +67,41 @@ func (s *Sender) drop(a *app, j *job, why string) {
 func (s *Sender) deliver(a *app, lane chan *job) {
 	defer s.wg.Done()
 	for j := range lane {
+		s.sendJob(a, j)
 		a.queued.Add(-1)
-		if s.ctx.Err() != nil {
-			s.drop(a, j, "chatd stopped before sending it")
-			continue
+	}
+}
+
+// sendJob sends one queued callback, once more after a timeout when the
+// app asks for it.
+func (s *Sender) sendJob(a *app, j *job) {
+	if s.ctx.Err() != nil {
+		s.drop(a, j, "chatd stopped before sending it")
+		return
+	}
+	if j.fill != nil {
+		j.fill(s.ctx)
+	}
+	body, err := json.Marshal(j.value)
+	if err != nil {
+		s.log.Error("webhook: encode", "command", j.req.command, "err", err)
+		return
+	}
+	j.req.body = body
+	kind := KindAfter
+	if j.answered != nil {
+		kind = KindBefore // queued, but its answer is used
+	}
+	ans, err := s.send(s.ctx, a, j.req, kind, 1)
+	var ce *callError
+	if err != nil && a.cfg.RetryAfterTimeout && errors.As(err, &ce) && ce.outcome == OutcomeTimeout {
+		select {
+		case <-time.After(retryDelay):
+			ans, err = s.send(s.ctx, a, j.req, kind, 2)
+		case <-s.ctx.Done():
 		}
-		if j.fill != nil {
-			j.fill(s.ctx)
-		}
-		body, err := json.Marshal(j.value)
-		if err != nil {
-			s.log.Error("webhook: encode", "command", j.req.command, "err", err)
-			continue
-		}
-		j.req.body = body
-		kind := KindAfter
-		if j.answered != nil {
-			kind = KindBefore // queued, but its answer is used
-		}
-		ans, err := s.send(s.ctx, a, j.req, kind, 1)
-		var ce *callError
-		if err != nil && a.cfg.RetryAfterTimeout && errors.As(err, &ce) && ce.outcome == OutcomeTimeout {
-			select {
-			case <-time.After(retryDelay):
-				ans, err = s.send(s.ctx, a, j.req, kind, 2)
-			case <-s.ctx.Done():
-			}
-		}
-		if err == nil && j.answered != nil {
-			j.answered(s.ctx, ans)
-		}
+	}
+	if err == nil && j.answered != nil {
+		j.answered(s.ctx, ans)
 	}
 }
