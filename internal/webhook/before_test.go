@@ -110,7 +110,9 @@ func TestBeforeFailurePolicy(t *testing.T) {
 			_, err := s.Messages().BeforeSendGroup(ctxClient(), g, &im.GroupMessage{AppID: testAppID, GroupID: "g1"}, false)
 			return err
 		}, im.CodeCallbackFailed},
-		{"group create", func(s *Sender) error { return s.Groups().BeforeCreate(ctxClient(), group.Operator{UserID: "alice"}, g, nil) }, im.CodeGroupCallbackRefused},
+		{"group create", func(s *Sender) error {
+			return s.Groups().BeforeCreate(ctxClient(), group.Operator{UserID: "alice"}, g, nil)
+		}, im.CodeGroupCallbackRefused},
 		{"invite", func(s *Sender) error {
 			_, err := s.Groups().BeforeInvite(ctxClient(), group.Operator{UserID: "alice"}, g, []string{"bob"})
 			return err
