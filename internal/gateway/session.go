@@ -142,7 +142,8 @@ func (g *Gateway) join(c *conn, req request) {
 		c.reply(req, im.Errorf(im.CodeGroupJoinLimit, "a connection may be in at most %d live groups", g.cfg.MaxRoomsPerConn))
 		return
 	}
-	ctx, cancel := context.WithTimeout(g.ctx, requestTimeout)
+	s := &Session{AppID: c.app, UserID: c.user, Platform: c.platform, ConnID: c.id, Remote: c.remote, g: g, c: c}
+	ctx, cancel := context.WithTimeout(g.deps.Hooks.OpContext(g.ctx, s), requestTimeout)
 	err := g.deps.CheckJoin(ctx, c.app, req.GroupID, c.user)
 	cancel()
 	if err != nil {
