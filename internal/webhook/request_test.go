@@ -96,8 +96,8 @@ func TestCallbackSwitches(t *testing.T) {
 		t.Fatalf("sent %v", got)
 	}
 	rc.none(s)
-	if s.Enabled(testAppID, C2CAfterMsgWithDraw) || !s.Enabled(testAppID, C2CAfterMsgReport) || s.Enabled(99, C2CAfterMsgReport) {
-		t.Fatal("Enabled disagrees with the switches")
+	if s.on(testAppID, C2CAfterMsgWithDraw) != nil || s.on(testAppID, C2CAfterMsgReport) == nil || s.on(99, C2CAfterMsgReport) != nil {
+		t.Fatal("the switches disagree")
 	}
 }
 

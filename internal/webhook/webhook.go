@@ -177,12 +177,6 @@ func (s *Sender) on(appID uint64, command string) *app {
 	return a
 }
 
-// Enabled reports whether the app receives the command: the domains skip
-// work (reading unread counts, member lists) that only a callback needs.
-func (s *Sender) Enabled(appID uint64, command string) bool {
-	return s != nil && s.on(appID, command) != nil
-}
-
 // key is a delivery order key: callbacks with equal keys go in order.
 func (s *Sender) lane(key string) int {
 	return int(maphash.String(s.seed, key) % lanes)
