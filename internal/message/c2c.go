@@ -159,16 +159,7 @@ func (s *Service) SendC2C(ctx context.Context, appID uint64, in C2CInput, now ti
 // copy, applying its rewrite; false when the app drops the copy.
 func (s *Service) beforeSendC2C(ctx context.Context, m *im.C2CMessage, onlineOnly bool) (bool, error) {
 	v, err := s.hooks.BeforeSendC2C(ctx, m, onlineOnly)
-	if err != nil || v.Drop {
-		return false, err
-	}
-	if err := rewrite(v, &m.Body, &m.CloudCustomData, im.CodeMsgBodyInvalid); err != nil {
-		return false, err
-	}
-	if n := len(m.Body) + len(m.CloudCustomData); n > MaxContentBytes {
-		return false, im.Errorf(im.CodeMsgRequestTooLong, "the message as the app's callback rewrote it is %d bytes, over %d", n, MaxContentBytes)
-	}
-	return true, nil
+	return keep(v, err, &m.Body, &m.CloudCustomData, im.CodeMsgBodyInvalid, im.CodeMsgRequestTooLong)
 }
 
 // unreadTotal counts user's unread one-to-one messages, for a callback.

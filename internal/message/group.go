@@ -138,16 +138,7 @@ func (s *Service) send(ctx context.Context, appID uint64, in SendInput, now time
 // rewrite; false when the app drops the message.
 func (s *Service) beforeSendGroup(ctx context.Context, g *im.Group, msg *im.GroupMessage, onlineOnly bool) (bool, error) {
 	v, err := s.hooks.BeforeSendGroup(ctx, g, msg, onlineOnly)
-	if err != nil || v.Drop {
-		return false, err
-	}
-	if err := rewrite(v, &msg.Body, &msg.CloudCustomData, im.CodeGroupBadParam); err != nil {
-		return false, err
-	}
-	if n := len(msg.Body) + len(msg.CloudCustomData); n > MaxContentBytes {
-		return false, im.Errorf(im.CodeMsgTooLong, "the message as the app's callback rewrote it is %d bytes, over %d", n, MaxContentBytes)
-	}
-	return true, nil
+	return keep(v, err, &msg.Body, &msg.CloudCustomData, im.CodeGroupBadParam, im.CodeMsgTooLong)
 }
 
 // commit stores one message. The group's own messages go through the

@@ -90,20 +90,27 @@ func (noHooks) AfterReceipts(context.Context, *im.Group, string, []ReceiptCount)
 func (noHooks) ChatbotSignal(context.Context, *im.C2CMessage, string, func(context.Context, string)) {
 }
 
-// rewrite applies a verdict's replacements to a message's body and custom
-// data, checking the result as a sent message is checked.
-func rewrite(v Verdict, body *json.RawMessage, custom *string, badBody int) error {
+// keep applies a before-send callback's answer to a message's body and
+// custom data, checking a rewrite as a sent message is checked (badBody,
+// tooLong: the send path's codes); false when the app drops the message.
+func keep(v Verdict, err error, body *json.RawMessage, custom *string, badBody, tooLong int) (bool, error) {
+	if err != nil || v.Drop {
+		return false, err
+	}
 	if v.Body != nil {
 		b, err := encodeBody(v.Body, badBody)
 		if err != nil {
-			return err
+			return false, err
 		}
 		*body = b
 	}
 	if v.CloudCustomData != nil {
 		*custom = *v.CloudCustomData
 	}
-	return nil
+	if n := len(*body) + len(*custom); n > MaxContentBytes {
+		return false, im.Errorf(tooLong, "the message as the app's callback rewrote it is %d bytes, over %d", n, MaxContentBytes)
+	}
+	return true, nil
 }
 
 // Chatbots (webhooks.md, "Chatbot Passthrough Message Callback").
