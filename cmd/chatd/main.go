@@ -1,5 +1,6 @@
 // Command chatd is a self-hosted chat server that speaks the Tencent Cloud
-// Chat server REST API. Subcommands: serve (the default), usersig, viewers.
+// Chat server REST API. Subcommands: serve (the default), usersig, viewers,
+// certs, webhooks.
 package main
 
 import (
@@ -33,6 +34,8 @@ var subcommands = map[string]func(ctx context.Context, args []string, stdout, st
 	"viewers": func(ctx context.Context, args []string, stdout, _ io.Writer) error {
 		return runViewers(ctx, args, stdout)
 	},
+	"certs":    runCerts,
+	"webhooks": runWebhooks,
 }
 
 func init() {
@@ -54,7 +57,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return sub(ctx, args[1:], stdout, stderr)
 		}
 		if args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-			fmt.Fprintln(stdout, "usage: chatd [serve|usersig|viewers] [flags]   (chatd <subcommand> -h for flags)")
+			fmt.Fprintln(stdout, "usage: chatd [serve|usersig|viewers|certs|webhooks tail] [flags]   (chatd <subcommand> -h for flags)")
 			return nil
 		}
 	}

@@ -33,6 +33,7 @@ import (
 	"github.com/chatd/chatd/internal/store/sqlite"
 	"github.com/chatd/chatd/internal/stream"
 	"github.com/chatd/chatd/internal/usersig"
+	"github.com/chatd/chatd/internal/webhook"
 )
 
 // sqliteFileName is the database file inside the data dir.
@@ -71,6 +72,18 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// Deferred before the cluster's stop, so it runs after it: the
 	// node's leaving message is among what Close sends.
 	defer events.Close()
+	// The app callbacks: every domain reports through them; an app
+	// without a callback URL costs a map lookup per event.
+	hooks, err := webhook.New(cfg.Apps, webhook.Options{Logger: logger, Now: now})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		// On an early return nothing waits; after a drain this is a no-op.
+		stopped, cancel := context.WithCancel(context.Background())
+		cancel()
+		hooks.Close(stopped)
+	}()
 	tracker := presence.NewTracker(now)
 	// Members held online by mark 500 leave when its three days run out.
 	go tracker.RunSweeper(ctx, time.Minute)
@@ -88,6 +101,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	rooms.cluster = cluster
 	groups := group.NewService(db, db, rooms)
+	groups.SetHooks(hooks.Groups())
 	// The client ops need the message services, which deliver through the
 	// gateway: the table is filled in below, before anything is served.
 	clientOps := map[string]gateway.Op{}
@@ -99,6 +113,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Presence:      tracker,
 		Bus:           events,
 		GroupPresence: cluster,
+		Hooks:         hooks.Connections(),
 		Ops:           clientOps,
 		Now:           now,
 		Logger:        logger,
@@ -120,17 +135,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 
 	streams := stream.New(ctx, stream.Deps{Store: db, Deliver: rooms.gateway, Groups: groups.Get, Now: now, Logger: logger})
-	profiles, err := profile.NewService(profile.Deps{Store: db, Friends: db, Streams: streams, Apps: cfg.Apps, Now: now, Logger: logger})
+	profiles, err := profile.NewService(profile.Deps{Store: db, Friends: db, Streams: streams, Hooks: hooks.Profiles(), Apps: cfg.Apps, Now: now, Logger: logger})
 	if err != nil {
 		return err
 	}
-	relations, err := relation.NewService(relation.Deps{Store: db, Profiles: profiles, Streams: streams, Apps: cfg.Apps, Now: now})
+	relations, err := relation.NewService(relation.Deps{Store: db, Profiles: profiles, Streams: streams, Hooks: hooks.Relations(), Apps: cfg.Apps, Now: now})
 	if err != nil {
 		return err
 	}
 	messages := message.NewService(message.Deps{Store: db, Streams: streams, Groups: groups, Logger: logger,
 		Limiter: message.NewGroupLimiter(cluster.Nodes), Broadcast: rooms.gateway,
-		Senders: senders{profiles: profiles, relations: relations}})
+		Senders: senders{profiles: profiles, relations: relations}, Hooks: hooks.Messages()})
 	pushes := push.NewService(push.Deps{Store: db, Bus: events, Local: rooms.gateway, Apps: cfg.Apps, Now: now, Logger: logger})
 	if err := pushes.Start(ctx); err != nil {
 		return fmt.Errorf("push: %w", err)
@@ -151,9 +166,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	operations := newOps(cfg, db, ln.Addr(), now, logger)
 	go operations.Run(ctx)
-	rest, err := api.NewServer(api.Options{Config: cfg, Verifier: verifier, Revocations: accounts, Archives: operations, Now: now, Logger: logger},
-		api.Commands(api.Services{Accounts: accounts, Groups: groups, Messages: messages, Store: db, Profiles: profiles, Relations: relations,
-			Ops: operations, Bots: bot.NewService(db, accounts, profiles), Push: pushes}))
+	commands := api.Commands(api.Services{Accounts: accounts, Groups: groups, Messages: messages, Store: db, Profiles: profiles, Relations: relations,
+		Ops: operations, Bots: bot.NewService(db, accounts, profiles), Push: pushes})
+	rest, err := api.NewServer(api.Options{Config: cfg, Verifier: verifier, Revocations: accounts, Archives: operations, Now: now, Logger: logger}, commands)
 	if err != nil {
 		return err
 	}
@@ -161,7 +176,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// whole allows the documented rate.
 	rest.ShareLimits(cluster.Nodes)
 	var ready atomic.Bool
-	srv := api.NewHTTPServer(api.Handler(rest, rooms.gateway, ready.Load, readiness(cfg, db, events)...), api.DefaultTimeouts())
+	handler := api.Handler(rest, rooms.gateway, ready.Load, readiness(cfg, db, events)...)
+	handler = withCallbacks(handler, hooks, cfg, verifier, rest.Limit, cluster.Nodes)
+	srv := api.NewHTTPServer(handler, api.DefaultTimeouts())
 	printWelcome(stdout, cfg, loaded.AppCreated, ln.Addr().String())
 	logger.Info("chatd serving", "addr", ln.Addr().String(), "store", storeName(cfg), "apps", len(cfg.Apps))
 
@@ -188,6 +205,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := api.Shutdown(drainCtx, srv); err != nil {
 		logger.Warn("drain", "err", err)
 	}
+	// After callbacks of the actions just finished are sent while the
+	// drain period lasts; what is left then is dropped and logged.
+	hooks.Close(drainCtx)
 	logger.Info("chatd stopped")
 	return nil
 }

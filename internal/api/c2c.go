@@ -147,6 +147,7 @@ func (a c2cAPI) send(ctx context.Context, call *Call, req *sendMsgReq) (*sendMsg
 	if err != nil {
 		return nil, err
 	}
+	in.Callbacks = message.ForbidCallbacks(req.ForbidCallbackControl)
 	sent, err := a.svc.SendC2C(ctx, call.App.SDKAppID, in, call.Now)
 	if err != nil {
 		return nil, err

@@ -39,7 +39,7 @@ type batchSendReq struct {
 	OfflinePushInfo         json.RawMessage
 	IsNeedReadReceipt       int
 	SupportMessageExtension int
-	ForbidCallbackControl   []string // no webhook is called for a batch anyway
+	ForbidCallbackControl   []string // accepted: a batch fires no callbacks at all
 }
 
 type batchSendResp struct {
@@ -83,6 +83,7 @@ func (a batchAPI) send(ctx context.Context, call *Call, req *batchSendReq) (*bat
 	if err != nil {
 		return nil, err
 	}
+	in.Callbacks = message.NoCallbacks
 	if err := a.svc.RequireAccounts(ctx, call.App.SDKAppID, call.App.IsAdmin, message.Party{Field: "From_Account", UserID: in.From, Code: im.CodeMsgFromAccount}); err != nil {
 		return nil, err
 	}

@@ -34,13 +34,12 @@ func (a messageAPI) commands() []Command {
 }
 
 type sendGroupMsgReq struct {
-	GroupId         string
-	Random          *int64
-	MsgPriority     string
-	MsgBody         []im.MsgElem
-	From_Account    string
-	OfflinePushInfo json.RawMessage
-	// Webhooks are not served yet, so there is nothing to forbid.
+	GroupId                 string
+	Random                  *int64
+	MsgPriority             string
+	MsgBody                 []im.MsgElem
+	From_Account            string
+	OfflinePushInfo         json.RawMessage
 	ForbidCallbackControl   []string
 	OnlineOnlyFlag          int
 	SendMsgControl          []string
@@ -85,6 +84,7 @@ func (a messageAPI) send(ctx context.Context, call *Call, req *sendGroupMsgReq) 
 		OfflinePushInfo: nullable(req.OfflinePushInfo), OnlineOnly: req.OnlineOnlyFlag == 1, SendMsgControl: req.SendMsgControl,
 		To: req.To_Account, GroupAt: req.GroupAtInfo, Body: req.MsgBody,
 		NeedReadReceipt: req.NeedReadReceipt == 1, SupportExtension: req.SupportMessageExtension == 1,
+		Callbacks: message.ForbidCallbacks(req.ForbidCallbackControl),
 	}
 	sent, err := a.svc.Send(ctx, call.App.SDKAppID, in, call.Now)
 	var e *im.Error

@@ -75,3 +75,9 @@ func (l *limiter) allow(appID uint64, path string) bool {
 func (s *Server) ShareLimits(nodes func() int) {
 	s.limiter.nodes.Store(&nodes)
 }
+
+// Limit is the per-second limit of the API at path for the app (its own,
+// else --rate-limit, else the documented one); 0 is none.
+func (s *Server) Limit(appID uint64, path string) int {
+	return int(s.limiter.rates[limitKey{appID, path}])
+}

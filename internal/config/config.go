@@ -153,6 +153,9 @@ type App struct {
 	// how far apart they must be (90024), 0 = 1 s.
 	PushDailyLimit int      `json:"push_daily_limit,omitempty"`
 	PushInterval   Duration `json:"push_interval,omitempty"`
+	// Webhook is where and how the app's callbacks are sent (webhooks.md);
+	// without a URL none is.
+	Webhook Webhook `json:"webhook,omitzero"`
 }
 
 // Duration is a time.Duration written as "90s" / "72h" in the config file.
@@ -264,6 +267,9 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("config: app %d: needs 1 to %d admins, has %d", a.SDKAppID, MaxAdmins, len(a.Admins))
 		}
 		if err := a.validateGroupLimits(); err != nil {
+			return fmt.Errorf("config: app %d: %w", a.SDKAppID, err)
+		}
+		if err := a.Webhook.validate(); err != nil {
 			return fmt.Errorf("config: app %d: %w", a.SDKAppID, err)
 		}
 	}

@@ -53,6 +53,41 @@ var settings = []setting{
 	}},
 	{"public-url", "where app backends reach this server (e.g. https://chat.example.com): the base of get_history's download URLs", func(c *Config, v string) error { c.PublicURL = v; return nil }},
 	{"rate-limit", "set every per-API limit to N calls/s (0 = off); default: the documented limits", intSetting(func(c *Config, n int) { c.RateLimit = n })},
+	{"callback-url", "the hosted app's callback URL (http:// or https://); callbacks are off without one", webhookSetting(func(w *Webhook, v string) error {
+		w.URL = v
+		return ValidCallbackURL(v)
+	})},
+	{"callback-token", "callback token: adds Sign and RequestTime to every callback", webhookSetting(func(w *Webhook, v string) error { w.Token = v; return nil })},
+	{"callbacks", "callback command words to send, comma-separated, or all (default all)", webhookSetting(func(w *Webhook, v string) error {
+		w.Callbacks = strings.Split(v, ",")
+		return nil
+	})},
+	{"callback-failure", "what a failed before callback does to its action: open (proceed, default) or closed (refuse)", webhookSetting(func(w *Webhook, v string) error {
+		w.BeforeFailure = v
+		return nil
+	})},
+	{"callback-retry", "send an after callback that timed out once more: true or false (default false)", webhookSetting(func(w *Webhook, v string) error {
+		b, err := strconv.ParseBool(v)
+		w.RetryAfterTimeout = b
+		return err
+	})},
+	{"callback-timeout", "timeout of one callback request (default 2s)", webhookSetting(func(w *Webhook, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("%q must be a positive duration like 2s", v)
+		}
+		w.Timeout = Duration(d)
+		return nil
+	})},
+	{"callback-cert", "PEM client certificate chatd presents to the callback server (mutual TLS)", webhookSetting(func(w *Webhook, v string) error { w.ClientCert = v; return nil })},
+	{"callback-key", "PEM private key of --callback-cert", webhookSetting(func(w *Webhook, v string) error { w.ClientKey = v; return nil })},
+	{"callback-ca", "PEM CA bundle trusted, besides the system roots, for the callback server's certificate", webhookSetting(func(w *Webhook, v string) error { w.CACert = v; return nil })},
+	{"callback-min-tls", "lowest TLS version offered to the callback server: 1.0, 1.1, 1.2 (default) or 1.3", webhookSetting(func(w *Webhook, v string) error { w.MinTLS = v; return nil })},
+}
+
+// webhookSetting sets a callback option of the first app.
+func webhookSetting(set func(w *Webhook, v string) error) func(c *Config, v string) error {
+	return func(c *Config, v string) error { return set(&firstApp(c).Webhook, v) }
 }
 
 // intSetting parses a non-negative integer setting.
@@ -143,6 +178,9 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Loaded, 
 		}
 		if len(cfg.Apps) > 0 && len(cfg.Apps[0].Admins) > 0 {
 			app.Admins = cfg.Apps[0].Admins
+		}
+		if len(cfg.Apps) > 0 {
+			app.Webhook = cfg.Apps[0].Webhook
 		}
 		loaded.Config.Apps = append([]App{app}, cfg.Apps[min(1, len(cfg.Apps)):]...)
 		loaded.AppCreated = created

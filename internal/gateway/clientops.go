@@ -28,6 +28,8 @@ type Session struct {
 	UserID   string
 	Platform string
 	ConnID   uint64
+	// Remote is the client's address (host:port).
+	Remote string
 
 	g *Gateway
 	c *conn
@@ -46,9 +48,9 @@ func (s *Session) FollowGroups(groupIDs []string) {
 // reader, so requests of one connection are answered in order.
 func (g *Gateway) runOp(c *conn, req request, op Op, frame []byte) {
 	g.mu.Lock()
-	s := &Session{AppID: c.app, UserID: c.user, Platform: c.platform, ConnID: c.id, g: g, c: c}
+	s := &Session{AppID: c.app, UserID: c.user, Platform: c.platform, ConnID: c.id, Remote: c.remote, g: g, c: c}
 	g.mu.Unlock()
-	ctx, cancel := context.WithTimeout(g.ctx, requestTimeout)
+	ctx, cancel := context.WithTimeout(g.deps.Hooks.OpContext(g.ctx, s), requestTimeout)
 	defer cancel()
 	resp, err := op.Handle(ctx, s, frame)
 	if err != nil {

@@ -72,6 +72,10 @@ type conn struct {
 	groups        map[string]struct{}
 	followsGroups bool
 	detached      bool // removed from users/rooms/groups: receives nothing more
+	// ended says why a logged-in connection ends, when it is not simply
+	// closed: a logout, a kick, an eviction (0: closed or broken).
+	ended   StateChange
+	evicted bool // closed by a newer login of its user: no callback of its own
 }
 
 // newConn wraps a socket that has a descriptor (a TCP or Unix socket).
@@ -210,6 +214,9 @@ func (c *conn) cutLater() { go c.cut() }
 // logged-in one sent nothing for IdleTimeout.
 func (c *conn) onTimeout() {
 	if c.loggedIn.Load() {
+		c.g.mu.Lock()
+		c.ended = StateTimeout
+		c.g.mu.Unlock()
 		c.closeWith(closePolicy, "heartbeat timeout", nil)
 		return
 	}

@@ -116,6 +116,9 @@ type Deps struct {
 	// GroupPresence learns which users are online in which stored groups
 	// (the online count of communities); nil tells nobody.
 	GroupPresence GroupPresence
+	// Hooks hear of logins, logouts and live-room changes; nil tells
+	// nobody.
+	Hooks Hooks
 	// Ops are the requests served by the domains (sending, syncing, ...),
 	// by op name.
 	Ops    map[string]Op
@@ -171,6 +174,9 @@ func New(cfg Config, deps Deps) *Gateway {
 	}
 	if deps.Logger == nil {
 		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	if deps.Hooks == nil {
+		deps.Hooks = noHooks{}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	g := &Gateway{

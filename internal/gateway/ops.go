@@ -21,6 +21,7 @@ func (g *Gateway) KickUser(ctx context.Context, appID uint64, userID string) err
 	if ue := g.users[userKey{appID, userID}]; ue != nil {
 		victims = append(victims, ue.conns...)
 		for _, c := range victims {
+			c.ended = StateKicked
 			g.detachLocked(c)
 		}
 	}

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"cmp"
 	"slices"
 
 	"github.com/gobwas/ws"
@@ -60,6 +61,9 @@ func (g *Gateway) unregister(c *conn) {
 	if _, ok := g.conns[c.id]; ok {
 		delete(g.conns, c.id)
 		g.wg.Done()
+		if c.loggedIn.Load() && !c.evicted {
+			g.deps.Hooks.StateChanged(c.stateEvent(cmp.Or(c.ended, StateClosed)))
+		}
 	}
 }
 
@@ -106,6 +110,7 @@ func (g *Gateway) loginLocked(c *conn, app uint64, user string) ([]*conn, error)
 	var evicted []*conn
 	for len(ue.conns) > g.cfg.MaxConnsPerUser {
 		old := ue.conns[0]
+		old.evicted = true
 		g.detachLocked(old)
 		evicted = append(evicted, old)
 	}
@@ -120,7 +125,7 @@ func (g *Gateway) detachLocked(c *conn) {
 	}
 	c.detached = true
 	for group := range c.rooms {
-		g.leaveRoomLocked(c, group)
+		g.leaveRoomLocked(c, group, false)
 	}
 	var offline []string
 	for group := range c.groups {
@@ -169,14 +174,19 @@ func (g *Gateway) joinLocked(c *conn, group string) error {
 		c.rooms = make(map[string]struct{})
 	}
 	c.rooms[group] = struct{}{}
-	g.deps.Presence.Enter(c.app, group, c.user, c.id)
+	if g.deps.Presence.Enter(c.app, group, c.user, c.id) {
+		g.deps.Hooks.RoomChanged(c.roomEvent(group, true, false))
+	}
 	return nil
 }
 
-// leaveRoomLocked takes c out of a room it is in, presence included.
-func (g *Gateway) leaveRoomLocked(c *conn, group string) {
+// leaveRoomLocked takes c out of a room it is in, presence included; quit
+// says the user asked to leave (rather than their connection ending).
+func (g *Gateway) leaveRoomLocked(c *conn, group string, quit bool) {
 	g.unlinkRoomLocked(c, group)
-	g.deps.Presence.Leave(c.app, group, c.user, c.id)
+	if g.deps.Presence.Leave(c.app, group, c.user, c.id) {
+		g.deps.Hooks.RoomChanged(c.roomEvent(group, false, quit))
+	}
 }
 
 // unlinkRoomLocked removes c from the room's local fan-out set only; used
@@ -216,6 +226,11 @@ func (g *Gateway) kickEntry(ue *userEntry, reason string) {
 	g.mu.Lock()
 	victims := slices.Clone(ue.conns)
 	for _, c := range victims {
+		if reason == ReasonMaxConnections {
+			c.evicted = true
+		} else {
+			c.ended = StateKicked
+		}
 		g.detachLocked(c)
 	}
 	g.mu.Unlock()

@@ -102,6 +102,11 @@ func (g *Gateway) login(c *conn, req request) {
 	evicted, err := g.loginLocked(c, app, req.UserID)
 	if err == nil {
 		c.loggedIn.Store(true)
+		ev := c.stateEvent(StateLogin)
+		for _, old := range evicted {
+			ev.Kicked = append(ev.Kicked, old.platform)
+		}
+		g.deps.Hooks.StateChanged(ev)
 	}
 	g.mu.Unlock()
 	if err != nil {
@@ -137,7 +142,8 @@ func (g *Gateway) join(c *conn, req request) {
 		c.reply(req, im.Errorf(im.CodeGroupJoinLimit, "a connection may be in at most %d live groups", g.cfg.MaxRoomsPerConn))
 		return
 	}
-	ctx, cancel := context.WithTimeout(g.ctx, requestTimeout)
+	s := &Session{AppID: c.app, UserID: c.user, Platform: c.platform, ConnID: c.id, Remote: c.remote, g: g, c: c}
+	ctx, cancel := context.WithTimeout(g.deps.Hooks.OpContext(g.ctx, s), requestTimeout)
 	err := g.deps.CheckJoin(ctx, c.app, req.GroupID, c.user)
 	cancel()
 	if err != nil {
@@ -176,7 +182,7 @@ func (g *Gateway) quit(c *conn, req request) {
 	}
 	g.mu.Lock()
 	if _, in := c.rooms[req.GroupID]; in {
-		g.leaveRoomLocked(c, req.GroupID)
+		g.leaveRoomLocked(c, req.GroupID, true)
 	}
 	g.mu.Unlock()
 	c.reply(req, nil)
@@ -185,6 +191,7 @@ func (g *Gateway) quit(c *conn, req request) {
 // logout leaves every room at once, answers, and closes with 1000.
 func (g *Gateway) logout(c *conn, req request) {
 	g.mu.Lock()
+	c.ended = StateLogout
 	g.detachLocked(c)
 	g.mu.Unlock()
 	c.closeWith(closeLogout, "logout", encodeReply(req, nil))

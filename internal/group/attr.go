@@ -76,7 +76,9 @@ func (s *Service) WriteAttrs(ctx context.Context, app *config.App, by Operator, 
 	if err := s.authorize(ctx, actAttrs, g, by); err != nil {
 		return err
 	}
+	var concerned []im.Attr // what the callback reports: the pairs set, or those removed
 	stored, err := s.store.WriteGroupAttrs(ctx, g.AppID, g.ID, func(a *im.GroupAttrs) error {
+		concerned = changedAttrs(op, a.Attrs, attrs)
 		if a.WindowStart != now.Unix() {
 			a.WindowStart, a.WindowWrites = now.Unix(), 0
 		}
@@ -100,7 +102,26 @@ func (s *Service) WriteAttrs(ctx context.Context, app *config.App, by Operator, 
 	}
 	ev := AttrChanged{Type: EventAttrChanged, GroupId: g.ID, Operator_Account: by.UserID, GroupAttrAry: nonNilAttrs(stored.Attrs)}
 	s.notify(EventAttrChanged, g.ID, func(n Notifier) error { return n.GroupEvent(ctx, g.AppID, g.ID, ev) })
+	s.hooks.AfterAttrChange(ctx, g, by.UserID, op, nonNilAttrs(concerned))
 	return nil
+}
+
+// changedAttrs are the attributes a write concerns: the pairs it sets, or
+// the pairs (as they were) it removes.
+func changedAttrs(op AttrOp, current, attrs []im.Attr) []im.Attr {
+	switch op {
+	case AttrClear:
+		return append([]im.Attr(nil), current...)
+	case AttrDelete:
+		var out []im.Attr
+		for _, a := range attrs {
+			if i := indexOfAttr(current, a.Key); i >= 0 {
+				out = append(out, current[i])
+			}
+		}
+		return out
+	}
+	return attrs
 }
 
 // checkAttrs checks the request's pairs on their own.

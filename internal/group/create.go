@@ -43,9 +43,13 @@ func (s *Service) Create(ctx context.Context, app *config.App, by Operator, in C
 	if err != nil {
 		return nil, err
 	}
+	if err := s.hooks.BeforeCreate(ctx, by, g, members); err != nil {
+		return nil, err
+	}
 	if err := s.insert(ctx, g, members, false); err != nil {
 		return nil, err
 	}
+	s.hooks.AfterCreate(ctx, by, g, members)
 	if len(members) > 0 {
 		ids := userIDsOf(members)
 		var ev any = GroupCreated{Type: EventGroupCreated, GroupId: g.ID, Operator_Account: by.UserID,

@@ -100,16 +100,18 @@ type Service struct {
 	accounts Accounts
 	rooms    LiveRooms
 	delivery Delivery
+	hooks    Hooks
 	newID    func() string // random suffix of generated group and topic IDs
 	types    *typeCache
 }
 
 // NewService returns the group service. rooms may be nil until the
 // gateway is wired; live-group calls then see empty rooms. Events reach
-// nobody until SetDelivery.
+// nobody until SetDelivery, callbacks nobody until SetHooks.
 func NewService(store im.GroupStore, accounts Accounts, rooms LiveRooms) *Service {
 	s := &Service{store: store, accounts: accounts, rooms: rooms, newID: randomSuffix, types: newTypeCache(time.Now)}
 	s.SetDelivery(Delivery{})
+	s.SetHooks(nil)
 	return s
 }
 
@@ -169,6 +171,14 @@ func (s *Service) Destroy(ctx context.Context, app *config.App, by Operator, gro
 	if err := s.authorize(ctx, actDestroy, g, by); err != nil {
 		return err
 	}
+	// The disband callback lists the members (not a Community's), who are
+	// gone once the group is.
+	var members []im.Member
+	if g.Type != im.GroupCommunity && g.Type != im.GroupAVChatRoom {
+		if members, err = s.Members(ctx, g.AppID, g.ID); err != nil {
+			return err
+		}
+	}
 	err = s.store.DeleteGroup(ctx, g.AppID, groupID)
 	if err == nil || errors.Is(err, im.ErrNotFound) {
 		s.types.put(typeKey{g.AppID, groupID}, "")
@@ -179,6 +189,7 @@ func (s *Service) Destroy(ctx context.Context, app *config.App, by Operator, gro
 	if err != nil {
 		return fmt.Errorf("group: destroy %s: %w", groupID, err)
 	}
+	s.hooks.AfterDestroy(ctx, g, members)
 	s.notify(EventGroupDismissed, groupID, func(n Notifier) error {
 		return n.GroupDismissed(ctx, g.AppID, groupID, g.Type, GroupDismissed{Type: EventGroupDismissed, GroupId: groupID, Operator_Account: by.UserID})
 	})

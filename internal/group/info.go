@@ -149,6 +149,9 @@ func (s *Service) ModifyInfo(ctx context.Context, app *config.App, by Operator, 
 	if updated.InfoSeq != g.InfoSeq {
 		ev.Type, ev.GroupId, ev.Operator_Account, ev.InfoSeq = EventGroupInfoChanged, g.ID, by.UserID, updated.InfoSeq
 		s.notify(EventGroupInfoChanged, g.ID, func(n Notifier) error { return n.GroupEvent(ctx, g.AppID, g.ID, ev) })
+		if ev.Name != nil || ev.Introduction != nil || ev.Notification != nil || ev.FaceUrl != nil {
+			s.hooks.AfterInfoChange(ctx, g, ev)
+		}
 	}
 	return nil
 }

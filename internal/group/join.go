@@ -51,8 +51,12 @@ func (s *Service) Apply(ctx context.Context, app *config.App, userID, groupID, m
 	case g.ApplyJoinOption == DisableApply:
 		return "", im.Errorf(im.CodeGroupNotAllowed, "group %s takes no applications (DisableApply)", g.ID)
 	}
+	if err := s.hooks.BeforeApply(ctx, g, userID); err != nil {
+		return "", err
+	}
 	if g.ApplyJoinOption != NeedPermission {
 		results, added, err := s.join(ctx, app, g, []im.Member{newMember(g, userID, im.RoleMember, now.Unix())}, nil, s.store.AddMembers)
+		s.reportJoin(ctx, g, userID, added, false, err)
 		if err != nil {
 			return "", err
 		}
@@ -66,6 +70,7 @@ func (s *Service) Apply(ctx context.Context, app *config.App, userID, groupID, m
 	// Checked now as well as at approval, so a hopeless application fails
 	// at once.
 	if err := s.checkJoinable(ctx, app, g, userID); err != nil {
+		s.reportJoin(ctx, g, userID, nil, false, err)
 		return "", err
 	}
 	a := im.Application{UserID: userID, Message: msg, Time: now.Unix()}
@@ -206,6 +211,7 @@ func (s *Service) Decide(ctx context.Context, app *config.App, by Operator, grou
 		return []string{ms[0].UserID}, nil
 	}
 	_, added, err := s.join(ctx, app, g, []im.Member{newMember(g, userID, im.RoleMember, now.Unix())}, nil, approveOne)
+	s.reportJoin(ctx, g, by.UserID, added, false, err)
 	if err != nil {
 		return err
 	}
@@ -254,6 +260,7 @@ func (s *Service) Quit(ctx context.Context, appID uint64, userID, groupID string
 	if len(removed) == 0 {
 		return nil // removed meanwhile, and told then
 	}
+	s.hooks.AfterLeave(ctx, g, userID, removed, false)
 	var ev any = MemberQuit{Type: EventMemberQuit, GroupId: g.ID, Operator_Account: userID, Member_Account: userID}
 	if !Active(g) {
 		ev = nil

@@ -254,5 +254,5 @@ func (s *Service) CheckJoin(ctx context.Context, appID uint64, groupID, userID s
 	if until > 0 {
 		return im.Errorf(im.CodeGroupNotAllowed, "%s is banned from %s until %d", userID, groupID, until)
 	}
-	return nil
+	return s.hooks.BeforeApply(ctx, g, userID)
 }

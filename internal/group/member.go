@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/chatd/chatd/internal/config"
@@ -93,11 +94,18 @@ func (s *Service) AddMembers(ctx context.Context, app *config.App, by Operator, 
 	if err := s.checkAccounts(ctx, g.AppID, userIDs); err != nil {
 		return nil, err
 	}
+	refused, err := s.hooks.BeforeInvite(ctx, by, g, userIDs)
+	if err != nil {
+		return nil, err
+	}
 	rows := make([]im.Member, len(userIDs))
+	invalid := map[int]bool{}
 	for i, id := range userIDs {
 		rows[i] = newMember(g, id, im.RoleMember, now.Unix())
+		invalid[i] = slices.Contains(refused, id)
 	}
-	results, added, err := s.join(ctx, app, g, rows, nil, s.store.AddMembers)
+	results, added, err := s.join(ctx, app, g, rows, invalid, s.store.AddMembers)
+	s.reportJoin(ctx, g, by.UserID, added, true, err)
 	if err != nil {
 		return nil, err
 	}
@@ -280,6 +288,7 @@ func (s *Service) RemoveMembers(ctx context.Context, app *config.App, by Operato
 	if len(removed) == 0 {
 		return nil
 	}
+	s.hooks.AfterLeave(ctx, g, by.UserID, removed, true)
 	ev := MemberKicked{Type: EventMemberKicked, GroupId: g.ID, Operator_Account: by.UserID, Members_Account: removed, Reason: reason}
 	s.notify(EventMemberKicked, g.ID, func(n Notifier) error {
 		if !Active(g) {
@@ -521,6 +530,9 @@ func (s *Service) ModifyMember(ctx context.Context, app *config.App, by Operator
 		changed.Type, changed.GroupId, changed.Operator_Account, changed.Member_Account = EventMemberInfoChanged, g.ID, by.UserID, userID
 		s.notify(EventMemberInfoChanged, g.ID, func(n Notifier) error { return n.GroupEvent(ctx, g.AppID, g.ID, changed) })
 	}
+	if changed.Role != nil || changed.NameCard != nil {
+		s.hooks.AfterMemberChange(ctx, g, changed)
+	}
 	if ch.MuteTime != nil {
 		s.notifyMutes(ctx, g, "", by, []im.Mute{{UserID: userID, Until: m.MuteUntil}})
 	}
@@ -587,6 +599,7 @@ func (s *Service) ChangeOwner(ctx context.Context, app *config.App, by Operator,
 		return fmt.Errorf("group: change owner of %s: %w", g.ID, err)
 	}
 	ev := OwnerChanged{Type: EventOwnerChanged, GroupId: g.ID, Operator_Account: by.UserID, Owner_Account: newOwner, PreviousOwner_Account: prev}
+	s.hooks.AfterOwnerChange(ctx, g, ev)
 	s.notify(EventOwnerChanged, g.ID, func(n Notifier) error { return n.GroupEvent(ctx, g.AppID, g.ID, ev) })
 	return nil
 }

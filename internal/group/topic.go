@@ -105,6 +105,7 @@ func (s *Service) CreateTopic(ctx context.Context, app *config.App, by Operator,
 	if err != nil {
 		return nil, err
 	}
+	s.hooks.AfterCreateTopic(ctx, by, g, t)
 	ev := TopicEvent{Type: EventTopicCreated, GroupId: g.ID, Operator_Account: by.UserID, TopicInfo: NewTopicInfo(t)}
 	s.notify(EventTopicCreated, g.ID, func(n Notifier) error { return n.GroupEvent(ctx, g.AppID, g.ID, ev) })
 	return t, nil
@@ -133,6 +134,11 @@ func (s *Service) addTopic(ctx context.Context, app *config.App, by Operator, in
 	}
 	if err := s.authorize(ctx, actTopics, g, by); err != nil {
 		return nil, nil, err
+	}
+	if !imported {
+		if err := s.hooks.BeforeCreateTopic(ctx, by, g, *in.Name); err != nil {
+			return nil, nil, err
+		}
 	}
 	custom := in.TopicID != ""
 	if custom && !ValidCustomTopicID(g.ID, in.TopicID) {
@@ -216,6 +222,7 @@ func (s *Service) DestroyTopics(ctx context.Context, app *config.App, by Operato
 		}
 	}
 	if len(deleted) > 0 {
+		s.hooks.AfterDestroyTopics(ctx, g, deleted)
 		ev := TopicDeleted{Type: EventTopicDeleted, GroupId: g.ID, Operator_Account: by.UserID, TopicIdList: deleted}
 		s.notify(EventTopicDeleted, g.ID, func(n Notifier) error { return n.GroupEvent(ctx, g.AppID, g.ID, ev) })
 	}
@@ -308,11 +315,20 @@ func (s *Service) ModifyTopic(ctx context.Context, app *config.App, by Operator,
 		return err
 	}
 	changed := false
+	var profile TopicChange // the profile fields that changed, for the callback
 	t, err := s.store.UpdateTopic(ctx, g.AppID, g.ID, topicID, func(t *im.Topic) error {
-		changed = setIf(&t.Name, ch.Name) || changed
-		changed = setIf(&t.FaceURL, ch.FaceURL) || changed
-		changed = setIf(&t.Notification, ch.Notification) || changed
-		changed = setIf(&t.Introduction, ch.Introduction) || changed
+		profile = TopicChange{}
+		keep := func(set bool, v *string) *string {
+			changed = set || changed
+			if set {
+				return v
+			}
+			return nil
+		}
+		profile.Name = keep(setIf(&t.Name, ch.Name), ch.Name)
+		profile.FaceURL = keep(setIf(&t.FaceURL, ch.FaceURL), ch.FaceURL)
+		profile.Notification = keep(setIf(&t.Notification, ch.Notification), ch.Notification)
+		profile.Introduction = keep(setIf(&t.Introduction, ch.Introduction), ch.Introduction)
 		changed = setIf(&t.CustomString, ch.CustomString) || changed
 		changed = setIf(&t.MuteAllMember, ch.MuteAllMember) || changed
 		return nil
@@ -322,6 +338,9 @@ func (s *Service) ModifyTopic(ctx context.Context, app *config.App, by Operator,
 	}
 	if err != nil {
 		return fmt.Errorf("group: modify topic %s: %w", topicID, err)
+	}
+	if profile != (TopicChange{}) {
+		s.hooks.AfterTopicChange(ctx, by, g, topicID, profile)
 	}
 	if changed {
 		ev := TopicEvent{Type: EventTopicChanged, GroupId: g.ID, Operator_Account: by.UserID, TopicInfo: NewTopicInfo(t)}

@@ -60,6 +60,7 @@ const (
 	CodeSNSPending         = 30539 // a request awaits the target's confirmation
 	CodeSNSNoRequest       = 30614 // no pending request to answer
 	CodeSNSNotFriend       = 31704 // friend_delete: not a friend
+	CodeSNSPolicyBlocked   = 30540 // a friend request refused by policy (a failed callback, fail-closed)
 
 	// Groups (rest-groups.md S1 and per-endpoint tables).
 	CodeGroupInternal        = 10002
@@ -96,6 +97,7 @@ const (
 	CodeTopicInvalidID       = 110013
 	CodeGroupOwnerCannotQuit = 10009 // the owner quitting a group type whose owner may not
 	CodeGroupRequestHandled  = 10024 // the join application was handled already, or never made
+	CodeGroupCallbackRefused = 10016 // refused by the app's before callback (webhooks.md)
 
 	// Group messages (rest-messages.md, group endpoints).
 	CodeGroupMsgImportTooLong = 10020 // import_group_msg content over 12 KB
@@ -138,6 +140,7 @@ const (
 	CodeMsgBatchQuota     = 90057 // batchsendmsg over its recipients per minute
 	CodeC2CBlocked        = 20007 // the sender is on the recipient's blocklist
 	CodeC2CSenderMuted    = 20012 // the sender is globally muted (setnospeaking)
+	CodeC2CRefused        = 20006 // refused by the app's before-send callback (webhooks.md)
 
 	// Message extensions (rest-messages.md S9).
 	CodeExtNotAvailable = 10008
@@ -150,6 +153,9 @@ const (
 
 	// Content (overview.md §5.3).
 	CodeMsgTooLong = 80002 // message content over 12 KB
+	// CodeCallbackFailed: a before-send callback failed and the app's
+	// policy refuses the message (webhooks.md, fail-closed).
+	CodeCallbackFailed = 80003
 
 	// Operations (rest-users.md, Operations management; overview.md §5.4
 	// "Operations statistics download").

@@ -32,7 +32,9 @@ type C2CInput struct {
 	// FromClient says the logged-in sender sent it over the gateway: the
 	// global mute and the recipient's blocklist then hold.
 	FromClient bool
-	To         []string
+	// Callbacks are the send callbacks the message skips.
+	Callbacks Callbacks
+	To        []string
 	// Seq is the sender's MsgSeq; nil picks a random one (S7).
 	Seq    *uint32
 	Random uint32
@@ -102,7 +104,8 @@ func (s *Service) SendC2C(ctx context.Context, appID uint64, in C2CInput, now ti
 	}
 	out := make([]C2CSent, len(in.To))
 	var writes []im.StreamWrite
-	var sent []int // out index of each write
+	var msgs []im.C2CMessage // the message of each write
+	var sent []int           // out index of each write
 	for i, to := range in.To {
 		out[i] = C2CSent{To: to, Time: base.Time, Key: base.Key()}
 		if _, ok := found[to]; !ok {
@@ -112,11 +115,21 @@ func (s *Service) SendC2C(ctx context.Context, appID uint64, in C2CInput, now ti
 		m := *base
 		m.To = to
 		m.HiddenFromSender = in.SyncOtherMachine == NoSyncToSender
+		if keep, err := s.beforeSendC2C(ctx, &m, in.OnlineOnly, in.Callbacks); err != nil || !keep {
+			if err != nil {
+				return nil, err
+			}
+			continue // dropped by the app: the sender is told it succeeded
+		}
 		if in.OnlineOnly {
 			s.pushOnline(ctx, &m, in.SyncOtherMachine == SyncToSender)
+			if !in.Callbacks.SkipAfter {
+				s.hooks.AfterSendC2C(ctx, &m, true, 0, s.unreadTotal(appID, to))
+			}
 			continue
 		}
 		writes = append(writes, in.write(&m, lifetime, now))
+		msgs = append(msgs, m)
 		sent = append(sent, i)
 	}
 	if len(writes) == 0 {
@@ -124,6 +137,11 @@ func (s *Service) SendC2C(ctx context.Context, appID uint64, in C2CInput, now ti
 	}
 	results, err := s.streams.CommitMany(ctx, writes)
 	if err != nil {
+		for j := range msgs {
+			if !in.Callbacks.SkipAfter {
+				s.hooks.AfterSendC2C(ctx, &msgs[j], false, im.CodeC2CInternal, nil)
+			}
+		}
 		return nil, fmt.Errorf("message: send one-to-one: %w", err)
 	}
 	for j, r := range results {
@@ -135,8 +153,45 @@ func (s *Service) SendC2C(ctx context.Context, appID uint64, in C2CInput, now ti
 		if len(r.UserSeqs) > 1 {
 			o.SenderSeq = r.UserSeqs[1]
 		}
+		if !in.Callbacks.SkipAfter {
+			s.hooks.AfterSendC2C(ctx, &msgs[j], false, 0, s.unreadTotal(appID, msgs[j].To))
+		}
+		if in.FromClient {
+			s.chatbot(ctx, &msgs[j])
+		}
 	}
 	return out, nil
+}
+
+// beforeSendC2C runs the app's before-send callback on one recipient's
+// copy, applying its rewrite; false when the app drops the copy.
+func (s *Service) beforeSendC2C(ctx context.Context, m *im.C2CMessage, onlineOnly bool, cb Callbacks) (bool, error) {
+	if cb.SkipBefore {
+		return true, nil
+	}
+	v, err := s.hooks.BeforeSendC2C(ctx, m, onlineOnly)
+	return keep(v, err, &m.Body, &m.CloudCustomData, im.CodeMsgBodyInvalid, im.CodeMsgRequestTooLong)
+}
+
+// unreadTotal counts user's unread one-to-one messages, for a callback.
+func (s *Service) unreadTotal(appID uint64, user string) Count {
+	return func(ctx context.Context) (int64, error) { return s.store.CountC2CUnreadTotal(ctx, appID, user) }
+}
+
+// chatbot hands a passthrough payload a client sent to a chatbot account
+// to the app; the app's answer comes back to the sender as the chatbot's
+// one-to-one message.
+func (s *Service) chatbot(ctx context.Context, m *im.C2CMessage) {
+	data, ok := passthrough(m)
+	if !ok {
+		return
+	}
+	s.hooks.ChatbotSignal(ctx, m, data, func(ctx context.Context, rsp string) {
+		reply := C2CInput{From: m.To, FromAdmin: true, To: []string{m.From}, Random: rand.Uint32(), Body: chatbotReply(rsp)}
+		if _, err := s.SendC2C(ctx, m.AppID, reply, s.streams.Now()); err != nil {
+			s.log.Warn("chatbot reply not sent", "app", m.AppID, "bot", m.To, "user", m.From, "err", err)
+		}
+	})
 }
 
 // message checks what the request alone decides and builds the message

@@ -56,7 +56,7 @@ func (s *Service) change(ctx context.Context, appID uint64, ref C2CRef, now time
 // admin's). Errors: 90054 malformed key, 20022 no such message, 20023
 // recalled already, 20016 past the window.
 func (s *Service) RecallC2C(ctx context.Context, appID uint64, ref C2CRef, window time.Duration, now time.Time) error {
-	return s.change(ctx, appID, ref, now, func(m *im.C2CMessage) error {
+	err := s.change(ctx, appID, ref, now, func(m *im.C2CMessage) error {
 		switch {
 		case m.FlagBits&im.MsgRecalled != 0:
 			return im.Errorf(im.CodeC2CMsgRecalled, "message %s was recalled already", ref.Key)
@@ -69,6 +69,10 @@ func (s *Service) RecallC2C(ctx context.Context, appID uint64, ref C2CRef, windo
 	}, func(m *im.C2CMessage) any {
 		return c2cRecalledEvent{Type: TypeC2CMsgRecalled, From: m.From, To: m.To, MsgKey: m.Key()}
 	})
+	if err == nil {
+		s.hooks.AfterRecallC2C(ctx, appID, ref, s.unreadTotal(appID, ref.To))
+	}
+	return err
 }
 
 // ModifyC2C replaces the body, the custom data or both of a stored

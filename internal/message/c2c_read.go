@@ -52,6 +52,7 @@ func (s *Service) MarkC2CRead(ctx context.Context, appID uint64, reader, peer st
 		s.streams.PushCommitted(ctx, r.Write, r.Result)
 		out.Seq = r.Result.UserSeqs[0]
 	}
+	s.hooks.AfterReadC2C(ctx, appID, reader, peer, r.Time, s.unreadTotal(appID, reader))
 	return out, nil
 }
 

@@ -33,6 +33,8 @@ type GroupAt struct {
 type SendInput struct {
 	GroupID string
 	TopicID string
+	// Callbacks are the send callbacks the message skips.
+	Callbacks Callbacks
 	// From is the sender. FromAdmin says it is an app admin (the caller
 	// itself when the request names no sender): an admin need not be
 	// imported by name or be a member, and mute-all does not hold it.
@@ -66,51 +68,84 @@ type Sent struct {
 // returned: the message is committed by then, and clients that missed the
 // push fetch it by its MsgSeq.
 func (s *Service) Send(ctx context.Context, appID uint64, in SendInput, now time.Time) (Sent, error) {
+	var g *im.Group
+	sent, refused, err := s.send(ctx, appID, in, now, &g)
+	if err != nil && !refused && in.GroupID != "" {
+		s.hooks.SendGroupFailed(ctx, appID, g, &in, im.AsError(err, im.CodeGroupInternal))
+	}
+	return sent, err
+}
+
+// send is Send; it sets *group once the group is known, and refused
+// reports an error that is the app's own refusal, which is no failure to
+// report back to it.
+func (s *Service) send(ctx context.Context, appID uint64, in SendInput, now time.Time, group **im.Group) (_ Sent, refused bool, _ error) {
 	msg, err := in.message(appID, now)
 	if err != nil {
-		return Sent{}, err
+		return Sent{}, false, err
 	}
 	g, err := s.groups.Get(ctx, appID, in.GroupID)
 	if err != nil {
-		return Sent{}, err
+		return Sent{}, false, err
 	}
+	*group = g
 	if err := in.checkGroup(g); err != nil {
-		return Sent{}, err
+		return Sent{}, false, err
 	}
 	var topic *im.Topic
 	if in.TopicID != "" {
 		if topic, err = s.groups.Topic(ctx, appID, g.ID, in.TopicID); err != nil {
-			return Sent{}, err
+			return Sent{}, false, err
 		}
 	}
 	if err := s.checkSender(ctx, g, topic, in, now); err != nil {
-		return Sent{}, err
+		return Sent{}, false, err
 	}
 	if !in.FromAdmin && s.senders != nil {
 		if err := s.senders.CheckMuted(ctx, appID, in.From, true); err != nil {
-			return Sent{}, err
+			return Sent{}, false, err
 		}
 	}
 	if !s.limiter.Allow(appID, g.ID, now) {
-		return Sent{}, im.Errorf(im.CodeGroupMsgRateLimit, "group %s takes at most %d messages per second", g.ID, GroupMsgRate)
+		return Sent{}, false, im.Errorf(im.CodeGroupMsgRateLimit, "group %s takes at most %d messages per second", g.ID, GroupMsgRate)
+	}
+	if keep, err := s.beforeSendGroup(ctx, g, msg, in.OnlineOnly, in.Callbacks); err != nil || !keep {
+		// A dropped message is answered as sent, at no MsgSeq.
+		return Sent{Time: msg.Time}, err != nil, err
 	}
 	a := im.GroupAppend{Msg: *msg, Keep: g.Type != im.GroupAVChatRoom && !in.OnlineOnly,
 		ContentHash: contentHash(msg), DedupSince: now.Add(-stream.GroupDedupWindow).Unix()}
 	res, err := s.commit(ctx, a)
 	if errors.Is(err, im.ErrNotFound) && topic != nil {
-		return Sent{}, im.Errorf(im.CodeGroupNotFound, "topic %s does not exist", in.TopicID)
+		return Sent{}, false, im.Errorf(im.CodeGroupNotFound, "topic %s does not exist", in.TopicID)
 	}
 	if errors.Is(err, im.ErrNotFound) {
-		return Sent{}, im.Errorf(im.CodeGroupNotFound, "group %s does not exist", in.GroupID)
+		return Sent{}, false, im.Errorf(im.CodeGroupNotFound, "group %s does not exist", in.GroupID)
 	}
 	if err != nil {
-		return Sent{}, fmt.Errorf("message: send to %s: %w", in.GroupID, err)
+		return Sent{}, false, fmt.Errorf("message: send to %s: %w", in.GroupID, err)
 	}
 	if !res.Duplicate {
 		msg.Seq, msg.Time = res.GroupSeq, res.GroupTime
 		s.streams.PushGroup(context.WithoutCancel(ctx), appID, g.Type, g.ID, pushOf(msg, in.OnlineOnly), in.To)
+		if !in.Callbacks.SkipAfter {
+			s.hooks.AfterSendGroup(ctx, g, msg, in.OnlineOnly)
+		}
+		if msg.NeedReadReceipt && msg.TopicID == "" {
+			s.hooks.AfterReceipts(ctx, g, "", []ReceiptCount{{MsgSeq: msg.Seq, UnreadNum: max(g.MemberNum-1, 0)}})
+		}
 	}
-	return Sent{Seq: res.GroupSeq, Time: res.GroupTime}, nil
+	return Sent{Seq: res.GroupSeq, Time: res.GroupTime}, false, nil
+}
+
+// beforeSendGroup runs the app's before-send callback, applying its
+// rewrite; false when the app drops the message.
+func (s *Service) beforeSendGroup(ctx context.Context, g *im.Group, msg *im.GroupMessage, onlineOnly bool, cb Callbacks) (bool, error) {
+	if cb.SkipBefore {
+		return true, nil
+	}
+	v, err := s.hooks.BeforeSendGroup(ctx, g, msg, onlineOnly)
+	return keep(v, err, &msg.Body, &msg.CloudCustomData, im.CodeGroupBadParam, im.CodeMsgTooLong)
 }
 
 // commit stores one message. The group's own messages go through the

@@ -69,11 +69,11 @@ func (s *Service) Recall(ctx context.Context, appID uint64, in RecallInput, now 
 	if len(in.Reason) > MaxRecallReason {
 		return nil, im.Errorf(im.CodeGroupBadParam, "Reason is over %d bytes", MaxRecallReason)
 	}
-	st, err := s.recallStream(ctx, appID, in.GroupID, in.TopicID)
+	g, st, err := s.recallStream(ctx, appID, in.GroupID, in.TopicID)
 	if err != nil {
 		return nil, err
 	}
-	errs, err := s.recall(ctx, st, in.Seqs, in.Operator, in.Reason, now, notRecalled)
+	errs, err := s.recall(ctx, g, st, in.Seqs, in.Operator, in.Reason, now, notRecalled)
 	if err != nil {
 		return nil, err
 	}
@@ -105,29 +105,36 @@ func notRecalled(m *im.GroupMessage) error {
 	return nil
 }
 
-// recallStream names the stream a recall acts on: 10033 for a live group,
-// whose messages are not stored.
-func (s *Service) recallStream(ctx context.Context, appID uint64, groupID, topicID string) (im.MsgStream, error) {
+// recallStream names the group and the stream a recall acts on: 10033
+// for a live group, whose messages are not stored.
+func (s *Service) recallStream(ctx context.Context, appID uint64, groupID, topicID string) (*im.Group, im.MsgStream, error) {
 	g, err := s.groups.Get(ctx, appID, groupID)
 	if err != nil {
-		return im.MsgStream{}, err
+		return nil, im.MsgStream{}, err
 	}
 	if g.Type == im.GroupAVChatRoom {
-		return im.MsgStream{}, im.Errorf(im.CodeGroupNoRecall, "group %s is an AVChatRoom: its messages are not stored and cannot be recalled", g.ID)
+		return nil, im.MsgStream{}, im.Errorf(im.CodeGroupNoRecall, "group %s is an AVChatRoom: its messages are not stored and cannot be recalled", g.ID)
 	}
-	return s.topicStream(ctx, g, topicID)
+	st, err := s.topicStream(ctx, g, topicID)
+	return g, st, err
 }
 
 // recall marks messages recalled with the group event that tells the
 // members, and pushes it.
-func (s *Service) recall(ctx context.Context, st im.MsgStream, seqs []int64, operator, reason string, now time.Time,
+func (s *Service) recall(ctx context.Context, g *im.Group, st im.MsgStream, seqs []int64, operator, reason string, now time.Time,
 	decide func(m *im.GroupMessage) error) ([]error, error) {
-	errs, done, err := s.store.RecallGroupMessages(ctx, st, seqs, decide, s.recalledEvent(st, operator, reason, now))
+	var recalled []int64
+	event := s.recalledEvent(st, operator, reason, now)
+	errs, done, err := s.store.RecallGroupMessages(ctx, st, seqs, decide, func(seqs []int64) im.StreamWrite {
+		recalled = seqs
+		return event(seqs)
+	})
 	if err != nil {
 		return nil, s.streamErr(st, "recall", err)
 	}
 	if done != nil {
 		s.streams.PushCommitted(ctx, done.Write, done.Result)
+		s.hooks.AfterRecallGroup(ctx, g, st, operator, recalled)
 	}
 	return errs, nil
 }
@@ -160,7 +167,7 @@ func (s *Service) streamErr(st im.MsgStream, what string, err error) error {
 // message, 10031 past the window, 10032 recalled already, 10007 not a
 // member or not allowed, 10033 a live group.
 func (s *Service) RecallOwn(ctx context.Context, appID uint64, userID, groupID, topicID string, seq int64, now time.Time) error {
-	st, err := s.recallStream(ctx, appID, groupID, topicID)
+	g, st, err := s.recallStream(ctx, appID, groupID, topicID)
 	if err != nil {
 		return err
 	}
@@ -179,7 +186,7 @@ func (s *Service) RecallOwn(ctx context.Context, appID uint64, userID, groupID, 
 	if err := s.mayRecall(ctx, &m, self, now); err != nil {
 		return err
 	}
-	errs, err := s.recall(ctx, st, []int64{seq}, userID, "", now, notRecalled)
+	errs, err := s.recall(ctx, g, st, []int64{seq}, userID, "", now, notRecalled)
 	if err != nil {
 		return err
 	}

@@ -185,8 +185,13 @@ func (s *Service) MarkRead(ctx context.Context, appID uint64, userID, groupID st
 	if err != nil {
 		return err
 	}
+	var counts []ReceiptCount
 	events := func(changed []im.ReadChange) im.StreamWrite {
 		w := im.StreamWrite{AppID: appID, Time: now.Unix()}
+		counts = counts[:0]
+		for _, c := range changed {
+			counts = append(counts, ReceiptCount{MsgSeq: c.Seq, ReadNum: c.ReadNum, UnreadNum: unread(c.From, c.ReadNum)})
+		}
 		bySender := map[string][]receiptCount{}
 		var senders []string
 		for _, c := range changed {
@@ -207,6 +212,7 @@ func (s *Service) MarkRead(ctx context.Context, appID uint64, userID, groupID st
 	}
 	if done != nil {
 		s.streams.PushCommitted(ctx, done.Write, done.Result)
+		s.hooks.AfterReceipts(ctx, g, userID, counts)
 	}
 	return nil
 }

@@ -70,7 +70,7 @@ type Senders interface {
 // Deps are what the message service works over. Logger may be nil;
 // Limiter nil is a per-node GroupLimiter; Broadcast nil numbers
 // broadcasts but delivers them nowhere; Senders nil checks no mutes or
-// blocklists.
+// blocklists; Hooks nil sends no callbacks.
 type Deps struct {
 	Store     Store
 	Streams   *stream.Service
@@ -78,6 +78,7 @@ type Deps struct {
 	Limiter   Limiter
 	Broadcast Broadcaster
 	Senders   Senders
+	Hooks     Hooks
 	Logger    *slog.Logger
 }
 
@@ -89,6 +90,7 @@ type Service struct {
 	limiter   Limiter
 	broadcast Broadcaster
 	senders   Senders
+	hooks     Hooks
 	log       *slog.Logger
 }
 
@@ -102,5 +104,9 @@ func NewService(d Deps) *Service {
 	if limiter == nil {
 		limiter = NewGroupLimiter(nil)
 	}
-	return &Service{store: d.Store, streams: d.Streams, groups: d.Groups, limiter: limiter, broadcast: d.Broadcast, senders: d.Senders, log: log}
+	hooks := d.Hooks
+	if hooks == nil {
+		hooks = noHooks{}
+	}
+	return &Service{store: d.Store, streams: d.Streams, groups: d.Groups, limiter: limiter, broadcast: d.Broadcast, senders: d.Senders, hooks: hooks, log: log}
 }

@@ -32,12 +32,13 @@ type Friends interface {
 }
 
 // Deps are what the service works over. Streams may be nil (nothing is
-// pushed; tests of the REST side); Now defaults to time.Now, Logger to a
-// discarding one.
+// pushed; tests of the REST side); Hooks nil sends no callbacks; Now
+// defaults to time.Now, Logger to a discarding one.
 type Deps struct {
 	Store   im.ProfileStore
 	Friends Friends
 	Streams *stream.Service
+	Hooks   Hooks
 	Apps    []config.App
 	Now     func() time.Time
 	Logger  *slog.Logger
@@ -48,6 +49,7 @@ type Service struct {
 	store   im.ProfileStore
 	friends Friends
 	streams *stream.Service
+	hooks   Hooks
 	apps    map[uint64]*appFields
 	plain   *appFields // the standard fields alone
 	now     func() time.Time
@@ -58,9 +60,12 @@ type Service struct {
 // field declarations that break the vendor's rules, so a bad
 // configuration stops start-up.
 func NewService(d Deps) (*Service, error) {
-	s := &Service{store: d.Store, friends: d.Friends, streams: d.Streams, apps: map[uint64]*appFields{}, now: d.Now}
+	s := &Service{store: d.Store, friends: d.Friends, streams: d.Streams, hooks: d.Hooks, apps: map[uint64]*appFields{}, now: d.Now}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if s.hooks == nil {
+		s.hooks = noHooks{}
 	}
 	s.plain, _ = compile(config.App{})
 	s.log = d.Logger
@@ -145,6 +150,7 @@ func (s *Service) Set(ctx context.Context, appID uint64, access Access, req *Set
 	for i, w := range writes {
 		s.streams.PushCommitted(ctx, w, results[i])
 	}
+	s.hooks.AfterSet(ctx, appID, req.From, fields)
 	if ev != nil {
 		s.tellFriends(ctx, appID, req.From, ev)
 	}

@@ -155,7 +155,12 @@ func (s *Service) Add(ctx context.Context, appID uint64, access profile.Access, 
 	if err != nil {
 		return nil, err
 	}
+	var refused map[string]ItemResult // the app's verdicts on a client's request
+	if access == profile.User {
+		refused = s.hooks.BeforeAdd(ctx, appID, req)
+	}
 	out := &BatchResult{ResultItem: []ItemResult{}}
+	var done *change
 	err = s.update(ctx, appID, users, func(r im.RelationReader, accounts map[string]bool) (*change, error) {
 		if !accounts[req.From] {
 			return nil, notAccount(req.From)
@@ -168,14 +173,20 @@ func (s *Service) Add(ctx context.Context, appID uint64, access profile.Access, 
 		now := s.now().Unix()
 		both := req.AddType != AddSingle
 		for _, it := range req.AddFriendItem {
+			if v, ok := refused[it.To]; ok {
+				out.add(it.To, v.ResultCode, v.ResultInfo)
+				continue
+			}
 			code, info := a.decide(c, req.From, it, both, req.ForceAddFlags == 1, st, accounts, now)
 			out.add(it.To, code, info)
 		}
+		done = c
 		return c, nil
 	})
 	if err != nil {
 		return nil, err
 	}
+	s.report(ctx, appID, done, cause{initiator: req.From, force: req.ForceAddFlags == 1})
 	return out, nil
 }
 

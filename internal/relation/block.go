@@ -36,6 +36,7 @@ func (s *Service) Block(ctx context.Context, appID uint64, req *BlockRequest) (*
 		return nil, err
 	}
 	out := &BatchResult{ResultItem: []ItemResult{}}
+	var done *change
 	err := s.update(ctx, appID, with(req.To, req.From), func(r im.RelationReader, accounts map[string]bool) (*change, error) {
 		if !accounts[req.From] {
 			return nil, notAccount(req.From)
@@ -78,11 +79,13 @@ func (s *Service) Block(ctx context.Context, appID uint64, req *BlockRequest) (*
 		}
 		c.touch(req.From, im.RelationSeqs{Blocks: 1})
 		c.notify(req.From, ev)
+		done = c
 		return c, nil
 	})
 	if err != nil {
 		return nil, err
 	}
+	s.report(ctx, appID, done, cause{})
 	return out, nil
 }
 
@@ -93,6 +96,7 @@ func (s *Service) Unblock(ctx context.Context, appID uint64, req *BlockRequest) 
 		return nil, err
 	}
 	out := &BatchResult{ResultItem: []ItemResult{}}
+	var done *change
 	err := s.update(ctx, appID, []string{req.From}, func(r im.RelationReader, accounts map[string]bool) (*change, error) {
 		if !accounts[req.From] {
 			return nil, notAccount(req.From)
@@ -121,11 +125,13 @@ func (s *Service) Unblock(ctx context.Context, appID uint64, req *BlockRequest) 
 			c.touch(req.From, im.RelationSeqs{Blocks: 1})
 			c.notify(req.From, ev)
 		}
+		done = c
 		return c, nil
 	})
 	if err != nil {
 		return nil, err
 	}
+	s.report(ctx, appID, done, cause{})
 	return out, nil
 }
 

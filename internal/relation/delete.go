@@ -53,6 +53,7 @@ func (s *Service) Delete(ctx context.Context, appID uint64, req *DeleteRequest) 
 		return nil, err
 	}
 	out := &DeleteResult{ResultItem: []ItemResult{}}
+	var done *change
 	err = s.update(ctx, appID, with(req.To, req.From), func(r im.RelationReader, accounts map[string]bool) (*change, error) {
 		if !accounts[req.From] {
 			return nil, notAccount(req.From)
@@ -61,6 +62,7 @@ func (s *Service) Delete(ctx context.Context, appID uint64, req *DeleteRequest) 
 		if err != nil {
 			return nil, err
 		}
+		done = c
 		gone := map[string]bool{}
 		for _, p := range c.w.DeleteFriends {
 			if p.Owner == req.From {
@@ -79,6 +81,7 @@ func (s *Service) Delete(ctx context.Context, appID uint64, req *DeleteRequest) 
 	if err != nil {
 		return nil, err
 	}
+	s.report(ctx, appID, done, cause{})
 	return out, nil
 }
 
@@ -147,14 +150,18 @@ func (s *Service) DeleteAll(ctx context.Context, appID uint64, req *DeleteAllReq
 			users = append(users, f.UserID)
 		}
 	}
+	var done *change
 	err = s.update(ctx, appID, users, func(r im.RelationReader, accounts map[string]bool) (*change, error) {
 		if !accounts[req.From] {
 			return nil, notAccount(req.From)
 		}
-		return s.unfriend(ctx, r, appID, req.From, nil, both)
+		c, err := s.unfriend(ctx, r, appID, req.From, nil, both)
+		done = c
+		return c, err
 	})
 	if err != nil {
 		return nil, err
 	}
+	s.report(ctx, appID, done, cause{})
 	return &Empty{}, nil
 }

@@ -61,11 +61,12 @@ type Profiles interface {
 }
 
 // Deps are what the service works over. Streams may be nil (nothing is
-// pushed); Now defaults to time.Now.
+// pushed); Hooks nil sends no callbacks; Now defaults to time.Now.
 type Deps struct {
 	Store    im.RelationStore
 	Profiles Profiles
 	Streams  *stream.Service
+	Hooks    Hooks
 	Apps     []config.App
 	Now      func() time.Time
 }
@@ -75,6 +76,7 @@ type Service struct {
 	store    im.RelationStore
 	profiles Profiles
 	streams  *stream.Service
+	hooks    Hooks
 	custom   map[uint64]map[string]bool // declared Tag_SNS_Custom_* tags per app
 	now      func() time.Time
 }
@@ -82,9 +84,12 @@ type Service struct {
 // NewService returns the relationship service. It fails on an app's
 // custom friend field declarations that break the vendor's rules.
 func NewService(d Deps) (*Service, error) {
-	s := &Service{store: d.Store, profiles: d.Profiles, streams: d.Streams, custom: map[uint64]map[string]bool{}, now: d.Now}
+	s := &Service{store: d.Store, profiles: d.Profiles, streams: d.Streams, hooks: d.Hooks, custom: map[uint64]map[string]bool{}, now: d.Now}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if s.hooks == nil {
+		s.hooks = noHooks{}
 	}
 	for _, app := range d.Apps {
 		if len(app.CustomFriendFields) > MaxCustomFields {

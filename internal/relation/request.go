@@ -51,12 +51,17 @@ func (s *Service) Respond(ctx context.Context, appID uint64, userID string, req 
 	if len(req.Remark) > MaxRemark || len(req.GroupName) > MaxListName {
 		return badParam("Remark is at most %d bytes, GroupName at most %d", MaxRemark, MaxListName)
 	}
-	return s.update(ctx, appID, []string{userID, req.From}, func(r im.RelationReader, accounts map[string]bool) (*change, error) {
+	if err := s.hooks.BeforeRespond(ctx, appID, userID, req); err != nil {
+		return err
+	}
+	var done *change
+	err := s.update(ctx, appID, []string{userID, req.From}, func(r im.RelationReader, accounts map[string]bool) (*change, error) {
 		q, err := pending(ctx, r, appID, req.From, userID)
 		if err != nil {
 			return nil, err
 		}
 		c := newChange()
+		done = c
 		c.w.DeleteRequests = []im.Pair{{Owner: q.From, Peer: q.To}}
 		answer := AnswerEvent{Type: TypeFriendRequestRejected, From: q.From, To: q.To, ResponseAction: req.ResponseAction}
 		if req.ResponseAction != Reject {
@@ -69,6 +74,11 @@ func (s *Service) Respond(ctx context.Context, appID uint64, userID string, req 
 		}
 		return c, s.accept(ctx, r, appID, c, q, req)
 	})
+	if err != nil {
+		return err
+	}
+	s.report(ctx, appID, done, cause{initiator: req.From, response: true})
+	return nil
 }
 
 // pending finds the request from -> to, or 30614.
