@@ -1,13 +1,24 @@
-// Package client is the Go client for chatd's WebSocket gateway: log in
-// with a UserSig, enter and leave live groups, and receive pushed events.
-// It speaks the protocol in docs/client-protocol.md and sends heartbeats on
-// its own.
+// Package client is the Go client for chatd's WebSocket gateway, for end
+// users: log in with a UserSig; send and receive one-to-one and group
+// messages; recall, modify and read them; manage groups, friends and the
+// profile; enter live groups. It speaks the protocol in
+// docs/client-protocol.md and sends heartbeats on its own.
 //
-//	c, err := client.Dial(ctx, "http://127.0.0.1:8080", sdkAppID, "alice", userSig)
+// Nothing is missed: every stored event arrives with its place in its
+// stream, and the client detects a gap (it was offline, or the server lost
+// a push) and fetches what is missing before handing events on, in order,
+// once each. Save State when the program stops and give it to the next
+// Dial (WithSyncState) to get exactly what happened meanwhile.
+//
+//	c, err := client.Dial(ctx, "http://127.0.0.1:8080", sdkAppID, "alice", userSig,
+//		client.WithSyncState(saved))
 //	if err != nil { ... } // a *client.Error carries the server's code, e.g. 70001
-//	defer c.Close()
-//	if err := c.JoinGroup(ctx, "@TGS#aQ3KD81MZ"); err != nil { ... }
-//	for ev := range c.Events() { ... }
+//	defer func() { saved = c.State(); c.Close() }()
+//	if _, err := c.SendC2C(ctx, "bob", []client.MsgElem{client.Text("hi")}); err != nil { ... }
+//	for ev := range c.Events() {
+//		if m, ok := ev.C2CMessage(); ok { ... }
+//		if m, ok := ev.GroupMessage(); ok { ... }
+//	}
 //
 // The package depends only on the standard library and the WebSocket
 // library, so applications and load tools can import it freely.
