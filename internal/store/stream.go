@@ -267,12 +267,36 @@ func (tx *streamTx) takeUserSeqs(ctx context.Context) error {
 	}
 	slices.SortFunc(keys, func(a, b userKey) int { return cmp.Or(cmp.Compare(a.app, b.app), strings.Compare(a.user, b.user)) })
 	next := make(map[userKey]int64, len(keys))
-	// One UPDATE per user in key order, not one for all: PostgreSQL locks
-	// the rows of a single UPDATE in whatever order its plan visits them,
-	// and two nodes' batches could then deadlock. Prepared once when the
-	// batch has many users, so SQLite parses it once; not for a few, as a
-	// prepare costs PostgreSQL (whose driver already caches statements) a
-	// round trip and another to deallocate.
+	var err error
+	if tx.c.d.Name == "postgres" {
+		err = tx.bumpUserSeqsLocked(ctx, keys, counts, next)
+	} else {
+		err = tx.bumpUserSeqs(ctx, keys, counts, next)
+	}
+	if err != nil {
+		return err
+	}
+	for i, w := range tx.writes {
+		if tx.failed(i) {
+			continue
+		}
+		seqs := make([]int64, len(w.UserEvents))
+		for j, e := range w.UserEvents {
+			k := userKey{w.AppID, e.UserID}
+			if n, ok := next[k]; ok {
+				seqs[j] = n
+				next[k] = n + 1
+			}
+		}
+		tx.results[i].UserSeqs = seqs
+	}
+	return nil
+}
+
+// bumpUserSeqs takes the numbers with one UPDATE per user, in key order
+// (keys is sorted). Prepared once when the batch has many users, so SQLite
+// parses it once.
+func (tx *streamTx) bumpUserSeqs(ctx context.Context, keys []userKey, counts, next map[userKey]int64) error {
 	const bump = `UPDATE accounts SET event_seq = event_seq + ? WHERE app_id = ? AND user_id = ? RETURNING event_seq`
 	update := func(args ...any) *sql.Row { return tx.c.queryRow(ctx, bump, args...) }
 	if p, ok := tx.c.q.(preparer); ok && len(keys) >= prepareFrom {
@@ -293,19 +317,49 @@ func (tx *streamTx) takeUserSeqs(ctx context.Context) error {
 			return err
 		}
 	}
-	for i, w := range tx.writes {
-		if tx.failed(i) {
-			continue
+	return nil
+}
+
+// bumpUserSeqsLocked is bumpUserSeqs for PostgreSQL in two statements per
+// app, whatever the number of users, instead of a round trip per user: a
+// SELECT … ORDER BY … FOR UPDATE locks the rows in byte order (its rows are
+// locked as the sort returns them), the order every transaction takes
+// account rows in, so two nodes' batches never deadlock; then one UPDATE
+// over arrays bumps them all. Both texts are fixed, so the driver's
+// statement cache keeps them prepared.
+func (tx *streamTx) bumpUserSeqsLocked(ctx context.Context, keys []userKey, counts, next map[userKey]int64) error {
+	for len(keys) > 0 {
+		app := keys[0].app
+		n := 1
+		for n < len(keys) && keys[n].app == app {
+			n++
 		}
-		seqs := make([]int64, len(w.UserEvents))
-		for j, e := range w.UserEvents {
-			k := userKey{w.AppID, e.UserID}
-			if n, ok := next[k]; ok {
-				seqs[j] = n
-				next[k] = n + 1
+		users, adds := make([]string, n), make([]int64, n)
+		for i, k := range keys[:n] {
+			users[i], adds[i] = k.user, counts[k]
+		}
+		keys = keys[n:]
+		rows, err := tx.c.query(ctx, `SELECT user_id FROM accounts WHERE app_id = ? AND user_id = ANY(?::text[])
+			ORDER BY user_id`+tx.c.d.ByteOrder+` FOR UPDATE`, appID(app), users)
+		if err = each(rows, err, func(*sql.Rows) error { return nil }); err != nil {
+			return err
+		}
+		rows, err = tx.c.query(ctx, `UPDATE accounts AS a SET event_seq = a.event_seq + v.n
+			FROM unnest(?::text[], ?::bigint[]) AS v(user_id, n)
+			WHERE a.app_id = ? AND a.user_id = v.user_id RETURNING a.user_id, a.event_seq`, users, adds, appID(app))
+		err = each(rows, err, func(r *sql.Rows) error {
+			var user string
+			var last int64
+			if err := r.Scan(&user, &last); err != nil {
+				return err
 			}
+			k := userKey{app, user}
+			next[k] = last - counts[k] + 1
+			return nil
+		})
+		if err != nil {
+			return err
 		}
-		tx.results[i].UserSeqs = seqs
 	}
 	return nil
 }
