@@ -25,8 +25,9 @@ var _ im.StreamStore = (*DB)(nil)
 //     the database), and find the duplicate group messages, which every
 //     earlier append to those groups is now visible to.
 //  2. Take the sequence numbers: each group's MsgSeq and EventSeq
-//     counters, then each user's stream counter, in key order, one UPDATE
-//     per counter for the whole batch.
+//     counters, then each user's stream counter, locking them in key order
+//     (one UPDATE per counter, or on PostgreSQL two statements for all the
+//     users of the batch).
 //  3. Insert the rows. A one-to-one duplicate is found here, by its
 //     duplicate key's insert; it writes nothing, but its users' numbers are
 //     already taken, so their streams skip them (clients treat a skipped
