@@ -149,7 +149,7 @@ type churnRun struct {
 	opLat, pollLat  *histogram
 	start           time.Time
 	elapsed         time.Duration
-	usage           []string // per node
+	usage           string
 }
 
 // churnLoad runs the churn on clients (client i on node nodeOf[i]) at
@@ -185,9 +185,7 @@ func churnLoad(ctx context.Context, env *Env, hc *http.Client, nodes []*Proc, cl
 	pollers.Wait()
 	wg.Wait()
 	run.elapsed = time.Since(run.start)
-	for _, u := range usages {
-		run.usage = append(run.usage, u.String())
-	}
+	run.usage = clusterUsage(usages)
 	run.dropped, run.opErrs = dropped.Load(), opErrs.Load()
 	for i := range logs {
 		run.book.nodes[nodeOf[i]].merge(&logs[i])
@@ -381,7 +379,7 @@ func churnOn(ctx context.Context, env *Env, rep *Report, n int) error {
 		rep.Rows = append(rep.Rows, r)
 	}
 	rep.addNote("%s: poll round trip p50 %.2f ms, p99 %.2f ms: ops acked while a poll is in flight count in its error", name, ms(run.pollLat.quantile(0.5)), ms(run.pollLat.quantile(0.99)))
-	rep.addNote("%s: %d ops not issued because every client was busy, %d ops failed, %d polls failed; %s", name, run.dropped, run.opErrs, run.pollErrs, strings.Join(run.usage, "; "))
+	rep.addNote("%s: %d ops not issued because every client was busy, %d ops failed, %d polls failed; %s", name, run.dropped, run.opErrs, run.pollErrs, run.usage)
 	return nil
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"strings"
 	"time"
 )
 
@@ -72,9 +71,9 @@ func presenceTrafficBySize(ctx context.Context, env *Env, rep *Report, sizes []i
 		}
 	}
 	if first != nil {
-		rep.addNote("presence traffic: the payload bytes of every message on the cluster's presence subject, counted by a NATS subscriber " +
-			"of the bench's own, i.e. what the nodes publish; NATS delivers each message to every other node too. Idle: %s after the room " +
-			"stopped changing; churn: --churn-pool clients of the room quitting and rejoining at --churn-rate, the rest silent (a heartbeat " +
+		rep.addNote("presence traffic: the payload bytes of every message on the cluster's presence subject, counted by a NATS subscriber "+
+			"of the bench's own, i.e. what the nodes publish; NATS delivers each message to every other node too. Idle: %s after the room "+
+			"stopped changing; churn: --churn-pool clients of the room quitting and rejoining at --churn-rate, the rest silent (a heartbeat "+
 			"every 30 s). The baseline of each figure is the same figure for the smallest room", env.Duration)
 		rep.addNote("100,000 viewers would need 100,000 sockets in the generator (one user per connection, as the protocol has it) and RLIMIT_NOFILE "+
 			"is %d here, so the room is measured at sizes that fit: a figure that does not grow from the smallest to the largest size tells "+
@@ -151,6 +150,6 @@ func measureTraffic(ctx context.Context, env *Env, rep *Report, name string, n i
 	rep.addNote("%s, idle: %s", name, res.idle)
 	rep.addNote("%s, churn: %s ops acked (%d not issued because every client was busy), %s; "+
 		"every node exact %.0f ms after the churn stopped; worst poll needed %.1f ms for other nodes' ops to arrive; %s",
-		name, groupThousands(run.book.ops()), run.dropped, res.churn, ms(converged), ms(res.stats.worstLag), strings.Join(run.usage, "; "))
+		name, groupThousands(run.book.ops()), run.dropped, res.churn, ms(converged), ms(res.stats.worstLag), run.usage)
 	return res, nil
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -263,4 +264,32 @@ func (t *presenceTraffic) waitQuiet(quiet, limit time.Duration) bool {
 		time.Sleep(quiet / 10)
 	}
 	return false
+}
+
+// clusterUsage says how busy the nodes, the generator and the rest of the
+// machine were over a phase, as usage.String does for one server; with
+// several nodes, other processes are PostgreSQL, NATS and the rest of the
+// machine.
+func clusterUsage(us []usage) string {
+	if len(us) == 1 {
+		return us[0].String()
+	}
+	wall := time.Since(us[0].at)
+	var cpus, waits []string
+	var servers time.Duration
+	for _, u := range us {
+		cpu := u.serverCPU()
+		servers += cpu
+		cpus = append(cpus, fmt.Sprintf("%.0f%%", pct(cpu, wall)))
+		waits = append(waits, fmt.Sprintf("%.0f%%", pct(u.p.RunqueueWait()-u.wait, wall)))
+	}
+	gen := selfCPU() - us[0].generator
+	other := max(0, machineBusy()-us[0].total-servers-gen)
+	s := fmt.Sprintf("chatd nodes CPU %s of a core (their threads waited for a CPU %s of the time), generator CPU %.0f%% of a core, "+
+		"other processes (PostgreSQL, NATS, the rest of the machine) %.0f%% of a core, over %.1fs",
+		strings.Join(cpus, " + "), strings.Join(waits, ", "), pct(gen, wall), pct(other, wall), wall.Seconds())
+	if pct(gen, wall) >= saturated {
+		s += " — generator saturated: this figure is the generator's limit, a floor for the server's"
+	}
+	return s
 }
