@@ -300,7 +300,7 @@ func churnCase(n, clients int) string {
 	if clients == 0 {
 		return where
 	}
-	return fmt.Sprintf("%s, %s ops/s, %d clients", where, groupThousands(int64(churnCfg.rate)), clients)
+	return fmt.Sprintf("%s, %s ops/s, %s clients", where, groupThousands(int64(churnCfg.rate)), groupThousands(int64(clients)))
 }
 
 // churnOn measures the churn on n nodes: one chatd on SQLite, or a cluster.

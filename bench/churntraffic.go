@@ -146,7 +146,7 @@ func measureTraffic(ctx context.Context, env *Env, rep *Report, name string, n i
 	if d, err := c.traffic.sub.Dropped(); err == nil && d > 0 {
 		return res, fmt.Errorf("the bench's NATS subscriber dropped %d presence messages", d)
 	}
-	rep.addNote("%s: %d logins joining the room in %.1fs; every node counted %s %.0f ms later", name, n, logins.Seconds(), groupThousands(int64(n)), ms(counted))
+	rep.addNote("%s: %s logins joining the room in %.1fs; every node counted %s %.0f ms later", name, groupThousands(int64(n)), logins.Seconds(), groupThousands(int64(n)), ms(counted))
 	rep.addNote("%s, idle: %s", name, res.idle)
 	rep.addNote("%s, churn: %s ops acked (%d not issued because every client was busy), %s; "+
 		"every node exact %.0f ms after the churn stopped; worst poll needed %.1f ms for other nodes' ops to arrive; %s",
