@@ -146,6 +146,7 @@ type presenceTraffic struct {
 	sub   *nats.Subscription
 	bytes map[string]*atomic.Int64 // by message type; "?" for unreadable
 	msgs  map[string]*atomic.Int64
+	body  atomic.Int64 // bytes of change messages after their header line
 	last  atomic.Int64 // unix nanos of the last message other than a beat
 }
 
@@ -177,13 +178,16 @@ func (t *presenceTraffic) count(m *nats.Msg) {
 	var h struct {
 		Type string `json:"t"`
 	}
-	line, _, _ := bytes.Cut(m.Data, []byte{'\n'})
+	line, body, _ := bytes.Cut(m.Data, []byte{'\n'})
 	typ := "?"
 	if json.Unmarshal(line, &h) == nil && t.bytes[h.Type] != nil {
 		typ = h.Type
 	}
 	t.bytes[typ].Add(int64(len(m.Data)))
 	t.msgs[typ].Add(1)
+	if typ == "c" {
+		t.body.Add(int64(len(body)))
+	}
 	if typ != "b" {
 		t.last.Store(time.Now().UnixNano())
 	}
@@ -195,10 +199,11 @@ func (t *presenceTraffic) close() { t.nc.Close() }
 type trafficCount struct {
 	at          time.Time
 	bytes, msgs map[string]int64
+	changeBody  int64
 }
 
 func (t *presenceTraffic) read() trafficCount {
-	c := trafficCount{at: time.Now(), bytes: map[string]int64{}, msgs: map[string]int64{}}
+	c := trafficCount{at: time.Now(), bytes: map[string]int64{}, msgs: map[string]int64{}, changeBody: t.body.Load()}
 	for typ, n := range t.bytes {
 		c.bytes[typ], c.msgs[typ] = n.Load(), t.msgs[typ].Load()
 	}
@@ -209,10 +214,11 @@ func (t *presenceTraffic) read() trafficCount {
 type trafficWindow struct {
 	elapsed     time.Duration
 	bytes, msgs map[string]int64
+	changeBody  int64 // bytes of the change messages less their headers
 }
 
 func (c trafficCount) since(before trafficCount) trafficWindow {
-	w := trafficWindow{elapsed: c.at.Sub(before.at), bytes: map[string]int64{}, msgs: map[string]int64{}}
+	w := trafficWindow{elapsed: c.at.Sub(before.at), bytes: map[string]int64{}, msgs: map[string]int64{}, changeBody: c.changeBody - before.changeBody}
 	for typ := range c.bytes {
 		w.bytes[typ], w.msgs[typ] = c.bytes[typ]-before.bytes[typ], c.msgs[typ]-before.msgs[typ]
 	}
