@@ -82,12 +82,12 @@ func presenceTrafficBySize(ctx context.Context, env *Env, rep *Report, sizes []i
 			"of the bench's own, i.e. what the nodes publish; NATS delivers each message to every other node too. Idle: %s after the room "+
 			"stopped changing; churn: --churn-pool clients of the room quitting and rejoining at --churn-rate, the rest silent (a heartbeat "+
 			"every 30 s). The baseline of each figure is the same figure for the smallest room. A change message starts with a header line "+
-			"(type, node, incarnation, sequence number: about 70 bytes) and batches the changes queued while the previous one was sent, so the "+
+			"(type, node, incarnation, sequence number: 60–70 bytes) and batches the changes queued while the previous one was sent, so the "+
 			"bytes per join or quit with headers depend on scheduling; without them they depend only on the user ID and room ID", env.Duration)
 		rep.addNote("100,000 viewers would need 100,000 sockets in the generator (one user per connection, as the protocol has it) and RLIMIT_NOFILE "+
-			"is %d here, so the room is measured at sizes that fit: a figure that does not grow from the smallest to the largest size tells "+
+			"is %s here, so the room is measured at sizes that fit: a figure that does not grow from the smallest to the largest size tells "+
 			"that it does not depend on the room size, and nothing a node publishes in a healthy cluster lists the members (only a snapshot "+
-			"does, asked for after a lost message or by a node that starts)", limit)
+			"does, asked for after a lost message or by a node that starts)", groupThousands(int64(limit)))
 	}
 	return nil
 }
