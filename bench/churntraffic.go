@@ -79,7 +79,7 @@ func presenceTrafficBySize(ctx context.Context, env *Env, rep *Report, sizes []i
 	}
 	if first != nil {
 		rep.addNote("presence traffic: the payload bytes of every message on the cluster's presence subject, counted by a NATS subscriber "+
-			"of the bench's own, i.e. what the nodes publish; NATS delivers each message to every other node too. Idle: %s after the room "+
+			"of the bench's own, i.e. what the nodes publish; NATS delivers each message to every node. Idle: %s after the room "+
 			"stopped changing; churn: --churn-pool clients of the room quitting and rejoining at --churn-rate, the rest silent (a heartbeat "+
 			"every 30 s). The baseline of each figure is the same figure for the smallest room. A change message starts with a header line "+
 			"(type, node, incarnation, sequence number: 60–70 bytes) and batches the changes queued while the previous one was sent, so the "+
