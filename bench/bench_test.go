@@ -30,7 +30,8 @@ func TestMain(m *testing.M) {
 // the harness works end to end: it checks that each completes and prints
 // its report lines, never how fast anything was. send runs on SQLite only:
 // its PostgreSQL phases are the same code with another --store and would
-// double the test's time.
+// double the test's time. churn runs its clusters on the local PostgreSQL
+// and NATS, as the e2e tests do.
 func TestAllScenariosAtToySize(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds chatd and starts servers")
@@ -43,7 +44,7 @@ func TestAllScenariosAtToySize(t *testing.T) {
 		"--rest-members", "50", "--rest-clients", "8", "--rest-warmup", "100ms", "--rest-rounds", "2",
 		"--counts", "50", "--settle", "100ms",
 		"--members", "50", "--fanout-baseline",
-		"--churn-rate", "200", "--churn-pool", "20",
+		"--churn-rate", "200", "--churn-pool", "20", "--churn-viewers", "40,60", "--churn-interval", "200ms",
 		"--send-engines", "sqlite", "--send-conns", "8", "--send-rest-conns", "4", "--send-pairs", "4", "--send-rate", "40", "--send-warmup", "100ms"}
 	if err := run(ctx, args, &out, &progress, false); err != nil {
 		t.Fatalf("run: %v\nstdout:\n%s\nprogress:\n%s", err, out.String(), progress.String())
@@ -54,6 +55,7 @@ func TestAllScenariosAtToySize(t *testing.T) {
 		"== conns ==", "server RSS per idle conn", "logins/s, returning user",
 		"== fanout ==", "deliveries/s",
 		"== churn ==", "exact polls", "polls not explained by ops in flight",
+		"2 nodes (PostgreSQL + NATS)", "presence bytes per join or quit",
 		"== send ==", "durable sends/s", "send-to-receipt latency p99",
 	} {
 		if !strings.Contains(report, want) {

@@ -87,7 +87,9 @@ Server memory is VmRSS from /proc/<pid>/status, server CPU is utime+stime from
 runqueue time of its threads (/proc/<pid>/task/*/schedstat). A generator near 100%% of its core
 is saturated: the figure is then a floor for the server, not its limit. `+"`send`"+` needs the
 local PostgreSQL (`+"`--send-postgres`"+`; it creates and drops a database per phase) and reports its
-PostgreSQL rows as skipped without it; `+"`go test ./bench -run '^$' -bench CommitStream`"+` measures
+PostgreSQL rows as skipped without it; `+"`churn`"+` runs its cluster cases (2 nodes, and the
+3-node rooms) on the same PostgreSQL (`+"`--churn-postgres`"+`) and the local NATS (`+"`--churn-nats`"+`) and
+reports them as skipped without them; `+"`go test ./bench -run '^$' -bench CommitStream`"+` measures
 the store's write path alone.
 
 ## This run

@@ -12,6 +12,10 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 )
 
+// defaultPostgres is the local PostgreSQL the scenarios create their
+// databases on.
+const defaultPostgres = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+
 // pingPostgres checks that the server at admin answers.
 func pingPostgres(ctx context.Context, admin string) error {
 	db, err := sql.Open("pgx", admin)
@@ -30,7 +34,7 @@ func pingPostgres(ctx context.Context, admin string) error {
 func newPostgresDatabase(ctx context.Context, admin string) (string, func(), error) {
 	u, err := url.Parse(admin)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		return "", nil, fmt.Errorf("--send-postgres %q: want a postgres:// URL", admin)
+		return "", nil, fmt.Errorf("PostgreSQL URL %q: want a postgres:// URL", admin)
 	}
 	db, err := sql.Open("pgx", admin)
 	if err != nil {

@@ -25,7 +25,7 @@ func init() {
 			"prepared statements with the same durability, group-committed from as many concurrent writers, in a process on the server CPU",
 		Flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&sendCfg.engines, "send-engines", "sqlite,postgres", "send: storage engines, comma-separated (sqlite, postgres)")
-			fs.StringVar(&sendCfg.postgres, "send-postgres", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable",
+			fs.StringVar(&sendCfg.postgres, "send-postgres", defaultPostgres,
 				"send: PostgreSQL URL to CREATE DATABASE from (a fresh database per phase, dropped after)")
 			fs.IntVar(&sendCfg.conns, "send-conns", 500, "send: logged-in connections sending send_c2c")
 			fs.IntVar(&sendCfg.restConns, "send-rest-conns", 128, "send: keep-alive connections sending openim/sendmsg")
@@ -225,18 +225,15 @@ func (e *Env) storeBaseline(ctx context.Context, engine string, writers, rate in
 // and drops the database. SQLite needs nothing more: every chatd gets a
 // fresh data dir.
 func (e *Env) startChatdOn(ctx context.Context, engine string) (p *Proc, stop func(), err error) {
-	var flags []string
-	drop := func() {}
 	if engine == "postgres" {
-		url, dropDB, err := newPostgresDatabase(ctx, sendCfg.postgres)
+		nodes, stop, err := e.startNodes(ctx, sendCfg.postgres, 1)
 		if err != nil {
 			return nil, nil, err
 		}
-		flags, drop = []string{"--store", url}, dropDB
+		return nodes[0], stop, nil
 	}
-	if p, err = e.startChatd(ctx, flags...); err != nil {
-		drop()
+	if p, err = e.startChatd(ctx); err != nil {
 		return nil, nil, err
 	}
-	return p, func() { p.Stop(); drop() }, nil
+	return p, p.Stop, nil
 }
