@@ -486,7 +486,11 @@ func (c *Client) finish(err error) {
 	// it in a finalizer.
 	_ = c.ws.CloseNow()
 	close(c.done)
+	// The syncer may be emitting: closing done made it give up, and
+	// emitMu waits until it has, so Events is never sent on once closed.
+	c.sync.emitMu.Lock()
 	close(c.events)
+	c.sync.emitMu.Unlock()
 }
 
 func (c *Client) heartbeatLoop(interval time.Duration) {

@@ -179,9 +179,18 @@ func (s *syncer) emit(ev Event, pushed bool) bool {
 		return true
 	}
 	select {
+	case <-s.c.done:
+		// Checked first: once the connection has finished, Events is
+		// closed (or about to be, as soon as emitMu is free).
+		return false
+	default:
+	}
+	select {
 	case s.c.events <- ev:
 		return true
 	case <-s.c.closing:
+		return false
+	case <-s.c.done:
 		return false
 	}
 }
