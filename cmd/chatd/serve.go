@@ -206,7 +206,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		logger.Warn("drain", "err", err)
 	}
 	// After callbacks of the actions just finished are sent while the
-	// drain period lasts; what is left then is dropped and logged.
+	// drain period lasts; what is left then stays in the outbox, for the
+	// next start.
 	hooks.Close(drainCtx)
 	logger.Info("chatd stopped")
 	return nil

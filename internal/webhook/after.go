@@ -126,7 +126,7 @@ func (s *Sender) Committed(writes []im.StreamWrite, results []im.StreamResult) {
 				cb.MsgSeq, cb.MsgTime = results[i].GroupSeq, results[i].GroupTime
 			}
 			if a := s.apps[cb.AppID]; a != nil {
-				s.enqueue(a, &job{cb: &cb, durable: true})
+				s.enqueue(a, &job{cb: &cb, durable: s.outbox != nil})
 			}
 		}
 	}
