@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync/atomic"
 )
@@ -22,12 +23,16 @@ func init() {
 		Flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&webhooksCfg.engines, "webhooks-engines", "sqlite,postgres", "webhooks: storage engines, comma-separated (sqlite, postgres)")
 			fs.StringVar(&webhooksCfg.phases, "webhooks-phases", "rest,gateway", "webhooks: phases to run, comma-separated (rest, gateway)")
+			fs.IntVar(&webhooksCfg.rounds, "webhooks-rounds", 3, "webhooks: rounds of each phase, alternating whether callbacks are off or on first")
 		},
 		Run: runWebhooks,
 	})
 }
 
-var webhooksCfg struct{ engines, phases string }
+var webhooksCfg struct {
+	engines, phases string
+	rounds          int
+}
 
 // webhooksRatioTarget is the target: sends/s with callbacks on
 // over sends/s with them off.
@@ -78,18 +83,37 @@ func runWebhooks(ctx context.Context, env *Env) (*Report, error) {
 			if !ok {
 				return fmt.Errorf("phase %q: want rest or gateway", phase)
 			}
-			env.logf("webhooks: %s, %s, callbacks off", engine, phase)
-			off, err := send(ctx, env, engine)
-			if err != nil {
-				return fmt.Errorf("%s, callbacks off: %w", phase, err)
+			// Rounds alternate which setting goes first, so a machine whose
+			// load drifts (it is shared) weighs on both alike.
+			var offs, ons []sendResult
+			var rounds []string
+			callbacks := int64(0)
+			for round := range max(1, webhooksCfg.rounds) {
+				var pair [2]sendResult
+				for i := range 2 {
+					withCallbacks := (i+round)%2 == 1
+					env.logf("webhooks: %s, %s, round %d, callbacks on: %v", engine, phase, round+1, withCallbacks)
+					var flags []string
+					if withCallbacks {
+						flags = on
+					}
+					before := rc.received.Load()
+					got, err := send(ctx, env, engine, flags...)
+					if err != nil {
+						return fmt.Errorf("%s, round %d, callbacks on: %v: %w", phase, round+1, withCallbacks, err)
+					}
+					if withCallbacks {
+						pair[1] = got
+						callbacks += rc.received.Load() - before
+					} else {
+						pair[0] = got
+					}
+				}
+				offs, ons = append(offs, pair[0]), append(ons, pair[1])
+				rounds = append(rounds, fmt.Sprintf("%s/%s = %.2f", groupThousands(int64(pair[1].rate)), groupThousands(int64(pair[0].rate)),
+					pair[1].rate/max(1, pair[0].rate)))
 			}
-			env.logf("webhooks: %s, %s, callbacks on", engine, phase)
-			before := rc.received.Load()
-			got, err := send(ctx, env, engine, on...)
-			if err != nil {
-				return fmt.Errorf("%s, callbacks on: %w", phase, err)
-			}
-			callbacks := rc.received.Load() - before
+			off, got := combine(offs), combine(ons)
 			name := fmt.Sprintf("%s, %s, after-send callback on", label, phaseLabel(phase))
 			rep.Rows = append(rep.Rows,
 				Row{Case: name, Metric: "durable sends/s (baseline: callbacks off)", Unit: "/s", Value: got.rate, Baseline: off.rate,
@@ -97,9 +121,12 @@ func runWebhooks(ctx context.Context, env *Env) (*Report, error) {
 				Row{Case: name, Metric: "reply latency p50 (baseline: callbacks off)", Unit: "ms", Value: got.p50, Baseline: off.p50},
 				Row{Case: name, Metric: "reply latency p99 (baseline: callbacks off)", Unit: "ms", Value: got.p99, Baseline: off.p99},
 			)
-			rep.addNote("%s, %s, callbacks off: %s", label, phase, off.summary)
-			rep.addNote("%s, %s, callbacks on: %s; the receiver got %s callbacks while chatd ran (warm-up, window, until it was stopped)",
-				label, phase, got.summary, groupThousands(callbacks))
+			rep.addNote("%s, %s: %d rounds of %s per setting; sends/s on/off per round: %s; the receiver got %s callbacks while chatd ran",
+				label, phase, len(offs), env.Duration, strings.Join(rounds, ", "), groupThousands(callbacks))
+			for i := range offs {
+				rep.addNote("%s, %s, round %d: callbacks off: %s", label, phase, i+1, offs[i].summary)
+				rep.addNote("%s, %s, round %d: callbacks on: %s", label, phase, i+1, ons[i].summary)
+			}
 		}
 		return nil
 	})
@@ -109,9 +136,24 @@ func runWebhooks(ctx context.Context, env *Env) (*Report, error) {
 	if n := rc.keyless.Load(); n > 0 {
 		return rep, fmt.Errorf("webhooks: %d callbacks came without an Idempotency-Key", n)
 	}
-	rep.addNote("each phase runs on a fresh server and a fresh database, callbacks off first; the receiver is a net/http handler in the " +
+	rep.addNote("each phase runs on a fresh server and a fresh database; sends/s is the mean of the rounds, latency their median; the receiver is a net/http handler in the " +
 		"bench process (the generator's CPU) answering {\"ActionStatus\":\"OK\",\"ErrorCode\":0}; sends/s and latency as in the send scenario")
 	return rep, nil
+}
+
+// combine is several rounds of one setting: the mean rate, the median
+// latencies.
+func combine(rs []sendResult) sendResult {
+	var c sendResult
+	p50s, p99s := make([]float64, len(rs)), make([]float64, len(rs))
+	for i, r := range rs {
+		c.rate += r.rate / float64(len(rs))
+		p50s[i], p99s[i] = r.p50, r.p99
+	}
+	slices.Sort(p50s)
+	slices.Sort(p99s)
+	c.p50, c.p99 = p50s[len(rs)/2], p99s[len(rs)/2]
+	return c
 }
 
 func phaseLabel(phase string) string {
