@@ -132,3 +132,33 @@ func TestOutboxRows(t *testing.T) {
 		t.Fatalf("%d left in the outbox, %d dropped, of 200", len(left), dropped)
 	}
 }
+
+// A body recorded before its values are known gets them when it is sent:
+// the first placeholder of the field only, the rest of the body as is.
+func TestFillIn(t *testing.T) {
+	for _, tt := range []struct {
+		name, body, field  string
+		placeholder, value int64
+		want               string
+	}{
+		{"seq", `{"MsgSeq":-9000000000000000001,"MsgBody":[]}`, "MsgSeq", laterSeq, 42, `{"MsgSeq":42,"MsgBody":[]}`},
+		{"first only", `{"UnreadMsgNum":-9000000000000000003,"X":{"UnreadMsgNum":-9000000000000000003}}`, "UnreadMsgNum", laterUnread, -1,
+			`{"UnreadMsgNum":-1,"X":{"UnreadMsgNum":-9000000000000000003}}`},
+		{"absent", `{"MsgSeq":7}`, "MsgSeq", laterSeq, 42, `{"MsgSeq":7}`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := string(fillIn([]byte(tt.body), tt.field, tt.placeholder, tt.value)); got != tt.want {
+				t.Fatalf("got %s, want %s", got, tt.want)
+			}
+		})
+	}
+	for req, want := range map[string]string{
+		`{"c":"C2C.CallbackAfterSendMsg","o":{},"b":{}}`: C2CAfterSendMsg,
+		`{"o":{},"c":"State.StateChange"}`:               StateChange,
+		`not json`:                                       "",
+	} {
+		if got := commandOf(&im.Callback{Request: []byte(req)}); got != want {
+			t.Errorf("commandOf(%s) = %q, want %q", req, got, want)
+		}
+	}
+}
