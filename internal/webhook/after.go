@@ -89,7 +89,7 @@ func (s *Sender) record(ctx context.Context, a *app, command, key string, j *job
 	body, err := json.Marshal(j.value)
 	if err == nil {
 		var req []byte
-		req, err = json.Marshal(stored{Command: command, Origin: OriginOf(ctx), Body: body, Unread: j.unreadOf})
+		req, err = encodeStored(stored{Command: command, Origin: OriginOf(ctx), Unread: j.unreadOf}, body)
 		seq := s.nextSeq()
 		j.cb = &im.Callback{Key: s.key(seq), Owner: s.node, Seq: seq, AppID: a.id, Lane: key, Request: req}
 	}
@@ -163,6 +163,23 @@ func (s *Sender) drop(a *app, j *job, why string, final bool) {
 	if n == 1 || n%1000 == 0 {
 		s.log.Warn("after callbacks dropped", "app", a.id, "command", commandOf(j.cb), "dropped_total", n, "why", why)
 	}
+}
+
+// encodeStored encodes st with body, which json.Marshal just wrote: it
+// goes in as it is, not checked and compacted once more (a send's
+// callback is recorded on the send's path).
+func encodeStored(st stored, body []byte) ([]byte, error) {
+	head, err := json.Marshal(st) // {"c":...,"o":{...},"b":null[,"u":...]}
+	if err != nil {
+		return nil, err
+	}
+	i := bytes.Index(head, []byte(`"b":null`))
+	if i < 0 {
+		return nil, errors.New("webhook: encode stored: no body field")
+	}
+	out := make([]byte, 0, len(head)+len(body))
+	out = append(append(append(out, head[:i+4]...), body...), head[i+8:]...)
+	return out, nil
 }
 
 // commandOf reads a stored callback's command. It is the encoding's

@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -160,5 +161,20 @@ func TestFillIn(t *testing.T) {
 		if got := commandOf(&im.Callback{Request: []byte(req)}); got != want {
 			t.Errorf("commandOf(%s) = %q, want %q", req, got, want)
 		}
+	}
+}
+
+// encodeStored writes what json.Marshal of the whole would, body and all.
+func TestEncodeStored(t *testing.T) {
+	st := stored{Command: C2CAfterSendMsg, Origin: Origin{Platform: "Web", ClientIP: `1.2.3.4"b":null`}, Unread: "bob"}
+	body := []byte(`{"MsgBody":[{"b":null}]}`)
+	got, err := encodeStored(st, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back stored
+	if err := json.Unmarshal(got, &back); err != nil || back.Command != st.Command || back.Origin != st.Origin ||
+		back.Unread != "bob" || string(back.Body) != string(body) || commandOf(&im.Callback{Request: got}) != C2CAfterSendMsg {
+		t.Fatalf("encoded %s, decoded %+v (%v)", got, back, err)
 	}
 }
