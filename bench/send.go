@@ -60,22 +60,11 @@ var engineLabels = map[string]string{"sqlite": "SQLite", "postgres": "PostgreSQL
 
 func runSend(ctx context.Context, env *Env) (*Report, error) {
 	rep := &Report{}
-	for engine := range strings.SplitSeq(sendCfg.engines, ",") {
-		engine = strings.TrimSpace(engine)
-		label, ok := engineLabels[engine]
-		if !ok {
-			return rep, fmt.Errorf("send: engine %q: want sqlite or postgres", engine)
-		}
-		if engine == "postgres" {
-			if err := pingPostgres(ctx, sendCfg.postgres); err != nil {
-				rep.Rows = append(rep.Rows, skipRow(label, "PostgreSQL not reachable"))
-				rep.addNote("%s: skipped — %v", label, err)
-				continue
-			}
-		}
-		if err := sendOnEngine(ctx, env, rep, engine, label); err != nil {
-			return rep, fmt.Errorf("send: %s: %w", label, err)
-		}
+	err := eachEngine(ctx, rep, "send", sendCfg.engines, func(engine, label string) error {
+		return sendOnEngine(ctx, env, rep, engine, label)
+	})
+	if err != nil {
+		return rep, err
 	}
 	rep.addNote("every phase runs on a fresh server and a fresh database; sends/s counts the replies received inside the %s window after %s of unmeasured load; "+
 		"the gateway's recipients are the other senders (user i sends to user i+1), so each send is also pushed to two connections; "+
@@ -221,18 +210,41 @@ func (e *Env) storeBaseline(ctx context.Context, engine string, writers, rate in
 	return res, nil
 }
 
-// startChatdOn starts chatd on a fresh database of engine; stop ends it
-// and drops the database. SQLite needs nothing more: every chatd gets a
-// fresh data dir.
-func (e *Env) startChatdOn(ctx context.Context, engine string) (p *Proc, stop func(), err error) {
+// eachEngine runs measure on each engine of list (comma-separated), in
+// order; PostgreSQL, when not reachable, is reported as a skipped row.
+func eachEngine(ctx context.Context, rep *Report, scenario, list string, measure func(engine, label string) error) error {
+	for engine := range strings.SplitSeq(list, ",") {
+		engine = strings.TrimSpace(engine)
+		label, ok := engineLabels[engine]
+		if !ok {
+			return fmt.Errorf("%s: engine %q: want sqlite or postgres", scenario, engine)
+		}
+		if engine == "postgres" {
+			if err := pingPostgres(ctx, sendCfg.postgres); err != nil {
+				rep.Rows = append(rep.Rows, skipRow(label, "PostgreSQL not reachable"))
+				rep.addNote("%s: skipped — %v", label, err)
+				continue
+			}
+		}
+		if err := measure(engine, label); err != nil {
+			return fmt.Errorf("%s: %s: %w", scenario, label, err)
+		}
+	}
+	return nil
+}
+
+// startChatdOn starts chatd on a fresh database of engine, with extra
+// serve flags; stop ends it and drops the database. SQLite needs nothing
+// more: every chatd gets a fresh data dir.
+func (e *Env) startChatdOn(ctx context.Context, engine string, extra ...string) (p *Proc, stop func(), err error) {
 	if engine == "postgres" {
-		nodes, stop, err := e.startNodes(ctx, sendCfg.postgres, 1)
+		nodes, stop, err := e.startNodes(ctx, sendCfg.postgres, 1, extra...)
 		if err != nil {
 			return nil, nil, err
 		}
 		return nodes[0], stop, nil
 	}
-	if p, err = e.startChatd(ctx); err != nil {
+	if p, err = e.startChatd(ctx, extra...); err != nil {
 		return nil, nil, err
 	}
 	return p, p.Stop, nil

@@ -166,9 +166,10 @@ func (e *Env) measure(ctx context.Context, p *Proc, name string, n int, send fun
 
 // sendREST measures openim/sendmsg from keep-alive connections, each
 // waiting for its answer; sender i sends to user i+1, who is not online.
-func sendREST(ctx context.Context, env *Env, engine string) (sendResult, error) {
+// extra are more serve flags.
+func sendREST(ctx context.Context, env *Env, engine string, extra ...string) (sendResult, error) {
 	var r sendResult
-	p, stop, err := env.startChatdOn(ctx, engine)
+	p, stop, err := env.startChatdOn(ctx, engine, extra...)
 	if err != nil {
 		return r, err
 	}
@@ -243,10 +244,11 @@ func importAccounts(ctx context.Context, env *Env, p *Proc, users []string) erro
 
 // sendGateway measures send_c2c from logged-in connections, each waiting
 // for its reply; user i sends to user i+1, so every connection also
-// receives its own sends and its neighbour's as pushes.
-func sendGateway(ctx context.Context, env *Env, engine string) (sendResult, error) {
+// receives its own sends and its neighbour's as pushes. extra are more
+// serve flags.
+func sendGateway(ctx context.Context, env *Env, engine string, extra ...string) (sendResult, error) {
 	var r sendResult
-	p, stop, err := env.startChatdOn(ctx, engine)
+	p, stop, err := env.startChatdOn(ctx, engine, extra...)
 	if err != nil {
 		return r, err
 	}

@@ -74,7 +74,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer events.Close()
 	// The app callbacks: every domain reports through them; an app
 	// without a callback URL costs a map lookup per event.
-	hooks, err := webhook.New(cfg.Apps, webhook.Options{Logger: logger, Now: now})
+	hooks, err := webhook.New(cfg.Apps, webhook.Options{Logger: logger, Now: now, Outbox: db, Unread: db.CountC2CUnreadTotal})
 	if err != nil {
 		return err
 	}
@@ -134,7 +134,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 
-	streams := stream.New(ctx, stream.Deps{Store: db, Deliver: rooms.gateway, Groups: groups.Get, Now: now, Logger: logger})
+	streams := stream.New(ctx, stream.Deps{Store: db, Deliver: rooms.gateway, Groups: groups.Get, Callbacks: hooks, Now: now, Logger: logger})
 	profiles, err := profile.NewService(profile.Deps{Store: db, Friends: db, Streams: streams, Hooks: hooks.Profiles(), Apps: cfg.Apps, Now: now, Logger: logger})
 	if err != nil {
 		return err
@@ -206,7 +206,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		logger.Warn("drain", "err", err)
 	}
 	// After callbacks of the actions just finished are sent while the
-	// drain period lasts; what is left then is dropped and logged.
+	// drain period lasts; what is left then stays in the outbox, for the
+	// next start.
 	hooks.Close(drainCtx)
 	logger.Info("chatd stopped")
 	return nil

@@ -13,6 +13,7 @@ type Store interface {
 	RobotStore
 	PushStore
 	OpsStore
+	OutboxStore
 	// Close releases the engine's resources.
 	Close() error
 }

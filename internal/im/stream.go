@@ -59,6 +59,9 @@ type StreamWrite struct {
 	Group       *GroupAppend
 	UserEvents  []UserEventAppend
 	GroupEvents []GroupEventAppend
+	// Callbacks are the after callbacks reporting this write, stored in
+	// its transaction (nothing when it fails or is a duplicate).
+	Callbacks []Callback
 }
 
 // StreamResult is what one StreamWrite became.

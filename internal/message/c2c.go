@@ -128,7 +128,12 @@ func (s *Service) SendC2C(ctx context.Context, appID uint64, in C2CInput, now ti
 			}
 			continue
 		}
-		writes = append(writes, in.write(&m, lifetime, now))
+		w := in.write(&m, lifetime, now)
+		if !in.Callbacks.SkipAfter {
+			// Stored with the message, queued once it commits.
+			w.Callbacks = s.hooks.RecordAfterSendC2C(ctx, &m)
+		}
+		writes = append(writes, w)
 		msgs = append(msgs, m)
 		sent = append(sent, i)
 	}
@@ -152,9 +157,6 @@ func (s *Service) SendC2C(ctx context.Context, appID uint64, in C2CInput, now ti
 		}
 		if len(r.UserSeqs) > 1 {
 			o.SenderSeq = r.UserSeqs[1]
-		}
-		if !in.Callbacks.SkipAfter {
-			s.hooks.AfterSendC2C(ctx, &msgs[j], false, 0, s.unreadTotal(appID, msgs[j].To))
 		}
 		if in.FromClient {
 			s.chatbot(ctx, &msgs[j])

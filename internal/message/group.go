@@ -115,7 +115,13 @@ func (s *Service) send(ctx context.Context, appID uint64, in SendInput, now time
 	}
 	a := im.GroupAppend{Msg: *msg, Keep: g.Type != im.GroupAVChatRoom && !in.OnlineOnly,
 		ContentHash: contentHash(msg), DedupSince: now.Add(-stream.GroupDedupWindow).Unix()}
-	res, err := s.commit(ctx, a)
+	streamed := a.Msg.TopicID == "" && !a.Msg.NoUnread && !a.Msg.NoLastMsg
+	var cbs []im.Callback
+	if streamed && !in.Callbacks.SkipAfter {
+		// Stored with the message, queued once it commits.
+		cbs = s.hooks.RecordAfterSendGroup(ctx, g, msg, in.OnlineOnly)
+	}
+	res, err := s.commit(ctx, a, streamed, cbs)
 	if errors.Is(err, im.ErrNotFound) && topic != nil {
 		return Sent{}, false, im.Errorf(im.CodeGroupNotFound, "topic %s does not exist", in.TopicID)
 	}
@@ -128,7 +134,7 @@ func (s *Service) send(ctx context.Context, appID uint64, in SendInput, now time
 	if !res.Duplicate {
 		msg.Seq, msg.Time = res.GroupSeq, res.GroupTime
 		s.streams.PushGroup(context.WithoutCancel(ctx), appID, g.Type, g.ID, pushOf(msg, in.OnlineOnly), in.To)
-		if !in.Callbacks.SkipAfter {
+		if !in.Callbacks.SkipAfter && !streamed {
 			s.hooks.AfterSendGroup(ctx, g, msg, in.OnlineOnly)
 		}
 		if msg.NeedReadReceipt && msg.TopicID == "" {
@@ -148,13 +154,14 @@ func (s *Service) beforeSendGroup(ctx context.Context, g *im.Group, msg *im.Grou
 	return keep(v, err, &msg.Body, &msg.CloudCustomData, im.CodeGroupBadParam, im.CodeMsgTooLong)
 }
 
-// commit stores one message. The group's own messages go through the
-// streams' group committer; a topic message, or one with SendMsgControl,
-// needs columns the streams do not write, so it is committed in a
-// transaction of its own (AppendGroupMessages).
-func (s *Service) commit(ctx context.Context, a im.GroupAppend) (im.StreamResult, error) {
-	if a.Msg.TopicID == "" && !a.Msg.NoUnread && !a.Msg.NoLastMsg {
-		res, err := s.streams.Commit(ctx, im.StreamWrite{AppID: a.Msg.AppID, Time: a.Msg.Time, Group: &a})
+// commit stores one message. The group's own messages (streamed) go
+// through the streams' group committer, with the callbacks reporting
+// them; a topic message, or one with SendMsgControl, needs columns the
+// streams do not write, so it is committed in a transaction of its own
+// (AppendGroupMessages).
+func (s *Service) commit(ctx context.Context, a im.GroupAppend, streamed bool, cbs []im.Callback) (im.StreamResult, error) {
+	if streamed {
+		res, err := s.streams.Commit(ctx, im.StreamWrite{AppID: a.Msg.AppID, Time: a.Msg.Time, Group: &a, Callbacks: cbs})
 		if err == nil {
 			err = res.Err
 		}

@@ -44,6 +44,11 @@ type Hooks interface {
 	// AfterSendC2C reports a one-to-one message as stored and delivered
 	// (code 0), or the code of its failure.
 	AfterSendC2C(ctx context.Context, m *im.C2CMessage, onlineOnly bool, code int, unread Count)
+	// RecordAfterSendC2C is AfterSendC2C (code 0) for a message about to
+	// be committed: the callbacks it returns ride in the message's
+	// StreamWrite, are stored in its transaction and sent once it commits
+	// (stream.Callbacks). Nil when the app does not want the callback.
+	RecordAfterSendC2C(ctx context.Context, m *im.C2CMessage) []im.Callback
 	// AfterReadC2C reports a read mark set by reader on the conversation
 	// with peer (C2C.CallbackAfterMsgReport).
 	AfterReadC2C(ctx context.Context, appID uint64, reader, peer string, readTime int64, unread Count)
@@ -55,6 +60,10 @@ type Hooks interface {
 	// AfterSendGroup reports a group message sent, with its MsgSeq and
 	// MsgTime.
 	AfterSendGroup(ctx context.Context, g *im.Group, m *im.GroupMessage, onlineOnly bool)
+	// RecordAfterSendGroup is AfterSendGroup for a message about to be
+	// committed through the streams, as RecordAfterSendC2C: its MsgSeq
+	// and MsgTime are filled in from the commit.
+	RecordAfterSendGroup(ctx context.Context, g *im.Group, m *im.GroupMessage, onlineOnly bool) []im.Callback
 	// SendGroupFailed reports a group message refused for a reason of
 	// chatd's (Group.CallbackSendMsgException); g is nil when the group
 	// was not found.
@@ -102,12 +111,16 @@ func (noHooks) BeforeSendC2C(context.Context, *im.C2CMessage, bool) (Verdict, er
 	return Verdict{}, nil
 }
 func (noHooks) AfterSendC2C(context.Context, *im.C2CMessage, bool, int, Count)     {}
+func (noHooks) RecordAfterSendC2C(context.Context, *im.C2CMessage) []im.Callback   { return nil }
 func (noHooks) AfterReadC2C(context.Context, uint64, string, string, int64, Count) {}
 func (noHooks) AfterRecallC2C(context.Context, uint64, C2CRef, Count)              {}
 func (noHooks) BeforeSendGroup(context.Context, *im.Group, *im.GroupMessage, bool) (Verdict, error) {
 	return Verdict{}, nil
 }
-func (noHooks) AfterSendGroup(context.Context, *im.Group, *im.GroupMessage, bool)          {}
+func (noHooks) AfterSendGroup(context.Context, *im.Group, *im.GroupMessage, bool) {}
+func (noHooks) RecordAfterSendGroup(context.Context, *im.Group, *im.GroupMessage, bool) []im.Callback {
+	return nil
+}
 func (noHooks) SendGroupFailed(context.Context, uint64, *im.Group, *SendInput, *im.Error)  {}
 func (noHooks) AfterRecallGroup(context.Context, *im.Group, im.MsgStream, string, []int64) {}
 func (noHooks) AfterReceipts(context.Context, *im.Group, string, []ReceiptCount)           {}

@@ -68,6 +68,9 @@ func commitStreamIn(ctx context.Context, c conn, writes []im.StreamWrite) ([]im.
 	if err := tx.insert(ctx); err != nil {
 		return nil, err
 	}
+	if err := tx.insertCallbacks(ctx); err != nil {
+		return nil, err
+	}
 	return results, nil
 }
 

@@ -59,8 +59,16 @@ type Service struct {
 	committer *batch.Committer[im.StreamWrite, im.StreamResult]
 	deliver   Deliverer
 	groups    Groups
+	callbacks Callbacks
 	now       func() time.Time
 	log       *slog.Logger
+}
+
+// Callbacks queues the after callbacks that writes carried (stored in
+// their transaction) once they are committed; *webhook.Sender implements
+// it.
+type Callbacks interface {
+	Committed(writes []im.StreamWrite, results []im.StreamResult)
 }
 
 // Groups reads a group, with the group API's errors for a missing one
@@ -73,8 +81,10 @@ type Deps struct {
 	Store   im.StreamStore
 	Deliver Deliverer
 	Groups  Groups
-	Now     func() time.Time
-	Logger  *slog.Logger
+	// Callbacks may be nil when no write carries callbacks.
+	Callbacks Callbacks
+	Now       func() time.Time
+	Logger    *slog.Logger
 }
 
 // New starts the service's committer and pruner; they run until ctx ends.
@@ -85,7 +95,7 @@ func New(ctx context.Context, d Deps) *Service {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Service{store: d.Store, deliver: d.Deliver, groups: d.Groups, now: d.Now, log: d.Logger.With("component", "stream")}
+	s := &Service{store: d.Store, deliver: d.Deliver, groups: d.Groups, callbacks: d.Callbacks, now: d.Now, log: d.Logger.With("component", "stream")}
 	s.committer = batch.New(ctx, batch.DefaultMaxItems, d.Store.CommitStream)
 	go s.prune(ctx)
 	return s
@@ -113,6 +123,9 @@ func (s *Service) CommitMany(ctx context.Context, writes []im.StreamWrite) ([]im
 	}
 	for i, w := range writes {
 		s.PushCommitted(ctx, w, out[i])
+	}
+	if s.callbacks != nil {
+		s.callbacks.Committed(writes, out)
 	}
 	return out, nil
 }

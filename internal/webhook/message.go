@@ -40,7 +40,7 @@ func conversation(a, b string) string {
 	if b < a {
 		a, b = b, a
 	}
-	return "c2c " + a + "\x00" + b
+	return "c2c " + a + "\n" + b // IDs are printable ASCII: no newline
 }
 
 type c2cBeforeBody struct {
@@ -91,28 +91,26 @@ type c2cAfterBody struct {
 
 // AfterSendC2C queues C2C.CallbackAfterSendMsg.
 func (h Messages) AfterSendC2C(ctx context.Context, m *im.C2CMessage, onlineOnly bool, code int, unread message.Count) {
-	body := &c2cAfterBody{c2cBody: h.c2c(C2CAfterSendMsg, m, onlineOnly), SendMsgResult: code, ErrorInfo: "send msg succeed",
-		UnreadMsgNum: -1, MsgBody: rawBody(m.Body), CloudCustomData: m.CloudCustomData}
-	var fill func(context.Context)
-	if code != 0 {
-		body.ErrorInfo = "send msg failed: internal error"
-	} else {
-		fill = h.s.unread(&body.UnreadMsgNum, unread)
-	}
-	h.s.after(ctx, m.AppID, C2CAfterSendMsg, conversation(m.From, m.To), job{value: body, fill: fill})
+	h.s.after(ctx, m.AppID, C2CAfterSendMsg, conversation(m.From, m.To), h.afterSendC2C(m, onlineOnly, code, unread))
 }
 
-// unread fills a body's unread count when the callback is sent; -1 when
-// it cannot be read.
-func (s *Sender) unread(dst *int64, count message.Count) func(context.Context) {
-	return func(ctx context.Context) {
-		n, err := count(ctx)
-		if err != nil {
-			s.log.Warn("callback: unread count", "err", err)
-			n = -1
-		}
-		*dst = n
+// RecordAfterSendC2C is AfterSendC2C for a message about to be committed
+// (message.Hooks).
+func (h Messages) RecordAfterSendC2C(ctx context.Context, m *im.C2CMessage) []im.Callback {
+	return h.s.recordFor(ctx, m.AppID, C2CAfterSendMsg, conversation(m.From, m.To), h.afterSendC2C(m, false, 0, nil))
+}
+
+// afterSendC2C is the job of C2C.CallbackAfterSendMsg: UnreadMsgNum is
+// the recipient's, read when it is sent.
+func (h Messages) afterSendC2C(m *im.C2CMessage, onlineOnly bool, code int, unread message.Count) job {
+	body := &c2cAfterBody{c2cBody: h.c2c(C2CAfterSendMsg, m, onlineOnly), SendMsgResult: code, ErrorInfo: "send msg succeed",
+		UnreadMsgNum: -1, MsgBody: rawBody(m.Body), CloudCustomData: m.CloudCustomData}
+	if code != 0 {
+		body.ErrorInfo = "send msg failed: internal error"
+		return job{value: body}
 	}
+	body.UnreadMsgNum = laterUnread
+	return job{value: body, unread: unread, unreadOf: m.To}
 }
 
 type c2cReportBody struct {
@@ -125,8 +123,9 @@ type c2cReportBody struct {
 
 // AfterReadC2C queues C2C.CallbackAfterMsgReport.
 func (h Messages) AfterReadC2C(ctx context.Context, appID uint64, reader, peer string, readTime int64, unread message.Count) {
-	body := &c2cReportBody{CallbackCommand: C2CAfterMsgReport, Report_Account: reader, Peer_Account: peer, LastReadTime: readTime}
-	h.s.after(ctx, appID, C2CAfterMsgReport, conversation(reader, peer), job{value: body, fill: h.s.unread(&body.UnreadMsgNum, unread)})
+	body := &c2cReportBody{CallbackCommand: C2CAfterMsgReport, Report_Account: reader, Peer_Account: peer, LastReadTime: readTime,
+		UnreadMsgNum: laterUnread}
+	h.s.after(ctx, appID, C2CAfterMsgReport, conversation(reader, peer), job{value: body, unread: unread, unreadOf: reader})
 }
 
 type c2cWithdrawBody struct {
@@ -139,8 +138,9 @@ type c2cWithdrawBody struct {
 
 // AfterRecallC2C queues C2C.CallbackAfterMsgWithDraw.
 func (h Messages) AfterRecallC2C(ctx context.Context, appID uint64, ref message.C2CRef, unread message.Count) {
-	body := &c2cWithdrawBody{CallbackCommand: C2CAfterMsgWithDraw, From_Account: ref.From, To_Account: ref.To, MsgKey: ref.Key}
-	h.s.after(ctx, appID, C2CAfterMsgWithDraw, conversation(ref.From, ref.To), job{value: body, fill: h.s.unread(&body.UnreadMsgNum, unread)})
+	body := &c2cWithdrawBody{CallbackCommand: C2CAfterMsgWithDraw, From_Account: ref.From, To_Account: ref.To, MsgKey: ref.Key,
+		UnreadMsgNum: laterUnread}
+	h.s.after(ctx, appID, C2CAfterMsgWithDraw, conversation(ref.From, ref.To), job{value: body, unread: unread, unreadOf: ref.To})
 }
 
 // groupMsgBody is what the group message callbacks share.
@@ -201,6 +201,24 @@ type groupAfterBody struct {
 
 // AfterSendGroup queues Group.CallbackAfterSendMsg.
 func (h Messages) AfterSendGroup(ctx context.Context, g *im.Group, m *im.GroupMessage, onlineOnly bool) {
+	h.s.after(ctx, g.AppID, GroupAfterSendMsg, "group "+g.ID, h.afterSendGroup(ctx, g, m, onlineOnly))
+}
+
+// RecordAfterSendGroup is AfterSendGroup for a message about to be
+// committed (message.Hooks): MsgSeq and MsgTime are filled in from the
+// commit.
+func (h Messages) RecordAfterSendGroup(ctx context.Context, g *im.Group, m *im.GroupMessage, onlineOnly bool) []im.Callback {
+	later := *m
+	later.Seq, later.Time = laterSeq, laterTime
+	j := h.afterSendGroup(ctx, g, &later, onlineOnly)
+	// The MsgId is made from the time the message is sent at, which its
+	// commit keeps.
+	j.value.(*groupAfterBody).MsgId = msgID(m.AppID, m.From, m.Time, m.Random)
+	return h.s.recordFor(ctx, g.AppID, GroupAfterSendMsg, "group "+g.ID, j)
+}
+
+// afterSendGroup is the job of Group.CallbackAfterSendMsg.
+func (h Messages) afterSendGroup(ctx context.Context, g *im.Group, m *im.GroupMessage, onlineOnly bool) job {
 	ats := m.AtInfo
 	if len(ats) == 0 {
 		ats = json.RawMessage(`[]`)
@@ -209,7 +227,7 @@ func (h Messages) AfterSendGroup(ctx context.Context, g *im.Group, m *im.GroupMe
 		MsgSeq: m.Seq, MsgId: msgID(m.AppID, m.From, m.Time, m.Random), MsgTime: m.Time,
 		OnlineOnlyFlag: onlineFlag(onlineOnly && g.Type != im.GroupAVChatRoom), MsgBody: rawBody(m.Body),
 		CloudCustomData: m.CloudCustomData, TopicId: m.TopicID, EventTime: h.s.eventTime(), GroupAtInfo: ats}
-	h.s.after(ctx, g.AppID, GroupAfterSendMsg, "group "+g.ID, job{value: body})
+	return job{value: body}
 }
 
 type groupExceptionBody struct {

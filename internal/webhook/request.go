@@ -79,12 +79,6 @@ func (s *Sender) newRequest(ctx context.Context, command string, body any) (*req
 	return &request{command: command, origin: OriginOf(ctx), key: s.nextKey(), body: b}, nil
 }
 
-// nextKey is a key no other event of this cluster has: the node's name
-// and a counter.
-func (s *Sender) nextKey() string {
-	return s.node + "-" + strconv.FormatUint(s.ids.Add(1), 10)
-}
-
 func randomNode() string {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)

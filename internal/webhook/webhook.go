@@ -22,7 +22,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/chatd/chatd/internal/batch"
 	"github.com/chatd/chatd/internal/config"
+	"github.com/chatd/chatd/internal/im"
 )
 
 // lanes is how many after callbacks of one app are in flight at once.
@@ -39,8 +41,16 @@ type Options struct {
 	Logger *slog.Logger
 	Now    func() time.Time
 	// Node names this process in idempotency keys, so keys of different
-	// nodes never collide; random when empty.
+	// nodes never collide, and owns its rows in the outbox; random when
+	// empty. Two live processes must never share one.
 	Node string
+	// Outbox, when set, makes after callbacks durable: each is stored with
+	// the action it reports (or before the action is answered) and deleted
+	// once sent, and the rows a crash left are sent by the next process.
+	Outbox im.OutboxStore
+	// Unread reads a user's unread one-to-one count, for the bodies sent
+	// from the outbox that report it.
+	Unread func(ctx context.Context, appID uint64, userID string) (int64, error)
 }
 
 // Sender sends the callbacks of every configured app. Its zero apps send
@@ -50,7 +60,6 @@ type Sender struct {
 	log   *slog.Logger
 	now   func() time.Time
 	node  string
-	ids   atomic.Uint64
 	seed  maphash.Seed
 	ctx   context.Context
 	stop  context.CancelFunc
@@ -59,6 +68,19 @@ type Sender struct {
 	// mu orders queueing against Close, which closes the lanes.
 	mu     sync.RWMutex
 	closed bool
+	// quit is closed when Close starts: nothing waits for a lane then.
+	quit     chan struct{}
+	quitOnce sync.Once
+
+	// The outbox (outbox.go); nil outbox keeps callbacks in memory only.
+	outbox   im.OutboxStore
+	appends  *batch.Committer[im.Callback, struct{}]
+	unreadOf func(ctx context.Context, appID uint64, userID string) (int64, error)
+	lastSeq  atomic.Int64
+	bg       sync.WaitGroup // the lease and delete goroutines
+	wake     chan struct{}
+	delMu    sync.Mutex
+	sent     []string // keys of rows to delete
 }
 
 // app is one app's callback configuration put to work.
@@ -88,7 +110,8 @@ func New(apps []config.App, opts Options) (*Sender, error) {
 		opts.Node = randomNode()
 	}
 	ctx, stop := context.WithCancel(context.Background())
-	s := &Sender{apps: map[uint64]*app{}, log: opts.Logger, now: opts.Now, node: opts.Node, seed: maphash.MakeSeed(), ctx: ctx, stop: stop}
+	s := &Sender{apps: map[uint64]*app{}, log: opts.Logger, now: opts.Now, node: opts.Node, seed: maphash.MakeSeed(), ctx: ctx, stop: stop,
+		quit: make(chan struct{}), unreadOf: opts.Unread}
 	s.alert = newMeter(s)
 	for i := range apps {
 		cfg := apps[i].Webhook
@@ -104,6 +127,13 @@ func New(apps []config.App, opts Options) (*Sender, error) {
 		for l := range a.queues {
 			s.wg.Add(1)
 			go s.deliver(a, a.queues[l])
+		}
+	}
+	// Apps without callbacks write no rows, and need no lease.
+	if opts.Outbox != nil && len(s.apps) > 0 {
+		if err := s.startOutbox(opts.Outbox); err != nil {
+			s.Close(ctx)
+			return nil, err
 		}
 	}
 	return s, nil
@@ -143,8 +173,11 @@ func newApp(id uint64, cfg config.Webhook) (*app, error) {
 }
 
 // Close stops taking after callbacks and delivers those queued until ctx
-// ends; what is left then is dropped (and logged as such).
+// ends; what is left then is dropped (and logged as such), and stays in
+// the outbox for the next start.
 func (s *Sender) Close(ctx context.Context) {
+	// quit first: a take-over waiting for room in a lane holds mu.
+	s.quitOnce.Do(func() { close(s.quit) })
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -166,6 +199,7 @@ func (s *Sender) Close(ctx context.Context) {
 		<-done
 	}
 	s.stop()
+	s.closeOutbox()
 }
 
 // on returns the app when the command is switched on for it.

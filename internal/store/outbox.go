@@ -1,0 +1,158 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"slices"
+	"strings"
+
+	"github.com/chatd/chatd/internal/im"
+)
+
+var _ im.OutboxStore = (*DB)(nil)
+
+// outboxCols is how many values one webhook_outbox row takes.
+const outboxCols = 8
+
+const insertOutbox = `INSERT INTO webhook_outbox (ikey, owner, seq, app_id, lane, request, msg_seq, msg_time) VALUES `
+
+// outboxValues appends one row's values.
+func outboxValues(values []any, cb *im.Callback) []any {
+	return append(values, cb.Key, cb.Owner, cb.Seq, appID(cb.AppID), cb.Lane, string(cb.Request), cb.MsgSeq, cb.MsgTime)
+}
+
+// insertCallbacks stores the callbacks of a CommitStream batch's writes
+// that were committed (not failed, not duplicates), with one multi-row
+// INSERT; a group message's callbacks get the MsgSeq and MsgTime it took.
+// A batch without callbacks costs nothing.
+func (tx *streamTx) insertCallbacks(ctx context.Context) error {
+	var values []any
+	for i, w := range tx.writes {
+		if len(w.Callbacks) == 0 || tx.failed(i) {
+			continue
+		}
+		for _, cb := range w.Callbacks {
+			if w.Group != nil {
+				cb.MsgSeq, cb.MsgTime = tx.results[i].GroupSeq, tx.results[i].GroupTime
+			}
+			values = outboxValues(values, &cb)
+		}
+	}
+	return tx.insertRows(ctx, insertOutbox, outboxCols, values, "", nil)
+}
+
+// AppendCallbacks implements im.OutboxStore.
+func (db *DB) AppendCallbacks(ctx context.Context, cbs []im.Callback) error {
+	if len(cbs) == 0 {
+		return nil
+	}
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
+	values := make([]any, 0, len(cbs)*outboxCols)
+	for i := range cbs {
+		values = outboxValues(values, &cbs[i])
+	}
+	err := db.inTx(ctx, func(c conn) error {
+		tx := &streamTx{c: c}
+		return tx.insertRows(ctx, insertOutbox, outboxCols, values, "", nil)
+	})
+	if err != nil {
+		return db.fail("append callbacks", err)
+	}
+	return nil
+}
+
+// DeleteCallbacks implements im.OutboxStore.
+func (db *DB) DeleteCallbacks(ctx context.Context, keys []string) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
+	err := db.inTx(ctx, func(c conn) error {
+		for chunk := range slices.Chunk(keys, 1000) {
+			args := make([]any, len(chunk))
+			for i, k := range chunk {
+				args[i] = k
+			}
+			q := `DELETE FROM webhook_outbox WHERE ikey IN (?` + strings.Repeat(", ?", len(chunk)-1) + `)`
+			if _, err := c.exec(ctx, q, args...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return db.fail("delete callbacks", err)
+	}
+	return nil
+}
+
+// RenewOutboxLease implements im.OutboxStore.
+func (db *DB) RenewOutboxLease(ctx context.Context, node string, until int64) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
+	err := db.inTx(ctx, func(c conn) error {
+		_, err := c.exec(ctx, `INSERT INTO webhook_nodes (node, expires) VALUES (?, ?)
+			ON CONFLICT (node) DO UPDATE SET expires = excluded.expires`, node, until)
+		return err
+	})
+	if err != nil {
+		return db.fail("renew outbox lease", err)
+	}
+	return nil
+}
+
+// ReleaseOutboxLease implements im.OutboxStore.
+func (db *DB) ReleaseOutboxLease(ctx context.Context, node string) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
+	err := db.inTx(ctx, func(c conn) error {
+		_, err := c.exec(ctx, `DELETE FROM webhook_nodes WHERE node = ?`, node)
+		return err
+	})
+	if err != nil {
+		return db.fail("release outbox lease", err)
+	}
+	return nil
+}
+
+// TakeOverCallbacks implements im.OutboxStore. The UPDATE decides, row by
+// row, against the leases as its transaction sees them: two nodes taking
+// over at once each get distinct rows (PostgreSQL re-checks a row another
+// UPDATE changed first, and then finds it owned by a live node).
+func (db *DB) TakeOverCallbacks(ctx context.Context, node string, now int64) ([]im.Callback, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
+	var out []im.Callback
+	err := db.inTx(ctx, func(c conn) error {
+		out = out[:0]
+		rows, err := c.query(ctx, `UPDATE webhook_outbox SET owner = ? WHERE owner <> ?
+			AND owner NOT IN (SELECT node FROM webhook_nodes WHERE expires > ?)
+			RETURNING ikey, owner, seq, app_id, lane, request, msg_seq, msg_time`, node, node, now)
+		err = each(rows, err, func(r *sql.Rows) error {
+			var cb im.Callback
+			var app int64
+			var req string
+			if err := r.Scan(&cb.Key, &cb.Owner, &cb.Seq, &app, &cb.Lane, &req, &cb.MsgSeq, &cb.MsgTime); err != nil {
+				return err
+			}
+			cb.AppID, cb.Request = uint64(app), []byte(req)
+			out = append(out, cb)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		_, err = c.exec(ctx, `DELETE FROM webhook_nodes WHERE expires <= ? AND node <> ?`, now, node)
+		return err
+	})
+	if err != nil {
+		return nil, db.fail("take over callbacks", err)
+	}
+	// Seq orders one writer's rows; rows of several dead nodes interleave
+	// by Seq, which is a time.
+	slices.SortStableFunc(out, func(a, b im.Callback) int { return cmp.Compare(a.Seq, b.Seq) })
+	return out, nil
+}
