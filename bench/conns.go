@@ -140,6 +140,10 @@ func (e *Env) startWSServer(ctx context.Context, chatd bool) (*Proc, error) {
 	return e.startBaseline(ctx, "baseline-ws")
 }
 
+// connsProfileTime is how much of a login phase --profile records: the
+// phases last a few seconds, and the profile must end inside one.
+const connsProfileTime = 2 * time.Second
+
 // connsOnce starts a fresh server, logs n users in, and reads its RSS once
 // they are all idle. For chatd it then closes them and logs the same users
 // in again, timing returning logins, and once more into one AVChatRoom.
@@ -160,7 +164,9 @@ func connsOnce(ctx context.Context, env *Env, n int, chatd bool) (connsResult, e
 
 	env.logf("conns: %s, logging %d users in", p.Name, n)
 	u := startUsage(p)
+	wait := env.profileCPU(ctx, p, fmt.Sprintf("conns-%d-first", n), connsProfileTime)
 	clients, elapsed, err := env.dialMany(ctx, plan, dialLimit(n))
+	wait()
 	if err != nil {
 		return r, err
 	}
@@ -182,7 +188,9 @@ func connsOnce(ctx context.Context, env *Env, n int, chatd bool) (connsResult, e
 	closeAll(clients)
 	waitIdle(p, 15*time.Second)
 	u = startUsage(p)
+	wait = env.profileCPU(ctx, p, fmt.Sprintf("conns-%d-returning", n), connsProfileTime)
 	again, elapsed, err := env.dialMany(ctx, plan, dialLimit(n))
+	wait()
 	if err != nil {
 		return r, err
 	}
