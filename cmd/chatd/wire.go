@@ -38,8 +38,7 @@ func userAuthenticator(cfg config.Config, verifier *usersig.Verifier, accounts *
 		if err != nil {
 			return err
 		}
-		_, err = accounts.Login(ctx, app, userID, claims.Time, now())
-		return err
+		return accounts.Login(ctx, app, userID, claims.Time, now())
 	}
 }
 

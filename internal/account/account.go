@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/chatd/chatd/internal/bus"
 	"github.com/chatd/chatd/internal/config"
 	"github.com/chatd/chatd/internal/im"
 )
@@ -36,7 +37,8 @@ type Service struct {
 	store    im.AccountStore
 	sessions Sessions
 	imports  *importBatcher
-	revoked  revocations
+	known    directory
+	bus      bus.Bus // nil until Follow
 }
 
 // NewService returns the account service.
@@ -120,9 +122,19 @@ func (s *Service) importItems(ctx context.Context, app *config.App, items []im.A
 		write = append(write, it)
 	}
 	if len(write) > 0 {
+		epoch := s.known.snapshot()
 		if err := s.imports.write(ctx, write); err != nil {
 			return nil, fmt.Errorf("account: import: %w", err)
 		}
+		// An import keeps an existing account's revocation time; only
+		// the ones just created are known to have none.
+		created := map[string]int64{}
+		for _, it := range write {
+			if _, ok := existing[it.UserID]; !ok {
+				created[it.UserID] = 0
+			}
+		}
+		s.known.fill(epoch, app.SDKAppID, created)
 	}
 	if len(write) == 0 && len(failed) > 0 {
 		// Nothing was imported: the single-account form answers with the
@@ -145,16 +157,32 @@ func checkUserIDs(ids []string) error {
 	return nil
 }
 
-// Exists returns the subset of ids that are imported.
-func (s *Service) Exists(ctx context.Context, appID uint64, ids []string) (map[string]im.Account, error) {
+// Exists returns the subset of ids that are imported, as a set. Accounts
+// this node has seen are answered from memory (see directory), so a hot
+// path may call it for every request.
+func (s *Service) Exists(ctx context.Context, appID uint64, ids []string) (map[string]bool, error) {
 	if err := checkUserIDs(ids); err != nil {
 		return nil, err
 	}
-	found, err := s.store.GetAccounts(ctx, appID, ids)
+	found, err := s.lookup(ctx, appID, ids)
 	if err != nil {
 		return nil, fmt.Errorf("account: check: %w", err)
 	}
-	return found, nil
+	out := make(map[string]bool, len(found))
+	for id := range found {
+		out[id] = true
+	}
+	return out, nil
+}
+
+// RevokedBefore returns the Unix second before which userID's UserSigs are
+// revoked by a kick (0 when never kicked, or not an account), for the REST
+// transport, which checks every call's UserSig against it. When the store
+// does not answer, the last value seen is used, whatever its age: REST
+// calls keep working through a database outage as far as they can.
+func (s *Service) RevokedBefore(ctx context.Context, appID uint64, userID string, now time.Time) (int64, error) {
+	found, err := s.lookup(ctx, appID, []string{userID})
+	return found[userID], err
 }
 
 // DeleteResult is the outcome of deleting one account.
@@ -180,6 +208,9 @@ func (s *Service) Delete(ctx context.Context, app *config.App, ids []string, now
 		case err != nil:
 			return nil, fmt.Errorf("account: delete %s: %w", id, err)
 		default:
+			// The bus fails only once closed, at shutdown: the
+			// deletion stands, and is reported as made.
+			_ = s.announce(ctx, change{Kind: changeDelete, App: app.SDKAppID, User: id})
 			results = append(results, DeleteResult{UserID: id})
 		}
 	}
@@ -188,30 +219,28 @@ func (s *Service) Delete(ctx context.Context, app *config.App, ids []string, now
 
 // EnsureImported imports userID if it is not an account yet.
 func (s *Service) EnsureImported(ctx context.Context, app *config.App, userID string, now time.Time) error {
-	_, err := s.Login(ctx, app, userID, now.Unix(), now)
-	return err
+	return s.Login(ctx, app, userID, now.Unix(), now)
 }
 
 // Login admits a user whose UserSig, issued at issuedAt, verified: it is
 // refused with 70052 when a kick revoked the account's logins after the
 // sig was made, and a user seen for the first time becomes an account, as
-// with the vendor's SDK login.
-func (s *Service) Login(ctx context.Context, app *config.App, userID string, issuedAt int64, now time.Time) (im.Account, error) {
-	found, err := s.store.GetAccounts(ctx, app.SDKAppID, []string{userID})
+// with the vendor's SDK login. A returning user is admitted from memory;
+// a new one costs a store read and a share of one group-committed insert.
+func (s *Service) Login(ctx context.Context, app *config.App, userID string, issuedAt int64, now time.Time) error {
+	found, err := s.lookup(ctx, app.SDKAppID, []string{userID})
 	if err != nil {
-		return im.Account{}, fmt.Errorf("account: login %s: %w", userID, err)
+		return fmt.Errorf("account: login %s: %w", userID, err)
 	}
-	if a, ok := found[userID]; ok {
-		if issuedAt < a.LoginsRevokedBefore {
-			return im.Account{}, &im.Error{Code: im.CodeSigInvalidated, Info: "UserSig was invalidated by a kick; generate a new one"}
+	if before, ok := found[userID]; ok {
+		if issuedAt < before {
+			return &im.Error{Code: im.CodeSigInvalidated, Info: "UserSig was invalidated by a kick; generate a new one"}
 		}
-		return a, nil
+		return nil
 	}
 	item := im.AccountImport{Account: im.Account{UserID: userID}}
-	if _, err := s.importItems(ctx, app, []im.AccountImport{item}, now, found); err != nil {
-		return im.Account{}, err
-	}
-	return item.Account, nil
+	_, err = s.importItems(ctx, app, []im.AccountImport{item}, now, map[string]im.Account{})
+	return err
 }
 
 // Kick invalidates every UserSig of userID issued before now and closes
@@ -227,7 +256,9 @@ func (s *Service) Kick(ctx context.Context, app *config.App, userID string, now 
 	if err != nil {
 		return fmt.Errorf("account: kick %s: %w", userID, err)
 	}
-	s.remember(revocationKey{app.SDKAppID, userID}, now.Unix(), now)
+	if err := s.announce(ctx, change{Kind: changeKick, App: app.SDKAppID, User: userID, Before: now.Unix()}); err != nil {
+		return fmt.Errorf("account: kick %s: tell other nodes: %w", userID, err)
+	}
 	if s.sessions != nil {
 		if err := s.sessions.KickUser(ctx, app.SDKAppID, userID); err != nil {
 			return fmt.Errorf("account: kick %s: close connections: %w", userID, err)
