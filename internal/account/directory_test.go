@@ -82,6 +82,16 @@ func natsPair(t *testing.T) (bus.Bus, bus.Bus) {
 	return out[0], out[1]
 }
 
+// admit logs userID in with a sig issued at sigAt and waits until a new
+// account is written, as the gateway does before the user's next request.
+func admit(s *Service, userID string, sigAt int64) error {
+	durable, err := s.Login(context.Background(), testApp, userID, sigAt, t0)
+	if err == nil && durable != nil {
+		err = durable()
+	}
+	return err
+}
+
 var (
 	testApp = &config.App{SDKAppID: 1400000001}
 	t0      = time.Unix(1_800_000_000, 0)
@@ -104,7 +114,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 func TestReturningLoginReadsNothing(t *testing.T) {
 	ctx := context.Background()
 	s, rc := node(t, openStore(t), bus.NewLocal())
-	if err := s.Login(ctx, testApp, "alice", t0.Unix(), t0); err != nil {
+	if err := admit(s, "alice", t0.Unix()); err != nil {
 		t.Fatal(err)
 	}
 	first := rc.reads.Load()
@@ -112,7 +122,7 @@ func TestReturningLoginReadsNothing(t *testing.T) {
 		t.Fatalf("first login: %d store reads, want 1", first)
 	}
 	for range 3 {
-		if err := s.Login(ctx, testApp, "alice", t0.Unix(), t0); err != nil {
+		if err := admit(s, "alice", t0.Unix()); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -122,6 +132,33 @@ func TestReturningLoginReadsNothing(t *testing.T) {
 	}
 	if n := rc.reads.Load() - first; n != 0 {
 		t.Fatalf("returning logins and Exists: %d store reads, want 0", n)
+	}
+}
+
+// TestFirstLoginDurable: a first login is admitted before its account is
+// committed; durable returns once it is, and the account is then in the
+// store and remembered.
+func TestFirstLoginDurable(t *testing.T) {
+	ctx := context.Background()
+	store := openStore(t)
+	s, rc := node(t, store, bus.NewLocal())
+	durable, err := s.Login(ctx, testApp, "alice", t0.Unix(), t0)
+	if err != nil || durable == nil {
+		t.Fatalf("first login: durable %v, err %v", durable != nil, err)
+	}
+	if err := durable(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := store.GetAccounts(ctx, testApp.SDKAppID, []string{"alice"})
+	if err != nil || got["alice"].CreatedAt != t0.Unix() {
+		t.Fatalf("store after a first login: %v, %v", got, err)
+	}
+	reads := rc.reads.Load()
+	if durable, err := s.Login(ctx, testApp, "alice", t0.Unix(), t0); err != nil || durable != nil {
+		t.Fatalf("returning login: durable %v, err %v", durable != nil, err)
+	}
+	if rc.reads.Load() != reads {
+		t.Fatal("the account was read again after its import")
 	}
 }
 
@@ -136,10 +173,10 @@ func TestDirectoryAcrossNodes(t *testing.T) {
 	b, _ := node(t, store, busB)
 	sigAt := t0.Unix()
 	for _, n := range []*Service{a, b} {
-		if err := n.Login(ctx, testApp, "alice", sigAt, t0); err != nil {
+		if err := admit(n, "alice", sigAt); err != nil {
 			t.Fatal(err)
 		}
-		if err := n.Login(ctx, testApp, "bob", sigAt, t0); err != nil {
+		if err := admit(n, "bob", sigAt); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -149,13 +186,13 @@ func TestDirectoryAcrossNodes(t *testing.T) {
 			t.Fatal(err)
 		}
 		eventually(t, "node B refuses alice's old sig", func() bool {
-			return im.CodeOf(b.Login(ctx, testApp, "alice", sigAt, t0)) == im.CodeSigInvalidated
+			return im.CodeOf(admit(b, "alice", sigAt)) == im.CodeSigInvalidated
 		})
 		before, err := b.RevokedBefore(ctx, testApp.SDKAppID, "alice", t0)
 		if err != nil || before != t0.Add(time.Minute).Unix() {
 			t.Fatalf("node B: RevokedBefore = %d, %v", before, err)
 		}
-		if err := b.Login(ctx, testApp, "alice", t0.Add(2*time.Minute).Unix(), t0); err != nil {
+		if err := admit(b, "alice", t0.Add(2*time.Minute).Unix()); err != nil {
 			t.Fatalf("node B: a sig made after the kick: %v", err)
 		}
 	})
@@ -169,7 +206,7 @@ func TestDirectoryAcrossNodes(t *testing.T) {
 			return err == nil && !got["bob"]
 		})
 		// A login through B imports bob again, and A sees it.
-		if err := b.Login(ctx, testApp, "bob", sigAt, t0); err != nil {
+		if err := admit(b, "bob", sigAt); err != nil {
 			t.Fatal(err)
 		}
 		got, err := a.Exists(ctx, testApp.SDKAppID, []string{"bob"})
@@ -185,17 +222,17 @@ func TestDirectoryAfterRestart(t *testing.T) {
 	ctx := context.Background()
 	store := openStore(t)
 	before, _ := node(t, store, bus.NewLocal())
-	if err := before.Login(ctx, testApp, "alice", t0.Unix(), t0); err != nil {
+	if err := admit(before, "alice", t0.Unix()); err != nil {
 		t.Fatal(err)
 	}
 	if err := before.Kick(ctx, testApp, "alice", t0.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	after, rc := node(t, store, bus.NewLocal())
-	if err := after.Login(ctx, testApp, "alice", t0.Unix(), t0); im.CodeOf(err) != im.CodeSigInvalidated {
+	if err := admit(after, "alice", t0.Unix()); im.CodeOf(err) != im.CodeSigInvalidated {
 		t.Fatalf("old sig after restart: %v, want %d", err, im.CodeSigInvalidated)
 	}
-	if err := after.Login(ctx, testApp, "alice", t0.Add(time.Hour).Unix(), t0); err != nil {
+	if err := admit(after, "alice", t0.Add(time.Hour).Unix()); err != nil {
 		t.Fatal(err)
 	}
 	got, err := after.Exists(ctx, testApp.SDKAppID, []string{"alice", "nobody"})
@@ -231,7 +268,7 @@ func TestDirectoryWhileCutOff(t *testing.T) {
 	store := openStore(t)
 	cb := &cutBus{Local: bus.NewLocal()}
 	s, rc := node(t, store, cb)
-	if err := s.Login(ctx, testApp, "alice", t0.Unix(), t0); err != nil {
+	if err := admit(s, "alice", t0.Unix()); err != nil {
 		t.Fatal(err)
 	}
 	cb.down.Store(true)
@@ -239,12 +276,12 @@ func TestDirectoryWhileCutOff(t *testing.T) {
 	if err := store.RevokeLogins(ctx, testApp.SDKAppID, "alice", t0.Add(time.Minute).Unix()); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Login(ctx, testApp, "alice", t0.Unix(), t0); im.CodeOf(err) != im.CodeSigInvalidated {
+	if err := admit(s, "alice", t0.Unix()); im.CodeOf(err) != im.CodeSigInvalidated {
 		t.Fatalf("cut off: %v, want %d", err, im.CodeSigInvalidated)
 	}
 	cb.heal()
 	reads := rc.reads.Load()
-	if err := s.Login(ctx, testApp, "alice", t0.Unix(), t0); im.CodeOf(err) != im.CodeSigInvalidated {
+	if err := admit(s, "alice", t0.Unix()); im.CodeOf(err) != im.CodeSigInvalidated {
 		t.Fatalf("reconnected: %v, want %d", err, im.CodeSigInvalidated)
 	}
 	if rc.reads.Load() != reads+1 {
@@ -277,17 +314,16 @@ func TestDirectoryFillAfterChange(t *testing.T) {
 // TestLoginStoreDown: a known account logs in while the store fails, as
 // long as the node is told of changes; an unknown one gets the error.
 func TestLoginStoreDown(t *testing.T) {
-	ctx := context.Background()
 	store := &failing{AccountStore: openStore(t)}
 	s, _ := node(t, store, bus.NewLocal())
-	if err := s.Login(ctx, testApp, "alice", t0.Unix(), t0); err != nil {
+	if err := admit(s, "alice", t0.Unix()); err != nil {
 		t.Fatal(err)
 	}
 	store.down.Store(true)
-	if err := s.Login(ctx, testApp, "alice", t0.Unix(), t0); err != nil {
+	if err := admit(s, "alice", t0.Unix()); err != nil {
 		t.Fatalf("known account, store down: %v", err)
 	}
-	if err := s.Login(ctx, testApp, "carol", t0.Unix(), t0); err == nil {
+	if err := admit(s, "carol", t0.Unix()); err == nil {
 		t.Fatal("unknown account, store down: admitted")
 	}
 }
