@@ -17,11 +17,13 @@ func init() {
 		Name:  "conns",
 		Order: 20,
 		Description: "hold 10,000 and 50,000 idle logged-in WebSocket connections: server RSS per connection " +
-			"and logins/s (first login, which creates the account, and a returning user's), then the same users all in one AVChatRoom",
+			"and logins/s (first login, which creates the account, and a returning user's), then the same users all in one AVChatRoom; " +
+			"then a mass reconnect: chatd restarted, every user logging in again within one second",
 		Baseline: "bare gobwas/ws server: reads the login frame, answers it, holds the socket with one goroutine blocked in a read",
 		Flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&connsCfg.counts, "counts", "10000,50000", "conns: connection counts to hold, comma-separated")
 			fs.IntVar(&connsCfg.parallel, "login-parallel", 100, "conns: logins in flight at once")
+			fs.BoolVar(&connsCfg.reconnect, "reconnect", true, "conns: also restart chatd and have every user log in again within one second")
 			fs.DurationVar(&connsCfg.settle, "settle", 2*time.Second, "conns: wait after the last login before reading RSS")
 		},
 		Run: runConns,
@@ -29,9 +31,10 @@ func init() {
 }
 
 var connsCfg struct {
-	counts   string
-	parallel int
-	settle   time.Duration
+	counts    string
+	parallel  int
+	settle    time.Duration
+	reconnect bool
 }
 
 // Targets from the issue.
@@ -127,6 +130,13 @@ func runConns(ctx context.Context, env *Env) (*Report, error) {
 		rep.addNote("%s, first logins: %s", name, got.coldUsage)
 		rep.addNote("%s, returning logins: %s", name, got.warmUsage)
 		rep.addNote("%s, baseline logins: %s", name, base.coldUsage)
+		if connsCfg.reconnect {
+			got, base, err := connsReconnect(ctx, env, n)
+			if err != nil {
+				return rep, fmt.Errorf("conns %d: reconnect: %w", n, err)
+			}
+			rep.reconnectRows(name, got, base)
+		}
 	}
 	rep.addNote("a login is TCP connect + WebSocket upgrade + login frame and its reply, %d in flight; UserSigs are signed before the clock starts", connsCfg.parallel)
 	return rep, nil
