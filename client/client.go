@@ -184,7 +184,12 @@ type outFrame struct {
 	UserSig  string `json:"UserSig,omitempty"`
 	Platform string `json:"Platform,omitempty"`
 	GroupID  string `json:"GroupId,omitempty"`
+	Protocol int    `json:"Protocol,omitempty"` // login: the highest version this client speaks
 }
+
+// protocol is the gateway protocol version this client speaks: 2 takes
+// pushes whose event leaves out what its frame carries (see fullEvent).
+const protocol = 2
 
 // reply is the part of a server frame the client interprets; a frame with
 // an "id" answers a request, one without is an Event. raw is the whole
@@ -226,7 +231,7 @@ func Dial(ctx context.Context, serverURL string, sdkAppID uint64, userID, userSi
 	}
 	c.sync = newSyncer(c, o.state)
 	go c.readLoop()
-	r, err := c.call(ctx, "login", outFrame{SDKAppID: sdkAppID, UserID: userID, UserSig: userSig, Platform: o.platform})
+	r, err := c.call(ctx, "login", outFrame{SDKAppID: sdkAppID, UserID: userID, UserSig: userSig, Platform: o.platform, Protocol: protocol})
 	if err != nil {
 		_ = c.Close()
 		return nil, err

@@ -164,7 +164,8 @@ func (s *syncer) pushed(frame []byte) bool {
 	}
 	ev := Event{Op: p.Op, GroupID: p.GroupID, Raw: frame, Data: p.Event, Seq: p.Seq, MsgSeq: p.MsgSeq, EventSeq: p.EventSeq}
 	if p.Op == opPush {
-		ev.Type = eventType(p.Event)
+		ev.Data = fullEvent(p.Event, p.GroupID, p.MsgSeq)
+		ev.Type = eventType(ev.Data)
 	}
 	return s.emit(ev, true)
 }

@@ -222,8 +222,8 @@ func (r *rawConn) send(frame string) {
 	}
 }
 
-// read returns the next frame as a generic object.
-func (r *rawConn) read() map[string]any {
+// readRaw returns the next frame as it came.
+func (r *rawConn) readRaw() []byte {
 	r.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
@@ -231,6 +231,13 @@ func (r *rawConn) read() map[string]any {
 	if err != nil {
 		r.t.Fatalf("read: %v", err)
 	}
+	return data
+}
+
+// read returns the next frame as a generic object.
+func (r *rawConn) read() map[string]any {
+	r.t.Helper()
+	data := r.readRaw()
 	var m map[string]any
 	if err := json.Unmarshal(data, &m); err != nil {
 		r.t.Fatalf("frame %s: %v", data, err)

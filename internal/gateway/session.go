@@ -99,6 +99,7 @@ func (g *Gateway) login(c *conn, req request) {
 		return
 	}
 	c.platform = req.Platform
+	c.compact = req.Protocol >= protocolCompact
 	evicted, err := g.loginLocked(c, app, req.UserID)
 	if err == nil {
 		c.loggedIn.Store(true)
@@ -122,6 +123,7 @@ func (g *Gateway) login(c *conn, req request) {
 		ID: req.ID, Op: req.Op,
 		HeartbeatIntervalMs: g.cfg.HeartbeatInterval.Milliseconds(),
 		IdleTimeoutMs:       g.cfg.IdleTimeout.Milliseconds(),
+		Protocol:            min(max(req.Protocol, protocolBase), protocolCompact),
 	}))
 	// The client has its answer; its next frame waits until its new
 	// account is written, so nothing it asks finds the account missing.
