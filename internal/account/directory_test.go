@@ -2,17 +2,14 @@ package account
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
-	"os"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/chatd/chatd/internal/bus"
-	"github.com/chatd/chatd/internal/bus/natsbus"
+	"github.com/chatd/chatd/internal/bus/natsbus/natstest"
 	"github.com/chatd/chatd/internal/config"
 	"github.com/chatd/chatd/internal/im"
 	"github.com/chatd/chatd/internal/store/sqlite"
@@ -52,34 +49,6 @@ func node(t *testing.T, store im.AccountStore, b bus.Bus) (*Service, *readCounte
 		t.Cleanup(stop)
 	}
 	return s, rc
-}
-
-// natsPair returns two buses of one cluster on the local NATS server (a
-// fresh subject prefix per test), skipping when it is not running.
-func natsPair(t *testing.T) (bus.Bus, bus.Bus) {
-	t.Helper()
-	url := os.Getenv("CHATD_TEST_NATS")
-	if url == "" {
-		url = "nats://127.0.0.1:4222"
-	}
-	id := make([]byte, 6)
-	_, _ = rand.Read(id)
-	prefix := "chatdtest." + hex.EncodeToString(id)
-	var out [2]bus.Bus
-	for i := range out {
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		nb, err := natsbus.Connect(ctx, url, natsbus.Options{Prefix: prefix})
-		cancel()
-		if err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatalf("NATS at %s: %v", url, err)
-			}
-			t.Skipf("NATS not reachable at %s: %v", url, err)
-		}
-		t.Cleanup(func() { _ = nb.Close() })
-		out[i] = nb
-	}
-	return out[0], out[1]
 }
 
 // admit logs userID in with a sig issued at sigAt and waits until a new
@@ -168,9 +137,9 @@ func TestFirstLoginDurable(t *testing.T) {
 func TestDirectoryAcrossNodes(t *testing.T) {
 	ctx := context.Background()
 	store := openStore(t)
-	busA, busB := natsPair(t)
-	a, _ := node(t, store, busA)
-	b, _ := node(t, store, busB)
+	buses := natstest.Cluster(t, 2)
+	a, _ := node(t, store, buses[0])
+	b, _ := node(t, store, buses[1])
 	sigAt := t0.Unix()
 	for _, n := range []*Service{a, b} {
 		if err := admit(n, "alice", sigAt); err != nil {
