@@ -37,13 +37,14 @@ type Service struct {
 	store    im.AccountStore
 	sessions Sessions
 	imports  *importBatcher
+	lookups  *lookupBatcher
 	known    directory
 	bus      bus.Bus // nil until Follow
 }
 
 // NewService returns the account service.
 func NewService(store im.AccountStore) *Service {
-	return &Service{store: store, imports: newImportBatcher(store)}
+	return &Service{store: store, imports: newImportBatcher(store), lookups: newLookupBatcher(store)}
 }
 
 // SetSessions wires the gateway in; it is created after this service

@@ -198,7 +198,11 @@ func (s *Service) lookup(ctx context.Context, appID uint64, ids []string) (map[s
 		return out, nil
 	}
 	epoch := s.known.snapshot()
-	found, err := s.store.GetAccounts(ctx, appID, missing)
+	keys := make([]accountKey, len(missing))
+	for i, id := range missing {
+		keys[i] = accountKey{appID, id}
+	}
+	found, err := s.lookups.c.Do(ctx, keys...)
 	if err != nil {
 		// What was last seen, whatever its age: callers keep working
 		// through a database outage as far as they can without it.
@@ -208,9 +212,11 @@ func (s *Service) lookup(ctx context.Context, appID uint64, ids []string) (map[s
 		return out, err
 	}
 	read := make(map[string]int64, len(found))
-	for id, a := range found {
-		read[id] = a.LoginsRevokedBefore
-		out[id] = a.LoginsRevokedBefore
+	for i, f := range found {
+		if f.exists {
+			read[missing[i]] = f.before
+			out[missing[i]] = f.before
+		}
 	}
 	s.known.fill(epoch, appID, read)
 	return out, nil
