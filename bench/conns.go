@@ -89,6 +89,7 @@ type connsResult struct {
 	cold, warm          time.Duration // time to log everyone in
 	coldUsage           string
 	warmUsage           string
+	coldCPU, warmCPU    time.Duration // the server's CPU time over each phase
 }
 
 func (r connsResult) perConn(n int) float64 { return float64(r.rssAfter-r.rssBefore) / float64(n) }
@@ -123,6 +124,8 @@ func runConns(ctx context.Context, env *Env) (*Report, error) {
 				Target: target, Status: check(cold >= connsLoginTarget)},
 			Row{Case: name, Metric: "logins/s, returning user", Unit: "/s", Value: warm, Baseline: baseRate,
 				Target: target, Status: check(warm >= connsLoginTarget)},
+			Row{Case: name, Metric: "server CPU per first login", Unit: "µs", Value: perLogin(got.coldCPU, n), Baseline: perLogin(base.coldCPU, n)},
+			Row{Case: name, Metric: "server CPU per returning login", Unit: "µs", Value: perLogin(got.warmCPU, n), Baseline: perLogin(base.coldCPU, n)},
 			Row{Case: name, Metric: "server RSS per conn, all in one AVChatRoom", Unit: "B",
 				Value: float64(got.rssInRoom-got.rssBefore) / float64(n), Baseline: math.NaN(), BaselineNote: "the baseline has no rooms"},
 		)
@@ -180,7 +183,7 @@ func connsOnce(ctx context.Context, env *Env, n int, chatd bool) (connsResult, e
 	if err != nil {
 		return r, err
 	}
-	r.cold, r.coldUsage = elapsed, u.String()
+	r.cold, r.coldUsage, r.coldCPU = elapsed, u.String(), u.serverCPU()
 	select {
 	case <-time.After(connsCfg.settle):
 	case <-ctx.Done():
@@ -204,7 +207,7 @@ func connsOnce(ctx context.Context, env *Env, n int, chatd bool) (connsResult, e
 	if err != nil {
 		return r, err
 	}
-	r.warm, r.warmUsage = elapsed, u.String()
+	r.warm, r.warmUsage, r.warmCPU = elapsed, u.String(), u.serverCPU()
 	closeAll(again)
 
 	// The same users once more, every one of them in one live room: the
@@ -238,5 +241,10 @@ func connsOnce(ctx context.Context, env *Env, n int, chatd bool) (connsResult, e
 	}
 	return r, nil
 }
+
+// perLogin is a phase's server CPU time per login, in µs: what a login
+// costs the server whatever else the machine runs, where logins/s also
+// depends on how much of its core the server got.
+func perLogin(cpu time.Duration, n int) float64 { return float64(cpu.Microseconds()) / float64(n) }
 
 func mib(b int64) string { return fmt.Sprintf("%.1f", float64(b)/(1<<20)) }

@@ -28,6 +28,7 @@ type waveResult struct {
 	elapsed  time.Duration // first start to last success
 	lat      histogram     // successful logins, start to reply
 	usage    string
+	cpu      time.Duration // the server's, over the wave
 }
 
 func (w *waveResult) rate() float64 { return float64(w.ok) / w.elapsed.Seconds() }
@@ -71,7 +72,7 @@ func (e *Env) loginWave(ctx context.Context, p *Proc, plan dialPlan, window time
 		})
 	}
 	wg.Wait()
-	r.elapsed, r.usage = time.Duration(max(1, lastNs.Load())), u.String()
+	r.elapsed, r.usage, r.cpu = time.Duration(max(1, lastNs.Load())), u.String(), u.serverCPU()
 	closeAll(clients)
 	return r
 }
@@ -124,6 +125,7 @@ func (rep *Report) reconnectRows(name string, got, base *waveResult) {
 	rep.Rows = append(rep.Rows,
 		Row{Case: c, Metric: "logins/s, all users within 1 s", Unit: "/s", Value: got.rate(), Baseline: base.rate(),
 			Target: "ratio ≥ 0.9", Status: check(got.rate() >= 0.9*base.rate())},
+		Row{Case: c, Metric: "server CPU per login", Unit: "µs", Value: perLogin(got.cpu, got.n), Baseline: perLogin(base.cpu, base.n)},
 		Row{Case: c, Metric: "login latency p99", Unit: "ms", Value: ms(got.lat.quantile(0.99)), Baseline: ms(base.lat.quantile(0.99))},
 		Row{Case: c, Metric: "failed logins (timeouts, refusals)", Unit: "", Value: float64(got.failed), Baseline: math.NaN(),
 			BaselineNote: fmt.Sprintf("baseline: %d failed", base.failed), Target: "0", Status: check(got.failed == 0)},
