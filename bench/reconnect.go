@@ -124,7 +124,7 @@ func (rep *Report) reconnectRows(name string, got, base *waveResult) {
 	c := name + ", reconnect after restart"
 	rep.Rows = append(rep.Rows,
 		Row{Case: c, Metric: "logins/s, all users within 1 s", Unit: "/s", Value: got.rate(), Baseline: base.rate(),
-			Target: "ratio ≥ 0.9", Status: check(got.rate() >= 0.9*base.rate())},
+			Target: fmt.Sprintf("ratio ≥ %.1f", connsReturningRatio), Status: check(got.rate() >= connsReturningRatio*base.rate())},
 		Row{Case: c, Metric: "server CPU per login", Unit: "µs", Value: perLogin(got.cpu, got.n), Baseline: perLogin(base.cpu, base.n)},
 		Row{Case: c, Metric: "login latency p99", Unit: "ms", Value: ms(got.lat.quantile(0.99)), Baseline: ms(base.lat.quantile(0.99))},
 		Row{Case: c, Metric: "failed logins (timeouts, refusals)", Unit: "", Value: float64(got.failed), Baseline: math.NaN(),
