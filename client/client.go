@@ -92,8 +92,11 @@ var ErrClosed = errors.New("client: connection closed")
 // "group_dropped" (banned from, or destruction of, a live group).
 type Event struct {
 	Op      string
-	GroupID string          // the group concerned, when there is one
-	Raw     json.RawMessage // the whole frame, for the op-specific fields
+	GroupID string // the group concerned, when there is one
+	// Raw is the whole frame as it came, for the op-specific fields; its
+	// event may lack what the frame carries (protocol 2): read the event
+	// from Data.
+	Raw json.RawMessage
 	// For "push": the application event (Data) and its Type ("C2CMsg",
 	// "GroupMsg", ...), with its place in its stream (Seq in the user's,
 	// MsgSeq or EventSeq in a group's; all 0 for events that are not
