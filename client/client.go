@@ -494,7 +494,13 @@ func (c *Client) finish(err error) {
 	// it in a finalizer.
 	_ = c.ws.CloseNow()
 	close(c.done)
+	// The syncer sends on events only under emitMu, and gives up once done
+	// is closed: taking emitMu waits out a send in progress, so events is
+	// never closed under a sender (a connection the server ends while a
+	// sync is being handed over).
+	c.sync.emitMu.Lock()
 	close(c.events)
+	c.sync.emitMu.Unlock()
 }
 
 func (c *Client) heartbeatLoop(interval time.Duration) {

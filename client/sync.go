@@ -176,6 +176,11 @@ func (s *syncer) pushed(frame []byte) bool {
 func (s *syncer) emit(ev Event, pushed bool) bool {
 	s.emitMu.Lock()
 	defer s.emitMu.Unlock()
+	select {
+	case <-s.c.done: // Events is closed, or about to be (finish)
+		return false
+	default:
+	}
 	if ev.Op == opPush && !s.accept(ev, pushed) {
 		return true
 	}
@@ -183,6 +188,8 @@ func (s *syncer) emit(ev Event, pushed bool) bool {
 	case s.c.events <- ev:
 		return true
 	case <-s.c.closing:
+		return false
+	case <-s.c.done:
 		return false
 	}
 }

@@ -69,6 +69,18 @@ func TestLoginAccountNotSaved(t *testing.T) {
 		t.Fatalf("close status = %d, want 1011", code)
 	}
 	waitFor(t, "the user to go offline", func() bool { return h.gw.Stats().Users == 0 })
+
+	// The Go client, whose first sync is under way when the connection
+	// ends, ends cleanly: its Events channel closes, nothing panics.
+	for range 20 {
+		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+		c, err := client.Dial(ctx, h.srv.URL, testApp, "bob", "unsaved")
+		cancel()
+		if err == nil {
+			for range c.Events() {
+			}
+		}
+	}
 }
 
 func TestFramesBeforeLoginAreRefused(t *testing.T) {
