@@ -254,11 +254,15 @@ func (s *Service) EnsureImported(ctx context.Context, app *config.App, userID st
 // dies in between: the connection the login was for dies with it, and the
 // next login imports the account.
 func (s *Service) Login(ctx context.Context, app *config.App, userID string, issuedAt int64, now time.Time) (durable func() error, err error) {
-	found, err := s.lookup(ctx, app.SDKAppID, []string{userID})
-	if err != nil {
-		return nil, fmt.Errorf("account: login %s: %w", userID, err)
+	before, ok, trusted := s.known.get(accountKey{app.SDKAppID, userID})
+	if !ok || !trusted {
+		found, err := s.lookup(ctx, app.SDKAppID, []string{userID})
+		if err != nil {
+			return nil, fmt.Errorf("account: login %s: %w", userID, err)
+		}
+		before, ok = found[userID]
 	}
-	if before, ok := found[userID]; ok {
+	if ok {
 		if issuedAt < before {
 			return nil, &im.Error{Code: im.CodeSigInvalidated, Info: "UserSig was invalidated by a kick; generate a new one"}
 		}
