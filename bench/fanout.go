@@ -85,12 +85,22 @@ func runFanout(ctx context.Context, env *Env) (*Report, error) {
 			rate.Target = fmt.Sprintf("ratio ≥ %.1f", fanoutTarget)
 			rate.Status = check(got.deliveriesPerSec >= fanoutTarget*base.deliveriesPerSec)
 		}
+		bytesTarget := 1.5 * float64(fanoutCfg.payload+minimalFrame(msgsPerRun(env)))
+		size := Row{Case: name, Metric: "bytes per delivery", Unit: "B", Value: got.bytesPerDelivery, Baseline: base.bytesPerDelivery,
+			Target: fmt.Sprintf("≤ %.0f B", bytesTarget)}
+		if supported {
+			size.Status = check(got.bytesPerDelivery <= bytesTarget)
+		}
 		rep.Rows = append(rep.Rows, rate,
 			Row{Case: name, Metric: "end-to-end latency p50", Unit: "ms", Value: got.p50, Baseline: base.p50},
 			Row{Case: name, Metric: "end-to-end latency p99", Unit: "ms", Value: got.p99, Baseline: base.p99},
+			size,
 		)
 	}
 	rep.addNote("latency: send timestamp in the payload to receipt by the member's client, same clock; one message every %s, %d-byte payload", fanoutCfg.interval, fanoutCfg.payload)
+	rep.addNote("bytes per delivery: the WebSocket frames (header included) a member receives per message, its clients speaking protocol 2; "+
+		"the target is 1.5 × (the %d-byte payload + a minimal frame of %d bytes: header, op, GroupId and MsgSeq); the baseline pushes the send_group_msg request body as it came",
+		fanoutCfg.payload, minimalFrame(msgsPerRun(env)))
 	return rep, nil
 }
 
@@ -161,7 +171,29 @@ func sentAt(frame []byte) (time.Time, bool) {
 type fanoutResult struct {
 	deliveriesPerSec float64
 	p50, p99         float64 // ms
+	bytesPerDelivery float64 // WebSocket frame bytes a member receives per message
 	summary          string
+}
+
+// wsHeaderLen is the size of the header of an unmasked server frame of n
+// payload bytes (RFC 6455 §5.2).
+func wsHeaderLen(n int) int {
+	switch {
+	case n < 126:
+		return 2
+	case n < 1<<16:
+		return 4
+	}
+	return 10
+}
+
+// minimalFrame is the smallest push a member could be sent for message seq
+// of the room besides its payload: a WebSocket header and the op, the room
+// and the message's number. The issue's target is bytes per delivery
+// within 1.5× of this plus the payload.
+func minimalFrame(seq int) int {
+	head := fmt.Sprintf(`{"op":"push","GroupId":%q,"MsgSeq":%d,"event":{}}`, benchRoom, seq)
+	return wsHeaderLen(len(head)+fanoutCfg.payload) + len(head)
 }
 
 // fanoutOnce fills a room of n members on a fresh server, sends for the
@@ -182,6 +214,7 @@ func fanoutOnce(ctx context.Context, env *Env, n int, chatd bool) (fanoutResult,
 	lat := &histogram{}
 	var lastRecv atomic.Int64
 	var disconnected atomic.Int64
+	var received atomic.Int64 // frame bytes of the deliveries
 	drain := func(_ int, c *wsClient) {
 		go func() {
 			c.receive(func(frame []byte) {
@@ -189,6 +222,7 @@ func fanoutOnce(ctx context.Context, env *Env, n int, chatd bool) (fanoutResult,
 					now := time.Now()
 					lat.record(now.Sub(at))
 					lastRecv.Store(now.UnixNano())
+					received.Add(int64(wsHeaderLen(len(frame)) + len(frame)))
 				}
 			})
 			disconnected.Add(1)
@@ -203,7 +237,7 @@ func fanoutOnce(ctx context.Context, env *Env, n int, chatd bool) (fanoutResult,
 	}
 	defer closeAll(clients)
 
-	msgs := max(1, int(env.Duration/fanoutCfg.interval))
+	msgs := msgsPerRun(env)
 	url := restURL(p.URL, sendPath)
 	env.logf("fanout: %s, %d messages to %d members", p.Name, msgs, n)
 	u := startUsage(p)
@@ -237,9 +271,13 @@ func fanoutOnce(ctx context.Context, env *Env, n int, chatd bool) (fanoutResult,
 	lost := disconnected.Load()
 	if got > 0 {
 		r.deliveriesPerSec = float64(got) / end.Sub(start).Seconds()
+		r.bytesPerDelivery = float64(received.Load()) / float64(got)
 	}
 	r.p50, r.p99 = ms(lat.quantile(0.5)), ms(lat.quantile(0.99))
 	r.summary = fmt.Sprintf("%d messages, %s of %s deliveries, %d members disconnected, %d sends slower than the interval; %s",
 		sent, groupThousands(got), groupThousands(want), lost, slowSends, usage)
 	return r, p.Alive()
 }
+
+// msgsPerRun is how many messages one fan-out run sends.
+func msgsPerRun(env *Env) int { return max(1, int(env.Duration/fanoutCfg.interval)) }

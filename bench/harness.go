@@ -93,6 +93,8 @@ type Proc struct {
 	URL    string // http://host:port
 	Addr   string // host:port
 	pprof  string // host:port of chatd's pprof listener when profiling
+	data   string // chatd's data directory
+	extra  []string
 	cmd    *exec.Cmd
 	logs   *tail
 	exited chan struct{}
@@ -108,6 +110,22 @@ func (e *Env) startChatd(ctx context.Context, extra ...string) (*Proc, error) {
 	if err != nil {
 		return nil, err
 	}
+	return e.startChatdIn(ctx, data, extra...)
+}
+
+// restartChatd stops p and starts chatd again on its data and flags, on a
+// new port: what a node's users meet after a restart.
+func (e *Env) restartChatd(ctx context.Context, p *Proc) (*Proc, error) {
+	p.Stop()
+	return e.startChatdIn(ctx, p.data, p.extra...)
+}
+
+func (e *Env) startChatdIn(ctx context.Context, data string, extra ...string) (p *Proc, err error) {
+	defer func() {
+		if p != nil {
+			p.data, p.extra = data, extra
+		}
+	}()
 	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data", data,
 		"--sdkappid", strconv.Itoa(benchAppID), "--secret-key", benchKey, "--rate-limit", "0"}, extra...)
 	if e.Profile == "" {
@@ -117,7 +135,7 @@ func (e *Env) startChatd(ctx context.Context, extra ...string) (*Proc, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := e.start(ctx, "chatd", e.Chatd, []string{pprofEnv + "=" + addr}, args...)
+	p, err = e.start(ctx, "chatd", e.Chatd, []string{pprofEnv + "=" + addr}, args...)
 	if p != nil {
 		p.pprof = addr
 	}

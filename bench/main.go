@@ -82,7 +82,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, reexec bo
 	fs.DurationVar(&o.timeout, "timeout", time.Hour, "bound on the whole run")
 	fs.StringVar(&o.rev, "rev", "", "build chatd from this git revision (exported with git archive) instead of the working tree")
 	fs.StringVar(&o.chatd, "chatd", "", "use this chatd binary instead of building ./cmd/chatd (e.g. a build with profiling)")
-	fs.StringVar(&o.profile, "profile", "", "build chatd with a pprof listener and write CPU profiles of its timed phases into this directory (scenarios that support it: send)")
+	fs.StringVar(&o.profile, "profile", "", "build chatd with a pprof listener and write CPU profiles of its timed phases into this directory (scenarios that support it: send, conns)")
 	for _, s := range scenarios {
 		if s.Flags != nil {
 			s.Flags(fs)

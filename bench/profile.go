@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 )
 
@@ -29,6 +30,7 @@ import (
 	"net/http"
 	_ "net/http/pprof" // registers /debug/pprof/ on http.DefaultServeMux
 	"os"
+	"runtime"
 )
 
 // Added by the bench harness (--profile) through go build -overlay; it is
@@ -43,6 +45,10 @@ func init() {
 	if err != nil {
 		panic("bench pprof: " + err.Error())
 	}
+	// Waits are what a CPU profile cannot show: record where goroutines
+	// block (every event) and which mutexes they contend on.
+	runtime.SetBlockProfileRate(1)
+	runtime.SetMutexProfileFraction(1)
 	go func() { _ = http.Serve(ln, nil) }()
 }
 `
@@ -77,23 +83,29 @@ func freePort() (string, error) {
 }
 
 // profileCPU starts recording p's CPU profile for d into the profile
-// directory as name.pprof, when profiling; wait returns once the file is
-// written (or the attempt failed, which is logged, not fatal).
+// directory as name.pprof, and where its goroutines blocked and contended
+// over the same time as name.block.pprof and name.mutex.pprof, when
+// profiling; wait returns once the files are written (or the attempt
+// failed, which is logged, not fatal).
 func (e *Env) profileCPU(ctx context.Context, p *Proc, name string, d time.Duration) (wait func()) {
 	if e.Profile == "" || p.pprof == "" {
 		return func() {}
 	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		path := filepath.Join(e.Profile, name+".pprof")
-		if err := fetchProfile(ctx, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", p.pprof, max(1, int(d.Seconds()))), path); err != nil {
-			e.logf("profile %s: %v", name, err)
-			return
-		}
-		e.logf("profile: wrote %s", path)
-	}()
-	return func() { <-done }
+	var wg sync.WaitGroup
+	for _, k := range []struct{ kind, file string }{{"profile", name}, {"block", name + ".block"}, {"mutex", name + ".mutex"}} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			path := filepath.Join(e.Profile, k.file+".pprof")
+			url := fmt.Sprintf("http://%s/debug/pprof/%s?seconds=%d", p.pprof, k.kind, max(1, int(d.Seconds())))
+			if err := fetchProfile(ctx, url, path); err != nil {
+				e.logf("profile %s: %v", k.file, err)
+				return
+			}
+			e.logf("profile: wrote %s", path)
+		}()
+	}
+	return wg.Wait
 }
 
 func fetchProfile(ctx context.Context, url, path string) error {

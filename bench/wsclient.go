@@ -39,7 +39,8 @@ func (s *sourcePool) dialWS(ctx context.Context, base, user, sig string) (*wsCli
 		br = bufio.NewReaderSize(nc, 512)
 	}
 	c := &wsClient{nc: nc, r: br}
-	err = c.call(fmt.Sprintf(`"op":"login","SDKAppID":%d,"UserID":%q,"UserSig":%q`, benchAppID, user, sig))
+	// Protocol 2, as the Go client speaks it: the smaller pushes.
+	err = c.call(fmt.Sprintf(`"op":"login","SDKAppID":%d,"UserID":%q,"UserSig":%q,"Protocol":2`, benchAppID, user, sig))
 	if err != nil {
 		_ = nc.Close()
 		return nil, err

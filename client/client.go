@@ -92,8 +92,11 @@ var ErrClosed = errors.New("client: connection closed")
 // "group_dropped" (banned from, or destruction of, a live group).
 type Event struct {
 	Op      string
-	GroupID string          // the group concerned, when there is one
-	Raw     json.RawMessage // the whole frame, for the op-specific fields
+	GroupID string // the group concerned, when there is one
+	// Raw is the whole frame as it came, for the op-specific fields; its
+	// event may lack what the frame carries (protocol 2): read the event
+	// from Data.
+	Raw json.RawMessage
 	// For "push": the application event (Data) and its Type ("C2CMsg",
 	// "GroupMsg", ...), with its place in its stream (Seq in the user's,
 	// MsgSeq or EventSeq in a group's; all 0 for events that are not
@@ -184,7 +187,12 @@ type outFrame struct {
 	UserSig  string `json:"UserSig,omitempty"`
 	Platform string `json:"Platform,omitempty"`
 	GroupID  string `json:"GroupId,omitempty"`
+	Protocol int    `json:"Protocol,omitempty"` // login: the highest version this client speaks
 }
+
+// protocol is the gateway protocol version this client speaks: 2 takes
+// pushes whose event leaves out what its frame carries (see fullEvent).
+const protocol = 2
 
 // reply is the part of a server frame the client interprets; a frame with
 // an "id" answers a request, one without is an Event. raw is the whole
@@ -226,7 +234,7 @@ func Dial(ctx context.Context, serverURL string, sdkAppID uint64, userID, userSi
 	}
 	c.sync = newSyncer(c, o.state)
 	go c.readLoop()
-	r, err := c.call(ctx, "login", outFrame{SDKAppID: sdkAppID, UserID: userID, UserSig: userSig, Platform: o.platform})
+	r, err := c.call(ctx, "login", outFrame{SDKAppID: sdkAppID, UserID: userID, UserSig: userSig, Platform: o.platform, Protocol: protocol})
 	if err != nil {
 		_ = c.Close()
 		return nil, err
@@ -486,8 +494,10 @@ func (c *Client) finish(err error) {
 	// it in a finalizer.
 	_ = c.ws.CloseNow()
 	close(c.done)
-	// The syncer may be emitting: closing done made it give up, and
-	// emitMu waits until it has, so Events is never sent on once closed.
+	// The syncer sends on events only under emitMu, and gives up once done
+	// is closed: taking emitMu waits out a send in progress, so events is
+	// never closed under a sender (a connection the server ends while a
+	// sync is being handed over).
 	c.sync.emitMu.Lock()
 	close(c.events)
 	c.sync.emitMu.Unlock()

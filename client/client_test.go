@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -76,4 +77,24 @@ func openFDs(t *testing.T) int {
 		t.Skipf("no /proc/self/fd: %v", err)
 	}
 	return len(entries)
+}
+
+func TestFullEvent(t *testing.T) {
+	tests := []struct {
+		name, event, group string
+		seq                int64
+		want               string
+	}{
+		{"compact group message", `{"Type":"GroupMsg","MsgTime":1}`, "g1", 18, `{"GroupId":"g1","MsgSeq":18,"MsgPriority":"Normal","Type":"GroupMsg","MsgTime":1}`},
+		{"full group message", `{"Type":"GroupMsg","GroupId":"g1","MsgSeq":18,"MsgPriority":"High"}`, "g1", 18, `{"Type":"GroupMsg","GroupId":"g1","MsgSeq":18,"MsgPriority":"High"}`},
+		{"topic message keeps its MsgSeq", `{"Type":"TopicMsg","MsgSeq":8}`, "c", 0, `{"GroupId":"c","Type":"TopicMsg","MsgSeq":8}`},
+		{"empty event", `{}`, "g", 0, `{"GroupId":"g"}`},
+		{"one-to-one message", `{"Type":"C2CMsg","MsgSeq":1}`, "", 0, `{"Type":"C2CMsg","MsgSeq":1}`},
+		{"not an object", `"x"`, "g", 1, `"x"`},
+	}
+	for _, tt := range tests {
+		if got := string(fullEvent(json.RawMessage(tt.event), tt.group, tt.seq)); got != tt.want {
+			t.Errorf("%s: got %s, want %s", tt.name, got, tt.want)
+		}
+	}
 }

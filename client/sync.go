@@ -164,7 +164,8 @@ func (s *syncer) pushed(frame []byte) bool {
 	}
 	ev := Event{Op: p.Op, GroupID: p.GroupID, Raw: frame, Data: p.Event, Seq: p.Seq, MsgSeq: p.MsgSeq, EventSeq: p.EventSeq}
 	if p.Op == opPush {
-		ev.Type = eventType(p.Event)
+		ev.Data = fullEvent(p.Event, p.GroupID, p.MsgSeq)
+		ev.Type = eventType(ev.Data)
 	}
 	return s.emit(ev, true)
 }
@@ -175,15 +176,13 @@ func (s *syncer) pushed(frame []byte) bool {
 func (s *syncer) emit(ev Event, pushed bool) bool {
 	s.emitMu.Lock()
 	defer s.emitMu.Unlock()
-	if ev.Op == opPush && !s.accept(ev, pushed) {
-		return true
-	}
 	select {
-	case <-s.c.done:
-		// Checked first: once the connection has finished, Events is
-		// closed (or about to be, as soon as emitMu is free).
+	case <-s.c.done: // Events is closed, or about to be (finish)
 		return false
 	default:
+	}
+	if ev.Op == opPush && !s.accept(ev, pushed) {
+		return true
 	}
 	select {
 	case s.c.events <- ev:

@@ -44,13 +44,13 @@ func nextGroupMsg(t *testing.T, c *client.Client) (groupID string, ev groupMsgEv
 			if e.Op != "push" || e.Type != "GroupMsg" {
 				continue
 			}
-			var frame struct {
-				Event groupMsgEvent `json:"event"`
-			}
-			if err := json.Unmarshal(e.Raw, &frame); err != nil {
+			// Data, not Raw's event: in protocol 2 the frame gives the
+			// event's GroupId and MsgSeq once, and the client restores them.
+			var ev groupMsgEvent
+			if err := json.Unmarshal(e.Data, &ev); err != nil {
 				t.Fatalf("push %s: %v", e.Raw, err)
 			}
-			return e.GroupID, frame.Event
+			return e.GroupID, ev
 		case <-timeout:
 			t.Fatal("no push within 10 s")
 		}

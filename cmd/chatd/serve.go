@@ -72,6 +72,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// Deferred before the cluster's stop, so it runs after it: the
 	// node's leaving message is among what Close sends.
 	defer events.Close()
+	// Kicks and deletions made on other nodes reach this node's accounts.
+	unfollow, err := accounts.Follow(events)
+	if err != nil {
+		return err
+	}
+	defer unfollow()
 	// The app callbacks: every domain reports through them; an app
 	// without a callback URL costs a map lookup per event.
 	hooks, err := webhook.New(cfg.Apps, webhook.Options{Logger: logger, Now: now, Outbox: db, Unread: db.CountC2CUnreadTotal})

@@ -17,29 +17,29 @@ import (
 )
 
 // userAuthenticator verifies end users' UserSigs for the gateway with the
-// same rules and codes as REST, and imports the account on first login.
-func userAuthenticator(cfg config.Config, verifier *usersig.Verifier, accounts *account.Service, now func() time.Time) func(ctx context.Context, appID uint64, userID, sig string) error {
+// same rules and codes as REST, and imports the account on first login
+// (durable: see account.Service.Login).
+func userAuthenticator(cfg config.Config, verifier *usersig.Verifier, accounts *account.Service, now func() time.Time) func(ctx context.Context, appID uint64, userID, sig string) (durable func() error, err error) {
 	apps := map[uint64]*config.App{}
 	for i := range cfg.Apps {
 		apps[cfg.Apps[i].SDKAppID] = &cfg.Apps[i]
 	}
-	return func(ctx context.Context, appID uint64, userID, sig string) error {
+	return func(ctx context.Context, appID uint64, userID, sig string) (func() error, error) {
 		app := apps[appID]
 		if app == nil {
-			return im.Errorf(im.CodeBadSDKAppID, "sdkappid %d is not an app of this server", appID)
+			return nil, im.Errorf(im.CodeBadSDKAppID, "sdkappid %d is not an app of this server", appID)
 		}
 		if userID == "" || sig == "" {
-			return &im.Error{Code: im.CodeBadURLParam, Info: "UserID and UserSig are required"}
+			return nil, &im.Error{Code: im.CodeBadURLParam, Info: "UserID and UserSig are required"}
 		}
 		if !im.ValidUserID(userID) {
-			return im.InvalidUserID(im.CodeAccountBadParam, "UserID", userID)
+			return nil, im.InvalidUserID(im.CodeAccountBadParam, "UserID", userID)
 		}
 		claims, err := verifier.Check(app.SecretKey, appID, userID, sig)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		_, err = accounts.Login(ctx, app, userID, claims.Time, now())
-		return err
+		return accounts.Login(ctx, app, userID, claims.Time, now())
 	}
 }
 

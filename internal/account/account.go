@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/chatd/chatd/internal/bus"
 	"github.com/chatd/chatd/internal/config"
 	"github.com/chatd/chatd/internal/im"
 )
@@ -36,12 +37,14 @@ type Service struct {
 	store    im.AccountStore
 	sessions Sessions
 	imports  *importBatcher
-	revoked  revocations
+	lookups  *lookupBatcher
+	known    directory
+	bus      bus.Bus // nil until Follow
 }
 
 // NewService returns the account service.
 func NewService(store im.AccountStore) *Service {
-	return &Service{store: store, imports: newImportBatcher(store)}
+	return &Service{store: store, imports: newImportBatcher(store), lookups: newLookupBatcher(store)}
 }
 
 // SetSessions wires the gateway in; it is created after this service
@@ -52,21 +55,27 @@ func (s *Service) SetSessions(sessions Sessions) { s.sessions = sessions }
 // because of the app's account cap or re-import cool-down; the others are
 // written atomically. Invalid input fails the whole call with 70402/40601.
 func (s *Service) Import(ctx context.Context, app *config.App, items []im.AccountImport, now time.Time) (failed []string, err error) {
-	return s.importItems(ctx, app, items, now, nil)
+	write, existing, failed, err := s.planImport(ctx, app, items, now, nil)
+	if err != nil {
+		return failed, err
+	}
+	return failed, s.commitImport(ctx, app.SDKAppID, write, existing)
 }
 
-// importItems is Import; known, when not nil, is what the caller has just
-// read of these accounts, which saves reading them again.
-func (s *Service) importItems(ctx context.Context, app *config.App, items []im.AccountImport, now time.Time, known map[string]im.Account) (failed []string, err error) {
+// planImport checks an import and returns what to write and what of it
+// exists already; failed and err are Import's. known, when not nil, is
+// what the caller has just read of these accounts, which saves reading
+// them again.
+func (s *Service) planImport(ctx context.Context, app *config.App, items []im.AccountImport, now time.Time, known map[string]im.Account) (write []im.AccountImport, existing map[string]im.Account, failed []string, err error) {
 	ids := make([]string, 0, len(items))
 	unique := items[:0:0]
 	seen := map[string]bool{}
 	for _, it := range items {
 		if !im.ValidUserID(it.UserID) {
-			return nil, im.InvalidUserID(im.CodeAccountBadParam, "UserID", it.UserID)
+			return nil, nil, nil, im.InvalidUserID(im.CodeAccountBadParam, "UserID", it.UserID)
 		}
 		if len(it.Nick) > MaxProfileBytes || len(it.FaceURL) > MaxProfileBytes {
-			return nil, im.Errorf(im.CodeProfileValueTooLong, "Nick and FaceUrl of %s must be at most %d bytes", it.UserID, MaxProfileBytes)
+			return nil, nil, nil, im.Errorf(im.CodeProfileValueTooLong, "Nick and FaceUrl of %s must be at most %d bytes", it.UserID, MaxProfileBytes)
 		}
 		if seen[it.UserID] {
 			continue
@@ -78,29 +87,28 @@ func (s *Service) importItems(ctx context.Context, app *config.App, items []im.A
 		ids = append(ids, it.UserID)
 	}
 
-	existing := known
+	existing = known
 	if existing == nil {
 		if existing, err = s.store.GetAccounts(ctx, app.SDKAppID, ids); err != nil {
-			return nil, fmt.Errorf("account: import: %w", err)
+			return nil, nil, nil, fmt.Errorf("account: import: %w", err)
 		}
 	}
 	var cooling map[string]int64
 	if app.ReimportCooldown > 0 {
 		since := now.Add(-time.Duration(app.ReimportCooldown)).Unix()
 		if cooling, err = s.store.DeletedSince(ctx, app.SDKAppID, ids, since); err != nil {
-			return nil, fmt.Errorf("account: import: %w", err)
+			return nil, nil, nil, fmt.Errorf("account: import: %w", err)
 		}
 	}
 	room := -1 // unlimited
 	if app.MaxAccounts > 0 {
 		n, err := s.store.CountAccounts(ctx, app.SDKAppID)
 		if err != nil {
-			return nil, fmt.Errorf("account: import: %w", err)
+			return nil, nil, nil, fmt.Errorf("account: import: %w", err)
 		}
 		room = max(0, app.MaxAccounts-n)
 	}
 
-	var write []im.AccountImport
 	var capHit, coolHit bool
 	for _, it := range unique {
 		_, exists := existing[it.UserID]
@@ -119,20 +127,37 @@ func (s *Service) importItems(ctx context.Context, app *config.App, items []im.A
 		}
 		write = append(write, it)
 	}
-	if len(write) > 0 {
-		if err := s.imports.write(ctx, write); err != nil {
-			return nil, fmt.Errorf("account: import: %w", err)
-		}
-	}
 	if len(write) == 0 && len(failed) > 0 {
-		// Nothing was imported: the single-account form answers with the
+		// Nothing to import: the single-account form answers with the
 		// reason, the batch form lists the IDs.
 		if coolHit && !capHit {
-			return failed, im.Errorf(im.CodeAccountCooldown, "account was deleted less than %s ago", time.Duration(app.ReimportCooldown))
+			return nil, nil, failed, im.Errorf(im.CodeAccountCooldown, "account was deleted less than %s ago", time.Duration(app.ReimportCooldown))
 		}
-		return failed, im.Errorf(im.CodeAccountCap, "the app holds its maximum of %d accounts", app.MaxAccounts)
+		return nil, nil, failed, im.Errorf(im.CodeAccountCap, "the app holds its maximum of %d accounts", app.MaxAccounts)
 	}
-	return failed, nil
+	return write, existing, failed, nil
+}
+
+// commitImport writes what planImport decided, in a transaction shared
+// with concurrent imports, and remembers the accounts it created.
+func (s *Service) commitImport(ctx context.Context, appID uint64, write []im.AccountImport, existing map[string]im.Account) error {
+	if len(write) == 0 {
+		return nil
+	}
+	epoch := s.known.snapshot()
+	if err := s.imports.write(ctx, write); err != nil {
+		return fmt.Errorf("account: import: %w", err)
+	}
+	// An import keeps an existing account's revocation time; only the
+	// ones just created are known to have none.
+	created := map[string]int64{}
+	for _, it := range write {
+		if _, ok := existing[it.UserID]; !ok {
+			created[it.UserID] = 0
+		}
+	}
+	s.known.fill(epoch, appID, created)
+	return nil
 }
 
 // checkUserIDs refuses a call naming any ID that is not a UserID.
@@ -145,16 +170,32 @@ func checkUserIDs(ids []string) error {
 	return nil
 }
 
-// Exists returns the subset of ids that are imported.
-func (s *Service) Exists(ctx context.Context, appID uint64, ids []string) (map[string]im.Account, error) {
+// Exists returns the subset of ids that are imported, as a set. Accounts
+// this node has seen are answered from memory (see directory), so a hot
+// path may call it for every request.
+func (s *Service) Exists(ctx context.Context, appID uint64, ids []string) (map[string]bool, error) {
 	if err := checkUserIDs(ids); err != nil {
 		return nil, err
 	}
-	found, err := s.store.GetAccounts(ctx, appID, ids)
+	found, err := s.lookup(ctx, appID, ids)
 	if err != nil {
 		return nil, fmt.Errorf("account: check: %w", err)
 	}
-	return found, nil
+	out := make(map[string]bool, len(found))
+	for id := range found {
+		out[id] = true
+	}
+	return out, nil
+}
+
+// RevokedBefore returns the Unix second before which userID's UserSigs are
+// revoked by a kick (0 when never kicked, or not an account), for the REST
+// transport, which checks every call's UserSig against it. When the store
+// does not answer, the last value seen is used, whatever its age: REST
+// calls keep working through a database outage as far as they can.
+func (s *Service) RevokedBefore(ctx context.Context, appID uint64, userID string, now time.Time) (int64, error) {
+	found, err := s.lookup(ctx, appID, []string{userID})
+	return found[userID], err
 }
 
 // DeleteResult is the outcome of deleting one account.
@@ -180,6 +221,9 @@ func (s *Service) Delete(ctx context.Context, app *config.App, ids []string, now
 		case err != nil:
 			return nil, fmt.Errorf("account: delete %s: %w", id, err)
 		default:
+			// The bus fails only once closed, at shutdown: the
+			// deletion stands, and is reported as made.
+			_ = s.announce(ctx, change{Kind: changeDelete, App: app.SDKAppID, User: id})
 			results = append(results, DeleteResult{UserID: id})
 		}
 	}
@@ -188,30 +232,50 @@ func (s *Service) Delete(ctx context.Context, app *config.App, ids []string, now
 
 // EnsureImported imports userID if it is not an account yet.
 func (s *Service) EnsureImported(ctx context.Context, app *config.App, userID string, now time.Time) error {
-	_, err := s.Login(ctx, app, userID, now.Unix(), now)
+	durable, err := s.Login(ctx, app, userID, now.Unix(), now)
+	if err == nil && durable != nil {
+		err = durable()
+	}
 	return err
 }
 
 // Login admits a user whose UserSig, issued at issuedAt, verified: it is
 // refused with 70052 when a kick revoked the account's logins after the
 // sig was made, and a user seen for the first time becomes an account, as
-// with the vendor's SDK login.
-func (s *Service) Login(ctx context.Context, app *config.App, userID string, issuedAt int64, now time.Time) (im.Account, error) {
-	found, err := s.store.GetAccounts(ctx, app.SDKAppID, []string{userID})
-	if err != nil {
-		return im.Account{}, fmt.Errorf("account: login %s: %w", userID, err)
-	}
-	if a, ok := found[userID]; ok {
-		if issuedAt < a.LoginsRevokedBefore {
-			return im.Account{}, &im.Error{Code: im.CodeSigInvalidated, Info: "UserSig was invalidated by a kick; generate a new one"}
+// with the vendor's SDK login. A returning user is admitted from memory;
+// a new one costs a store read and a share of one group-committed insert.
+//
+// The new account's insert is not waited for: the user is admitted once
+// it is queued, and durable, not nil then, waits until it is committed
+// (or failed); ctx must stay live until durable returns. A caller answers
+// the login first and calls durable before acting on the user's next
+// request, so logins never queue behind a commit being synced, and the
+// user never sees their account missing. Nothing is lost if the process
+// dies in between: the connection the login was for dies with it, and the
+// next login imports the account.
+func (s *Service) Login(ctx context.Context, app *config.App, userID string, issuedAt int64, now time.Time) (durable func() error, err error) {
+	before, ok, trusted := s.known.get(accountKey{app.SDKAppID, userID})
+	if !ok || !trusted {
+		found, err := s.lookup(ctx, app.SDKAppID, []string{userID})
+		if err != nil {
+			return nil, fmt.Errorf("account: login %s: %w", userID, err)
 		}
-		return a, nil
+		before, ok = found[userID]
+	}
+	if ok {
+		if issuedAt < before {
+			return nil, &im.Error{Code: im.CodeSigInvalidated, Info: "UserSig was invalidated by a kick; generate a new one"}
+		}
+		return nil, nil
 	}
 	item := im.AccountImport{Account: im.Account{UserID: userID}}
-	if _, err := s.importItems(ctx, app, []im.AccountImport{item}, now, found); err != nil {
-		return im.Account{}, err
+	write, existing, _, err := s.planImport(ctx, app, []im.AccountImport{item}, now, map[string]im.Account{})
+	if err != nil {
+		return nil, err
 	}
-	return item.Account, nil
+	done := make(chan error, 1)
+	go func() { done <- s.commitImport(ctx, app.SDKAppID, write, existing) }()
+	return func() error { return <-done }, nil
 }
 
 // Kick invalidates every UserSig of userID issued before now and closes
@@ -227,7 +291,9 @@ func (s *Service) Kick(ctx context.Context, app *config.App, userID string, now 
 	if err != nil {
 		return fmt.Errorf("account: kick %s: %w", userID, err)
 	}
-	s.remember(revocationKey{app.SDKAppID, userID}, now.Unix(), now)
+	if err := s.announce(ctx, change{Kind: changeKick, App: app.SDKAppID, User: userID, Before: now.Unix()}); err != nil {
+		return fmt.Errorf("account: kick %s: tell other nodes: %w", userID, err)
+	}
 	if s.sessions != nil {
 		if err := s.sessions.KickUser(ctx, app.SDKAppID, userID); err != nil {
 			return fmt.Errorf("account: kick %s: close connections: %w", userID, err)

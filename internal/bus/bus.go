@@ -128,6 +128,11 @@ func PresenceSubject() string { return "chatd.presence" }
 // member's connections.
 func MarksSubject() string { return "chatd.marks" }
 
+// AccountsSubject carries, to every node, the account changes that make
+// what a node remembers of an account wrong: kicks (a new revocation time)
+// and deletions.
+func AccountsSubject() string { return "chatd.accounts" }
+
 // PresenceSyncSubject carries a node's request for every other node's
 // presence snapshot, sent when it starts and when its bus reconnects, so
 // it need not wait a whole interval to count other nodes' users.

@@ -65,6 +65,7 @@ type conn struct {
 	app      uint64
 	user     string
 	platform string
+	compact  bool                // protocol 2: pushes as compactPush makes them
 	rooms    map[string]struct{} // live rooms this connection is in
 	// groups are the stored groups whose pushes this connection receives;
 	// followsGroups is set by its first sync, which attaches it to all of

@@ -2,8 +2,6 @@ package gateway
 
 import (
 	"sync"
-
-	"github.com/gobwas/ws"
 )
 
 // fanout is a set of this node's connections that receive the same
@@ -32,9 +30,9 @@ type fanout struct {
 // restricts it to the connections of these users. An entry with after set
 // carries no frame: after runs once every frame queued before it is out.
 type outFrame struct {
-	frame *[]byte
-	only  map[string]bool
-	after func()
+	frames pushFrames
+	only   map[string]bool
+	after  func()
 }
 
 // maxOutbox bounds the frames waiting for one fan-out. A set that receives
@@ -54,8 +52,7 @@ func newFanout() *fanout {
 // publish queues a JSON push for every connection in the set (or those of
 // the users in only): it is made a WebSocket frame once, for all of them.
 func (f *fanout) publish(payload []byte, only map[string]bool) {
-	frame := encodeFrame(ws.OpText, payload)
-	f.queue(outFrame{frame: &frame, only: only})
+	f.queue(outFrame{frames: framePush(payload), only: only})
 }
 
 // afterPending runs fn on the delivery goroutine once every frame queued
@@ -98,36 +95,32 @@ func (f *fanout) send() {
 			continue
 		}
 		joinable := func(e outFrame) bool { return e.after == nil && e.only == nil }
-		n, size := 1, len(*f.outbox[0].frame)
-		for joinable(f.outbox[0]) && n < len(f.outbox) && joinable(f.outbox[n]) && size+len(*f.outbox[n].frame) <= maxBatchBytes {
-			size += len(*f.outbox[n].frame)
+		n, size := 1, len(*f.outbox[0].frames.full)
+		for joinable(f.outbox[0]) && n < len(f.outbox) && joinable(f.outbox[n]) && size+len(*f.outbox[n].frames.full) <= maxBatchBytes {
+			size += len(*f.outbox[n].frames.full)
 			n++
 		}
 		batch := f.outbox[:n:n]
 		f.outbox = f.outbox[n:]
 		f.space.Broadcast()
 		f.qmu.Unlock()
-		frame := batch[0].frame
+		frames := batch[0].frames
 		if n > 1 {
-			joined := make([]byte, 0, size)
-			for _, b := range batch {
-				joined = append(joined, *b.frame...)
-			}
-			frame = &joined
+			frames = joinFrames(batch, size)
 		}
-		f.deliver(frame, batch[0].only)
+		f.deliver(frames, batch[0].only)
 	}
 }
 
 // deliver writes one frame into every connection of the set, or of the
 // users in only. Iterating a map and a direct write allocate nothing, so a
 // frame to a 50,000-connection set costs no copy per connection.
-func (f *fanout) deliver(frame *[]byte, only map[string]bool) {
+func (f *fanout) deliver(frames pushFrames, only map[string]bool) {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
 	for c := range f.conns {
 		if only == nil || only[c.user] {
-			c.enqueue(frame)
+			c.enqueue(frames.forConn(c))
 		}
 	}
 }

@@ -73,7 +73,8 @@ func TestFanOutDoesNotAllocatePerConnection(t *testing.T) {
 	}
 	want := encodeFrame(ws.OpText, payload)
 	const runs = 10
-	if allocs := testing.AllocsPerRun(runs, func() { re.deliver(&want, nil) }); allocs > 0 {
+	frames := pushFrames{full: &want, compact: &want}
+	if allocs := testing.AllocsPerRun(runs, func() { re.deliver(frames, nil) }); allocs > 0 {
 		t.Fatalf("fan-out to %d connections allocated %.0f times per message, want none", len(peers), allocs)
 	}
 	for _, p := range peers {

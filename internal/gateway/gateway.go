@@ -104,8 +104,12 @@ type Deps struct {
 	// Authenticate verifies a user's UserSig for the app with the same
 	// rules and codes as REST (60006 unknown app, 70001/70003/70009/70013/
 	// 70014 ...) and makes sure the account exists (auto-import on first
-	// login). Failures are *im.Error.
-	Authenticate func(ctx context.Context, sdkAppID uint64, userID, userSig string) error
+	// login). Failures are *im.Error. durable, when not nil, waits until
+	// what the login wrote (a new account) is committed: the gateway
+	// answers the login first and calls it before reading the
+	// connection's next frame, keeping ctx live until then; if it fails,
+	// the connection is closed with 1011.
+	Authenticate func(ctx context.Context, sdkAppID uint64, userID, userSig string) (durable func() error, err error)
 	// CheckJoin decides whether userID may enter groupID from a client: nil
 	// for an AVChatRoom the user is not banned from; *im.Error 10010
 	// unknown group, 10015 invalid ID, 10007 for types whose client join is

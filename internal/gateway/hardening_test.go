@@ -131,7 +131,7 @@ func TestWebSocketDetails(t *testing.T) {
 func TestRequestPanicIsAnswered(t *testing.T) {
 	h := newHarness(t, Config{})
 	auth, join := h.gw.deps.Authenticate, h.gw.deps.CheckJoin
-	h.gw.deps.Authenticate = func(ctx context.Context, app uint64, user, sig string) error {
+	h.gw.deps.Authenticate = func(ctx context.Context, app uint64, user, sig string) (func() error, error) {
 		if sig == "panic" {
 			panic("authenticate slipped")
 		}

@@ -69,18 +69,22 @@ func newHarnessOnBus(t *testing.T, cfg Config, b bus.Bus) *harness {
 	return h
 }
 
-func (h *harness) authenticate(_ context.Context, app uint64, user, sig string) error {
+func (h *harness) authenticate(_ context.Context, app uint64, user, sig string) (func() error, error) {
 	switch {
 	case app != testApp:
-		return im.Errorf(im.CodeBadSDKAppID, "unknown SDKAppID %d", app)
+		return nil, im.Errorf(im.CodeBadSDKAppID, "unknown SDKAppID %d", app)
 	case sig == "good":
-		return nil
+		return nil, nil
+	case sig == "new":
+		return func() error { return nil }, nil // a first login, its account written
+	case sig == "unsaved":
+		return func() error { return errors.New("disk full") }, nil
 	case sig == "expired":
-		return im.Errorf(im.CodeSigExpired, "UserSig expired")
+		return nil, im.Errorf(im.CodeSigExpired, "UserSig expired")
 	case sig == "boom":
-		return errors.New("database on fire")
+		return nil, errors.New("database on fire")
 	}
-	return im.Errorf(im.CodeSigMismatch, "UserSig verification failed")
+	return nil, im.Errorf(im.CodeSigMismatch, "UserSig verification failed")
 }
 
 func (h *harness) checkJoin(_ context.Context, _ uint64, group, user string) error {
@@ -218,8 +222,8 @@ func (r *rawConn) send(frame string) {
 	}
 }
 
-// read returns the next frame as a generic object.
-func (r *rawConn) read() map[string]any {
+// readRaw returns the next frame as it came.
+func (r *rawConn) readRaw() []byte {
 	r.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
@@ -227,6 +231,13 @@ func (r *rawConn) read() map[string]any {
 	if err != nil {
 		r.t.Fatalf("read: %v", err)
 	}
+	return data
+}
+
+// read returns the next frame as a generic object.
+func (r *rawConn) read() map[string]any {
+	r.t.Helper()
+	data := r.readRaw()
 	var m map[string]any
 	if err := json.Unmarshal(data, &m); err != nil {
 		r.t.Fatalf("frame %s: %v", data, err)

@@ -2,46 +2,23 @@ package gateway
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"github.com/chatd/chatd/internal/im"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chatd/chatd/client"
-	"github.com/chatd/chatd/internal/bus/natsbus"
+	"github.com/chatd/chatd/internal/bus/natsbus/natstest"
 )
 
 // twoNodes starts two gateways on one NATS server under a fresh subject
 // prefix: two chatd nodes of one cluster.
 func twoNodes(t *testing.T) (a, b *harness) {
 	t.Helper()
-	url := os.Getenv("CHATD_TEST_NATS")
-	if url == "" {
-		url = "nats://127.0.0.1:4222"
-	}
-	id := make([]byte, 6)
-	_, _ = rand.Read(id)
-	prefix := "chatdtest." + hex.EncodeToString(id)
-	nodes := make([]*harness, 2)
-	for i := range nodes {
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		nb, err := natsbus.Connect(ctx, url, natsbus.Options{Prefix: prefix})
-		cancel()
-		if err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatalf("NATS at %s: %v", url, err)
-			}
-			t.Skipf("NATS not reachable at %s: %v", url, err)
-		}
-		t.Cleanup(func() { _ = nb.Close() })
-		nodes[i] = newHarnessOnBus(t, Config{}, nb)
-	}
-	return nodes[0], nodes[1]
+	buses := natstest.Cluster(t, 2)
+	return newHarnessOnBus(t, Config{}, buses[0]), newHarnessOnBus(t, Config{}, buses[1])
 }
 
 // TestDeliveryAcrossNodes: one push through node A reaches every connection

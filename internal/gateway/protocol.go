@@ -64,6 +64,9 @@ type request struct {
 	UserSig  string   `json:"UserSig"`
 	Platform string   `json:"Platform"`
 	GroupID  string   `json:"GroupId"`
+	// Login only: the highest protocol version the client speaks (see
+	// compact.go); absent is 1.
+	Protocol int `json:"Protocol"`
 }
 
 // Platforms a client may name at login, as query_online_status reports
@@ -84,6 +87,8 @@ type reply struct {
 	// how long without any frame the server closes the connection.
 	HeartbeatIntervalMs int64 `json:"HeartbeatIntervalMs,omitempty"`
 	IdleTimeoutMs       int64 `json:"IdleTimeoutMs,omitempty"`
+	// Login only: the protocol version in force on the connection.
+	Protocol int `json:"Protocol,omitempty"`
 }
 
 // kickedPush tells a client why its connection is about to close.

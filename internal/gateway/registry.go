@@ -211,12 +211,11 @@ func (g *Gateway) unlinkRoomLocked(c *conn, group string) {
 // looking the user up, so a delivery racing a re-login (new entry, new
 // subscription) cannot reach the new connections twice.
 func (g *Gateway) deliverUser(ue *userEntry, payload []byte) {
-	frame := encodeFrame(ws.OpText, payload)
-	shared := &frame
+	frames := framePush(payload)
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	for _, c := range ue.conns {
-		c.enqueue(shared)
+		c.enqueue(frames.forConn(c))
 	}
 }
 

@@ -82,8 +82,8 @@ func (g *Gateway) login(c *conn, req request) {
 	}
 	app := uint64(req.SDKAppID)
 	ctx, cancel := context.WithTimeout(g.ctx, requestTimeout)
-	err := g.deps.Authenticate(ctx, app, req.UserID, req.UserSig)
-	cancel()
+	defer cancel() // after durable
+	durable, err := g.deps.Authenticate(ctx, app, req.UserID, req.UserSig)
 	if err != nil {
 		e := im.AsError(err, im.CodeAccountInternal)
 		if im.CodeOf(err) == 0 {
@@ -99,6 +99,7 @@ func (g *Gateway) login(c *conn, req request) {
 		return
 	}
 	c.platform = req.Platform
+	c.compact = req.Protocol >= protocolCompact
 	evicted, err := g.loginLocked(c, app, req.UserID)
 	if err == nil {
 		c.loggedIn.Store(true)
@@ -122,7 +123,16 @@ func (g *Gateway) login(c *conn, req request) {
 		ID: req.ID, Op: req.Op,
 		HeartbeatIntervalMs: g.cfg.HeartbeatInterval.Milliseconds(),
 		IdleTimeoutMs:       g.cfg.IdleTimeout.Milliseconds(),
+		Protocol:            min(max(req.Protocol, protocolBase), protocolCompact),
 	}))
+	// The client has its answer; its next frame waits until its new
+	// account is written, so nothing it asks finds the account missing.
+	if durable != nil {
+		if err := durable(); err != nil {
+			g.log.Error("login: account not saved", "app", app, "user", req.UserID, "err", err)
+			c.closeWith(closeInternal, "account not saved", nil)
+		}
+	}
 }
 
 func (g *Gateway) join(c *conn, req request) {

@@ -22,6 +22,7 @@ func TestLogin(t *testing.T) {
 		wantCode int
 	}{
 		{"good", testApp, "alice", "good", 0},
+		{"first login, account written after the reply", testApp, "alice", "new", 0},
 		{"expired UserSig passes 70001 through", testApp, "alice", "expired", im.CodeSigExpired},
 		{"bad UserSig passes 70009 through", testApp, "alice", "forged", im.CodeSigMismatch},
 		{"unknown app", 42, "alice", "good", im.CodeBadSDKAppID},
@@ -51,6 +52,34 @@ func TestLogin(t *testing.T) {
 			}
 			h.join(c, "av-1")
 		})
+	}
+}
+
+// TestLoginAccountNotSaved: a first login is answered before its account
+// is written; if the write then fails, the connection is closed with 1011
+// before any further frame of the client is handled.
+func TestLoginAccountNotSaved(t *testing.T) {
+	h := newHarness(t, Config{})
+	r := h.raw()
+	r.send(fmt.Sprintf(`{"id":1,"op":"login","SDKAppID":%d,"UserID":"alice","UserSig":"unsaved"}`, testApp))
+	if m := r.read(); m["ErrorCode"] != float64(0) {
+		t.Fatalf("login reply = %v", m)
+	}
+	if code, _ := r.closed(); code != websocket.StatusInternalError {
+		t.Fatalf("close status = %d, want 1011", code)
+	}
+	waitFor(t, "the user to go offline", func() bool { return h.gw.Stats().Users == 0 })
+
+	// The Go client, whose first sync is under way when the connection
+	// ends, ends cleanly: its Events channel closes, nothing panics.
+	for range 20 {
+		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+		c, err := client.Dial(ctx, h.srv.URL, testApp, "bob", "unsaved")
+		cancel()
+		if err == nil {
+			for range c.Events() {
+			}
+		}
 	}
 }
 

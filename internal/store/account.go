@@ -34,6 +34,18 @@ func (db *DB) ImportAccounts(ctx context.Context, items []im.AccountImport) erro
 	)
 	upsert := map[[2]bool]string{{false, false}: keep, {true, true}: both, {true, false}: nick, {false, true}: face}
 	err := db.inTx(ctx, func(c conn) error {
+		if !slices.ContainsFunc(sorted, func(it im.AccountImport) bool { return it.SetNick || it.SetFaceURL }) {
+			// Only new accounts (a burst of first logins): one multi-row
+			// statement instead of one per account. DO NOTHING lets one
+			// statement carry the same ID twice.
+			values := make([]any, 0, 5*len(sorted))
+			for _, it := range sorted {
+				values = append(values, appID(it.AppID), it.UserID, it.Nick, it.FaceURL, it.CreatedAt)
+			}
+			tx := streamTx{c: c} // for its multi-row insert
+			return tx.insertRows(ctx, `INSERT INTO accounts (app_id, user_id, nick, face_url, created_at) VALUES `, 5, values,
+				` ON CONFLICT (app_id, user_id) DO NOTHING`, nil)
+		}
 		for _, it := range sorted {
 			q := upsert[[2]bool{it.SetNick, it.SetFaceURL}]
 			if _, err := c.exec(ctx, q, appID(it.AppID), it.UserID, it.Nick, it.FaceURL, it.CreatedAt); err != nil {

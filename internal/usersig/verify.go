@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/chatd/chatd/internal/im"
@@ -99,21 +100,41 @@ func decode(sig string) (decoded, error) {
 	if err != nil {
 		return decoded{}, errInvalid("not base64")
 	}
-	zr, err := zlib.NewReader(bytes.NewReader(raw))
+	in := inflaters.Get().(*inflater)
+	defer inflaters.Put(in)
+	in.src.Reset(raw)
+	if in.zr == nil {
+		in.zr, err = zlib.NewReader(&in.src)
+	} else {
+		err = in.zr.(zlib.Resetter).Reset(&in.src, nil)
+	}
 	if err != nil {
 		return decoded{}, errInvalid("not zlib")
 	}
 	// Reading to EOF is what makes the zlib reader check the Adler-32
 	// trailer; one byte over the cap tells "too big" apart from "exact".
-	text, err := io.ReadAll(io.LimitReader(zr, maxDocument+1))
-	if err != nil {
+	in.text.Reset()
+	if _, err := in.text.ReadFrom(io.LimitReader(in.zr, maxDocument+1)); err != nil {
 		return decoded{}, errInvalid("bad zlib data")
 	}
-	if len(text) > maxDocument {
+	if in.text.Len() > maxDocument {
 		return decoded{}, errInvalid("document too large")
 	}
-	return parseDocument(text)
+	// parseDocument copies what it keeps, so the buffer can be reused.
+	return parseDocument(in.text.Bytes())
 }
+
+// inflater is what decoding a sig needs besides the sig: a zlib reader
+// (whose window is 32 KB) and the inflated text. They are reused, because
+// a burst of first logins otherwise allocates both per login and keeps the
+// garbage collector busy.
+type inflater struct {
+	src  bytes.Reader
+	zr   io.ReadCloser
+	text bytes.Buffer
+}
+
+var inflaters = sync.Pool{New: func() any { return new(inflater) }}
 
 // parseDocument runs step 4. It reads fields one by one rather than into
 // a typed struct because generators disagree on types: hand-rolled ones

@@ -334,3 +334,16 @@ func FuzzGenerateVerify(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkCheck is a first login's verification: the sig in full, no
+// cache.
+func BenchmarkCheck(b *testing.B) {
+	const key, app, user = "bench-key", 1400000001, "alice"
+	sig := Generate(key, app, user, 86400, time.Now())
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Check(key, app, user, sig, time.Now()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

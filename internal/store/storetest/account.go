@@ -84,6 +84,27 @@ func RunAccounts(t *testing.T, open func(t *testing.T) im.Store) {
 		equal(t, "nick", got["alice"].Nick, "second")
 	})
 
+	t.Run("ImportNewOnly", func(t *testing.T) {
+		// A batch of first logins: no profile fields, one ID twice, one
+		// account that exists, then one bad item that must undo it all.
+		s := fresh(t, open)
+		mustImport(t, s, account(app1, "alice", "Old", 100, false))
+		mustImport(t, s, account(app1, "bob", "", 200, false), account(app1, "alice", "", 200, false), account(app1, "bob", "", 300, false))
+		got, err := s.GetAccounts(t.Context(), app1, []string{"alice", "bob"})
+		ok(t, "get", err)
+		equal(t, "accounts", got, map[string]im.Account{
+			"alice": account(app1, "alice", "Old", 100, false).Account,
+			"bob":   account(app1, "bob", "", 200, false).Account,
+		})
+		err = s.ImportAccounts(t.Context(), []im.AccountImport{account(app1, "carol", "", 1, false), account(app1, "", "", 1, false)})
+		if err == nil {
+			t.Fatal("import with an empty UserID succeeded")
+		}
+		got, err = s.GetAccounts(t.Context(), app1, []string{"carol"})
+		ok(t, "get", err)
+		equal(t, "carol after a failed import", len(got), 0)
+	})
+
 	t.Run("ImportAtomic", func(t *testing.T) {
 		s := fresh(t, open)
 		mustImport(t, s, account(app1, "alice", "Old", 100, false))
