@@ -151,7 +151,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	messages := message.NewService(message.Deps{Store: db, Streams: streams, Groups: groups, Logger: logger,
 		Limiter: message.NewGroupLimiter(cluster.Nodes), Broadcast: rooms.gateway,
-		Senders: senders{profiles: profiles, relations: relations}, Hooks: hooks.Messages()})
+		Senders: senders{profiles: profiles, relations: relations}, Hooks: hooks.Messages(), Accounts: accounts})
 	pushes := push.NewService(push.Deps{Store: db, Bus: events, Local: rooms.gateway, Apps: cfg.Apps, Now: now, Logger: logger})
 	if err := pushes.Start(ctx); err != nil {
 		return fmt.Errorf("push: %w", err)

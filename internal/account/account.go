@@ -177,6 +177,12 @@ func (s *Service) Exists(ctx context.Context, appID uint64, ids []string) (map[s
 	if err := checkUserIDs(ids); err != nil {
 		return nil, err
 	}
+	return s.Imported(ctx, appID, ids)
+}
+
+// Imported is Exists for IDs the caller has validated, under its own
+// codes: the message paths' check of senders and recipients.
+func (s *Service) Imported(ctx context.Context, appID uint64, ids []string) (map[string]bool, error) {
 	found, err := s.lookup(ctx, appID, ids)
 	if err != nil {
 		return nil, fmt.Errorf("account: check: %w", err)

@@ -83,11 +83,11 @@ func (s *Service) SendC2C(ctx context.Context, appID uint64, in C2CInput, now ti
 		return nil, err
 	}
 	ids := append([]string{in.From}, in.To...)
-	found, err := s.store.GetAccounts(ctx, appID, ids)
+	found, err := s.accounts.Imported(ctx, appID, ids)
 	if err != nil {
 		return nil, fmt.Errorf("message: accounts: %w", err)
 	}
-	if _, ok := found[in.From]; !ok && !in.FromAdmin {
+	if !found[in.From] && !in.FromAdmin {
 		return nil, im.Errorf(im.CodeC2CAccount, "From_Account %s is not imported", in.From)
 	}
 	if in.FromClient && s.senders != nil {
@@ -307,14 +307,12 @@ func (s *Service) RequireAccounts(ctx context.Context, appID uint64, admin func(
 
 // Accounts reports which of ids are accounts or, by admin, admins.
 func (s *Service) Accounts(ctx context.Context, appID uint64, admin func(string) bool, ids []string) (map[string]bool, error) {
-	found, err := s.store.GetAccounts(ctx, appID, ids)
+	known, err := s.accounts.Imported(ctx, appID, ids)
 	if err != nil {
 		return nil, fmt.Errorf("message: accounts: %w", err)
 	}
-	known := make(map[string]bool, len(ids))
 	for _, id := range ids {
-		_, ok := found[id]
-		known[id] = ok || admin(id)
+		known[id] = known[id] || admin(id)
 	}
 	return known, nil
 }

@@ -247,18 +247,27 @@ func (in *SendInput) checkGroup(g *im.Group) error {
 	return nil
 }
 
+// groupSenderImported refuses a group message whose sender is not an
+// account (10xxx code of the group API).
+func (s *Service) groupSenderImported(ctx context.Context, appID uint64, from string) error {
+	found, err := s.accounts.Imported(ctx, appID, []string{from})
+	if err != nil {
+		return fmt.Errorf("message: sender %s: %w", from, err)
+	}
+	if !found[from] {
+		return im.Errorf(im.CodeGroupAccountNotFound, "From_Account %s is not imported", from)
+	}
+	return nil
+}
+
 // checkSender checks that the sender exists, belongs to the group and is
 // not muted, in the group or in the topic. It reads the sender's own
 // membership and mute only, never the member list: a send costs the same
 // in a group of 10 or of 100,000.
 func (s *Service) checkSender(ctx context.Context, g *im.Group, topic *im.Topic, in SendInput, now time.Time) error {
 	if !in.FromAdmin {
-		found, err := s.store.GetAccounts(ctx, g.AppID, []string{in.From})
-		if err != nil {
-			return fmt.Errorf("message: sender %s: %w", in.From, err)
-		}
-		if _, ok := found[in.From]; !ok {
-			return im.Errorf(im.CodeGroupAccountNotFound, "From_Account %s is not imported", in.From)
+		if err := s.groupSenderImported(ctx, g.AppID, in.From); err != nil {
+			return err
 		}
 	}
 	var self *im.Member

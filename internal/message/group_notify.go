@@ -113,12 +113,8 @@ func (s *Service) Broadcast(ctx context.Context, appID uint64, in BroadcastInput
 		return 0, im.Errorf(im.CodeMsgTooLong, "message content is %d bytes, over %d", n, MaxContentBytes)
 	}
 	if !in.FromAdmin {
-		found, err := s.store.GetAccounts(ctx, appID, []string{in.From})
-		if err != nil {
-			return 0, fmt.Errorf("message: sender %s: %w", in.From, err)
-		}
-		if _, ok := found[in.From]; !ok {
-			return 0, im.Errorf(im.CodeGroupAccountNotFound, "From_Account %s is not imported", in.From)
+		if err := s.groupSenderImported(ctx, appID, in.From); err != nil {
+			return 0, err
 		}
 	}
 	ev := broadcastMsg{Type: TypeBroadcastMsg, MsgTime: now.Unix(), From: in.From, Random: in.Random, MsgBody: body, CloudCustomData: in.CloudCustomData}

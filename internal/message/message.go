@@ -67,10 +67,30 @@ type Senders interface {
 	CheckBlocked(ctx context.Context, appID uint64, from, to string) error
 }
 
+// Accounts tells which users are imported accounts; *account.Service
+// answers from memory the accounts this node has seen.
+type Accounts interface {
+	Imported(ctx context.Context, appID uint64, userIDs []string) (map[string]bool, error)
+}
+
+// storeAccounts reads accounts from the store, for a service built
+// without Accounts.
+type storeAccounts struct{ store Store }
+
+func (a storeAccounts) Imported(ctx context.Context, appID uint64, userIDs []string) (map[string]bool, error) {
+	found, err := a.store.GetAccounts(ctx, appID, userIDs)
+	out := make(map[string]bool, len(found))
+	for id := range found {
+		out[id] = true
+	}
+	return out, err
+}
+
 // Deps are what the message service works over. Logger may be nil;
 // Limiter nil is a per-node GroupLimiter; Broadcast nil numbers
 // broadcasts but delivers them nowhere; Senders nil checks no mutes or
-// blocklists; Hooks nil sends no callbacks.
+// blocklists; Hooks nil sends no callbacks; Accounts nil reads accounts
+// from Store.
 type Deps struct {
 	Store     Store
 	Streams   *stream.Service
@@ -79,6 +99,7 @@ type Deps struct {
 	Broadcast Broadcaster
 	Senders   Senders
 	Hooks     Hooks
+	Accounts  Accounts
 	Logger    *slog.Logger
 }
 
@@ -91,6 +112,7 @@ type Service struct {
 	broadcast Broadcaster
 	senders   Senders
 	hooks     Hooks
+	accounts  Accounts
 	log       *slog.Logger
 }
 
@@ -108,5 +130,9 @@ func NewService(d Deps) *Service {
 	if hooks == nil {
 		hooks = noHooks{}
 	}
-	return &Service{store: d.Store, streams: d.Streams, groups: d.Groups, limiter: limiter, broadcast: d.Broadcast, senders: d.Senders, hooks: hooks, log: log}
+	accounts := d.Accounts
+	if accounts == nil {
+		accounts = storeAccounts{d.Store}
+	}
+	return &Service{store: d.Store, streams: d.Streams, groups: d.Groups, limiter: limiter, broadcast: d.Broadcast, senders: d.Senders, hooks: hooks, accounts: accounts, log: log}
 }
