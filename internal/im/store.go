@@ -13,6 +13,7 @@ type Store interface {
 	RobotStore
 	PushStore
 	OpsStore
+	ConversationStore
 	// Close releases the engine's resources.
 	Close() error
 }

@@ -67,6 +67,9 @@ func commitStreamIn(ctx context.Context, c conn, writes []im.StreamWrite) ([]im.
 	if err := tx.insert(ctx); err != nil {
 		return nil, err
 	}
+	if err := tx.keepConversations(ctx); err != nil {
+		return nil, err
+	}
 	return results, nil
 }
 
@@ -584,8 +587,11 @@ func (tx *streamTx) insertGroupMessage(ctx context.Context, w im.StreamWrite, r 
 			return err
 		}
 	}
-	_, err := tx.c.exec(ctx, `UPDATE group_members SET last_send_msg_time = ? WHERE app_id = ? AND group_id = ? AND user_id = ?`,
-		m.Time, a, m.GroupID, m.From)
+	// Sending reads the group up to the message (the sender's read
+	// position, from which the conversation list derives unread counts).
+	_, err := tx.c.exec(ctx, `UPDATE group_members SET last_send_msg_time = ?,
+		msg_seq = CASE WHEN msg_seq < ? THEN ? ELSE msg_seq END WHERE app_id = ? AND group_id = ? AND user_id = ?`,
+		m.Time, r.GroupSeq, r.GroupSeq, a, m.GroupID, m.From)
 	return err
 }
 
