@@ -151,8 +151,10 @@ type convGroupReq struct {
 	Remove        []convRef `json:"RemoveConversations"`
 }
 
+// convGroupResp names the conversation group: ContactGroupId, as
+// GroupId names a group in every frame.
 type convGroupResp struct {
-	GroupId int64 `json:"GroupId"`
+	ContactGroupId int64 `json:"ContactGroupId"`
 }
 
 func keysOf(refs []convRef) []im.ConvKey {
@@ -169,7 +171,7 @@ func (c convClient) createGroup(ctx context.Context, s *gateway.Session, req *co
 	if err != nil {
 		return nil, err
 	}
-	return &convGroupResp{GroupId: id}, nil
+	return &convGroupResp{ContactGroupId: id}, nil
 }
 
 // updateGroup renames a group (NewGroupName), adds Conversations and
@@ -186,7 +188,7 @@ func (c convClient) updateGroup(ctx context.Context, s *gateway.Session, req *co
 	if err != nil {
 		return nil, err
 	}
-	return &convGroupResp{GroupId: id}, nil
+	return &convGroupResp{ContactGroupId: id}, nil
 }
 
 // deleteGroup deletes a conversation group.
@@ -195,7 +197,7 @@ func (c convClient) deleteGroup(ctx context.Context, s *gateway.Session, req *co
 	if err != nil {
 		return nil, err
 	}
-	return &convGroupResp{GroupId: id}, nil
+	return &convGroupResp{ContactGroupId: id}, nil
 }
 
 type markConvReq struct {

@@ -32,11 +32,12 @@ type Changed struct {
 	Conversations []Item `json:",omitempty"`
 	// All is 1 when every conversation was read.
 	All int `json:",omitempty"`
-	// GroupName and GroupId name the conversation group of a
-	// contact_group change; NewGroupName is set when it was renamed,
-	// Deleted when it was deleted.
-	GroupName    string `json:",omitempty"`
-	GroupId      int64  `json:",omitempty"`
+	// GroupName and ContactGroupId name the conversation group of a
+	// contact_group change (not GroupId, which names a group in every
+	// event); NewGroupName is set when it was renamed, Deleted when it was
+	// deleted.
+	GroupName      string `json:",omitempty"`
+	ContactGroupId int64  `json:",omitempty"`
 	NewGroupName string `json:",omitempty"`
 	Deleted      int    `json:",omitempty"`
 }

@@ -62,7 +62,7 @@ func (s *Service) CreateContactGroup(ctx context.Context, appID uint64, owner, n
 	if err != nil {
 		return 0, contactFail("create contact group", err)
 	}
-	return id, s.notify(ctx, appID, owner, Changed{Action: ActionContactGroup, GroupName: name, GroupId: id, Conversations: items(keys)})
+	return id, s.notify(ctx, appID, owner, Changed{Action: ActionContactGroup, GroupName: name, ContactGroupId: id, Conversations: items(keys)})
 }
 
 // UpdateContactGroup renames a group (newName not "") and adds or removes
@@ -87,7 +87,7 @@ func (s *Service) UpdateContactGroup(ctx context.Context, appID uint64, owner, n
 	if err != nil {
 		return 0, contactFail("update contact group", err)
 	}
-	return id, s.notify(ctx, appID, owner, Changed{Action: ActionContactGroup, GroupName: name, GroupId: id,
+	return id, s.notify(ctx, appID, owner, Changed{Action: ActionContactGroup, GroupName: name, ContactGroupId: id,
 		NewGroupName: newName, Conversations: items(keys)})
 }
 
@@ -100,7 +100,7 @@ func (s *Service) DeleteContactGroup(ctx context.Context, appID uint64, owner, n
 	if err != nil {
 		return 0, contactFail("delete contact group", err)
 	}
-	return id, s.notify(ctx, appID, owner, Changed{Action: ActionContactGroup, GroupName: name, GroupId: id, Deleted: 1})
+	return id, s.notify(ctx, appID, owner, Changed{Action: ActionContactGroup, GroupName: name, ContactGroupId: id, Deleted: 1})
 }
 
 // MarkInput is one mark_contact item.
