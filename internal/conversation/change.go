@@ -38,8 +38,8 @@ type Changed struct {
 	// deleted.
 	GroupName      string `json:",omitempty"`
 	ContactGroupId int64  `json:",omitempty"`
-	NewGroupName string `json:",omitempty"`
-	Deleted      int    `json:",omitempty"`
+	NewGroupName   string `json:",omitempty"`
+	Deleted        int    `json:",omitempty"`
 }
 
 // Item is a conversation as events and client responses show it.
