@@ -20,6 +20,9 @@ CREATE TABLE conversations (
 );
 -- The list's pages: one range per owner, type and pin state, newest first.
 CREATE INDEX conversations_by_time ON conversations (app_id, owner, conv_type, pinned, msg_time, peer);
+-- A user's pinned ones: few, read whole for every first page; a partial
+-- index so no plan scans the user's whole list for them.
+CREATE INDEX conversations_pinned ON conversations (app_id, owner, conv_type) WHERE pinned = TRUE;
 
 -- Conversation groups (create_contact_group): IDs per owner.
 CREATE TABLE contact_groups (
