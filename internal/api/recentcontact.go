@@ -107,10 +107,7 @@ type deleteConvReq struct {
 
 // delete removes one conversation from From_Account's list.
 func (a conversationAPI) delete(ctx context.Context, call *Call, req *deleteConvReq) (*display, error) {
-	key := im.ConvKey{Type: req.Type, Peer: req.To_Account}
-	if req.Type == im.ConvGroup {
-		key.Peer = req.ToGroupid
-	}
+	key := conversation.Key(req.Type, req.To_Account, req.ToGroupid)
 	if err := conversation.CheckKey(key); err != nil {
 		return nil, err
 	}
@@ -152,18 +149,11 @@ type contactItem struct {
 	ToGroupId  string `json:",omitempty"`
 }
 
-func (c contactItem) key() im.ConvKey {
-	if c.Type == im.ConvGroup {
-		return im.ConvKey{Type: c.Type, Peer: c.ToGroupId}
-	}
-	return im.ConvKey{Type: c.Type, Peer: c.To_Account}
-}
+func (c contactItem) key() im.ConvKey { return conversation.Key(c.Type, c.To_Account, c.ToGroupId) }
 
 func contactItemOf(k im.ConvKey) contactItem {
-	if k.Type == im.ConvGroup {
-		return contactItem{Type: k.Type, ToGroupId: k.Peer}
-	}
-	return contactItem{Type: k.Type, To_Account: k.Peer}
+	i := conversation.ItemOf(k)
+	return contactItem{Type: i.Type, To_Account: i.To_Account, ToGroupId: i.GroupId}
 }
 
 type contactGroupItem struct {

@@ -36,12 +36,7 @@ type convRef struct {
 	GroupId    string `json:"GroupId,omitempty"`
 }
 
-func (r convRef) key() im.ConvKey {
-	if r.Type == im.ConvGroup {
-		return im.ConvKey{Type: r.Type, Peer: r.GroupId}
-	}
-	return im.ConvKey{Type: r.Type, Peer: r.To_Account}
-}
+func (r convRef) key() im.ConvKey { return conversation.Key(r.Type, r.To_Account, r.GroupId) }
 
 func refOf(k im.ConvKey) convRef {
 	i := conversation.ItemOf(k)

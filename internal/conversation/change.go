@@ -49,6 +49,15 @@ type Item struct {
 	GroupId    string `json:",omitempty"`
 }
 
+// Key is the conversation a request names: by Type, the peer UserID or
+// the group ID.
+func Key(typ int, userID, groupID string) im.ConvKey {
+	if typ == im.ConvGroup {
+		return im.ConvKey{Type: typ, Peer: groupID}
+	}
+	return im.ConvKey{Type: typ, Peer: userID}
+}
+
 // ItemOf shows a key.
 func ItemOf(k im.ConvKey) Item {
 	if k.Type == im.ConvGroup {

@@ -3,9 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"slices"
 
 	"github.com/chatd/chatd/internal/im"
@@ -38,7 +36,7 @@ func (r contactRow) load(ctx context.Context, key im.ConvKey) (im.ContactData, e
 		return d, err
 	}
 	d.StandardMark = uint64(mark)
-	d.Groups, err = decodeGroupIDs(ids)
+	d.Groups, err = decodeList[int64](ids)
 	return d, err
 }
 
@@ -49,15 +47,11 @@ func (r contactRow) save(ctx context.Context, d im.ContactData) error {
 			r.app, r.owner, d.Type, d.Peer)
 		return err
 	}
-	ids := ""
-	if len(d.Groups) > 0 {
-		b, err := json.Marshal(d.Groups)
-		if err != nil {
-			return err
-		}
-		ids = string(b)
+	ids, err := encodeIDs(d.Groups)
+	if err != nil {
+		return err
 	}
-	_, err := r.c.exec(ctx, `INSERT INTO contact_data (app_id, owner, conv_type, peer, standard_mark, custom_mark, group_ids, change_time)
+	_, err = r.c.exec(ctx, `INSERT INTO contact_data (app_id, owner, conv_type, peer, standard_mark, custom_mark, group_ids, change_time)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (app_id, owner, conv_type, peer) DO UPDATE SET
 		standard_mark = excluded.standard_mark, custom_mark = excluded.custom_mark, group_ids = excluded.group_ids,
 		change_time = excluded.change_time`,
@@ -96,15 +90,22 @@ func (r contactRow) setMember(ctx context.Context, key im.ConvKey, id int64, add
 	return r.save(ctx, d)
 }
 
-func decodeGroupIDs(s string) ([]int64, error) {
-	if s == "" {
-		return nil, nil
+// contactTx runs fn on the owner's data in a write transaction and ends
+// it by checking the limit of conversations with data.
+func (db *DB) contactTx(ctx context.Context, op string, app uint64, owner string, now int64, fn func(r contactRow) error) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
+	err := db.inTx(ctx, func(c conn) error {
+		r := contactRow{c: c, app: appID(app), owner: owner, now: now}
+		if err := fn(r); err != nil {
+			return err
+		}
+		return r.checkLimit(ctx)
+	})
+	if err != nil {
+		return db.fail(op, err)
 	}
-	var ids []int64
-	if err := json.Unmarshal([]byte(s), &ids); err != nil {
-		return nil, fmt.Errorf("decode contact group ids: %w", err)
-	}
-	return ids, nil
+	return nil
 }
 
 // groupID finds a conversation group by name; sql.ErrNoRows when none.
@@ -117,13 +118,10 @@ func (r contactRow) groupID(ctx context.Context, name string) (int64, error) {
 // CreateContactGroup implements im.ConversationStore. A new group takes
 // the owner's highest ID plus one.
 func (db *DB) CreateContactGroup(ctx context.Context, app uint64, owner, name string, keys []im.ConvKey, now int64) (int64, error) {
-	ctx, cancel := db.bound(ctx)
-	defer cancel()
 	var id int64
-	err := db.inTx(ctx, func(c conn) error {
-		r := contactRow{c: c, app: appID(app), owner: owner, now: now}
+	err := db.contactTx(ctx, "create contact group", app, owner, now, func(r contactRow) error {
 		var n int
-		if err := c.queryRow(ctx, `SELECT COUNT(*), COALESCE(MAX(group_id), 0) + 1 FROM contact_groups WHERE app_id = ? AND owner = ?`,
+		if err := r.c.queryRow(ctx, `SELECT COUNT(*), COALESCE(MAX(group_id), 0) + 1 FROM contact_groups WHERE app_id = ? AND owner = ?`,
 			r.app, owner).Scan(&n, &id); err != nil {
 			return err
 		}
@@ -133,7 +131,7 @@ func (db *DB) CreateContactGroup(ctx context.Context, app uint64, owner, name st
 		if n >= im.MaxContactGroups {
 			return im.Errorf(im.CodeConvTooManyGroups, "%s has %d conversation groups, at most %d", owner, n, im.MaxContactGroups)
 		}
-		if _, err := c.exec(ctx, `INSERT INTO contact_groups (app_id, owner, group_id, name) VALUES (?, ?, ?, ?)`, r.app, owner, id, name); err != nil {
+		if _, err := r.c.exec(ctx, `INSERT INTO contact_groups (app_id, owner, group_id, name) VALUES (?, ?, ?, ?)`, r.app, owner, id, name); err != nil {
 			return err
 		}
 		for _, k := range keys {
@@ -141,21 +139,15 @@ func (db *DB) CreateContactGroup(ctx context.Context, app uint64, owner, name st
 				return err
 			}
 		}
-		return r.checkLimit(ctx)
+		return nil
 	})
-	if err != nil {
-		return 0, db.fail("create contact group", err)
-	}
-	return id, nil
+	return id, err
 }
 
 // UpdateContactGroup implements im.ConversationStore.
 func (db *DB) UpdateContactGroup(ctx context.Context, app uint64, owner, name, newName string, changes []im.ContactGroupChange, now int64) (int64, error) {
-	ctx, cancel := db.bound(ctx)
-	defer cancel()
 	var id int64
-	err := db.inTx(ctx, func(c conn) error {
-		r := contactRow{c: c, app: appID(app), owner: owner, now: now}
+	err := db.contactTx(ctx, "update contact group", app, owner, now, func(r contactRow) error {
 		var err error
 		if id, err = r.groupID(ctx, name); err != nil {
 			return err
@@ -164,7 +156,7 @@ func (db *DB) UpdateContactGroup(ctx context.Context, app uint64, owner, name, n
 			if _, err := r.groupID(ctx, newName); err == nil {
 				return im.ErrConflict
 			}
-			if _, err := c.exec(ctx, `UPDATE contact_groups SET name = ? WHERE app_id = ? AND owner = ? AND group_id = ?`,
+			if _, err := r.c.exec(ctx, `UPDATE contact_groups SET name = ? WHERE app_id = ? AND owner = ? AND group_id = ?`,
 				newName, r.app, owner, id); err != nil {
 				return err
 			}
@@ -174,38 +166,32 @@ func (db *DB) UpdateContactGroup(ctx context.Context, app uint64, owner, name, n
 				return err
 			}
 		}
-		return r.checkLimit(ctx)
+		return nil
 	})
-	if err != nil {
-		return 0, db.fail("update contact group", err)
-	}
-	return id, nil
+	return id, err
 }
 
 // DeleteContactGroup implements im.ConversationStore: the group leaves
 // every conversation that was in it.
 func (db *DB) DeleteContactGroup(ctx context.Context, app uint64, owner, name string, now int64) (int64, error) {
-	ctx, cancel := db.bound(ctx)
-	defer cancel()
 	var id int64
-	err := db.inTx(ctx, func(c conn) error {
-		r := contactRow{c: c, app: appID(app), owner: owner, now: now}
+	err := db.contactTx(ctx, "delete contact group", app, owner, now, func(r contactRow) error {
 		var err error
 		if id, err = r.groupID(ctx, name); err != nil {
 			return err
 		}
-		if _, err := c.exec(ctx, `DELETE FROM contact_groups WHERE app_id = ? AND owner = ? AND group_id = ?`, r.app, owner, id); err != nil {
+		if _, err := r.c.exec(ctx, `DELETE FROM contact_groups WHERE app_id = ? AND owner = ? AND group_id = ?`, r.app, owner, id); err != nil {
 			return err
 		}
 		var members []im.ConvKey
-		rows, err := c.query(ctx, `SELECT conv_type, peer, group_ids FROM contact_data WHERE app_id = ? AND owner = ? AND group_ids <> ''`, r.app, owner)
+		rows, err := r.c.query(ctx, `SELECT conv_type, peer, group_ids FROM contact_data WHERE app_id = ? AND owner = ? AND group_ids <> ''`, r.app, owner)
 		err = each(rows, err, func(rs *sql.Rows) error {
 			var k im.ConvKey
 			var ids string
 			if err := rs.Scan(&k.Type, &k.Peer, &ids); err != nil {
 				return err
 			}
-			in, err := decodeGroupIDs(ids)
+			in, err := decodeList[int64](ids)
 			if slices.Contains(in, id) {
 				members = append(members, k)
 			}
@@ -221,18 +207,12 @@ func (db *DB) DeleteContactGroup(ctx context.Context, app uint64, owner, name st
 		}
 		return nil
 	})
-	if err != nil {
-		return 0, db.fail("delete contact group", err)
-	}
-	return id, nil
+	return id, err
 }
 
 // MarkContacts implements im.ConversationStore.
 func (db *DB) MarkContacts(ctx context.Context, app uint64, owner string, marks []im.ContactMark, now int64) error {
-	ctx, cancel := db.bound(ctx)
-	defer cancel()
-	err := db.inTx(ctx, func(c conn) error {
-		r := contactRow{c: c, app: appID(app), owner: owner, now: now}
+	return db.contactTx(ctx, "mark contacts", app, owner, now, func(r contactRow) error {
 		for _, m := range marks {
 			d, err := r.load(ctx, m.ConvKey)
 			if err != nil {
@@ -246,12 +226,8 @@ func (db *DB) MarkContacts(ctx context.Context, app uint64, owner string, marks 
 				return err
 			}
 		}
-		return r.checkLimit(ctx)
+		return nil
 	})
-	if err != nil {
-		return db.fail("mark contacts", err)
-	}
-	return nil
 }
 
 // ContactData implements im.ConversationStore.

@@ -177,37 +177,27 @@ func (db *DB) ListConversations(ctx context.Context, q im.ConvListQuery, convTyp
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	var out []im.Conversation
-	var text string
-	args := []any{appID(q.AppID), q.Owner}
-	if convType == im.ConvC2C {
-		// Each pin state is one index range; both are merged when pins
-		// are listed with the rest.
-		text = c2cConvColumns + ` WHERE c.app_id = ? AND c.owner = ? AND c.conv_type = 1`
-		if !q.WithPinned {
-			text += ` AND c.pinned = FALSE`
-		}
-		if !q.WithEmpty {
-			text += ` AND c.msg_time > 0`
-		}
-		if q.After != (im.ConvCursor{}) {
-			text += ` AND c.msg_time <= ?`
-			args = append(args, q.After.Time)
-		}
-		text += ` ORDER BY c.msg_time DESC, c.peer DESC LIMIT ?`
-	} else {
-		text = groupConvColumns
-		if !q.WithPinned {
-			text += ` AND NOT COALESCE(c.pinned, FALSE)`
-		}
-		if !q.WithEmpty {
-			text += ` AND g.last_msg_time > 0`
-		}
-		if q.After != (im.ConvCursor{}) {
-			text += ` AND g.last_msg_time <= ?`
-			args = append(args, q.After.Time)
-		}
-		text += ` ORDER BY g.last_msg_time DESC, g.group_id DESC LIMIT ?`
+	// Both kinds are one query of the same shape over their own columns.
+	src := struct{ from, unpinned, time, order string }{
+		c2cConvColumns + ` WHERE c.app_id = ? AND c.owner = ? AND c.conv_type = 1`, `c.pinned = FALSE`, `c.msg_time`, `c.peer`}
+	if convType == im.ConvGroup {
+		src.from, src.unpinned, src.time, src.order = groupConvColumns, `NOT COALESCE(c.pinned, FALSE)`, `g.last_msg_time`, `g.group_id`
 	}
+	text := src.from
+	args := []any{appID(q.AppID), q.Owner}
+	if !q.WithPinned {
+		text += ` AND ` + src.unpinned
+	}
+	if !q.WithEmpty {
+		text += ` AND ` + src.time + ` > 0`
+	}
+	if q.After != (im.ConvCursor{}) {
+		text += ` AND ` + src.time + ` <= ?`
+		args = append(args, q.After.Time)
+	}
+	// Each pin state of the one-to-one rows is one range of
+	// conversations_by_time, read backwards.
+	text += ` ORDER BY ` + src.time + ` DESC, ` + src.order + ` DESC LIMIT ?`
 	args = append(args, q.Limit)
 	rows, err := db.reader().query(ctx, text, args...)
 	err = each(rows, err, func(r *sql.Rows) error {

@@ -603,8 +603,9 @@ func conversation(a, b string) (lo, hi string) {
 	return b, a
 }
 
-// encodeIDs stores a list of UserIDs as a JSON array, "" when empty.
-func encodeIDs(ids []string) (string, error) {
+// encodeIDs stores a list of IDs (UserIDs, conversation group IDs) as a
+// JSON array, "" when empty.
+func encodeIDs[T any](ids []T) (string, error) {
 	if len(ids) == 0 {
 		return "", nil
 	}
@@ -615,11 +616,14 @@ func encodeIDs(ids []string) (string, error) {
 	return string(b), nil
 }
 
-func decodeIDs(s string) ([]string, error) {
+func decodeIDs(s string) ([]string, error) { return decodeList[string](s) }
+
+// decodeList reads a list encodeIDs wrote.
+func decodeList[T any](s string) ([]T, error) {
 	if s == "" {
 		return nil, nil
 	}
-	var ids []string
+	var ids []T
 	if err := json.Unmarshal([]byte(s), &ids); err != nil {
 		return nil, fmt.Errorf("decode ids: %w", err)
 	}
