@@ -53,12 +53,6 @@ func (db *DB) MarkC2CRead(ctx context.Context, mark im.C2CReadMark) (im.C2CReadR
 		if err := tx.queryRow(ctx, unreadInConversation, unreadArgs(mark.AppID, mark.Reader, mark.Peer)...).Scan(&out.Unread); err != nil {
 			return err
 		}
-		if out.Advanced {
-			if _, err := tx.exec(ctx, `UPDATE conversations SET unread = ? WHERE app_id = ? AND owner = ? AND conv_type = 1 AND peer = ?`,
-				out.Unread, appID(mark.AppID), mark.Reader, mark.Peer); err != nil {
-				return err
-			}
-		}
 		if !out.Advanced {
 			return nil
 		}
@@ -68,7 +62,11 @@ func (db *DB) MarkC2CRead(ctx context.Context, mark im.C2CReadMark) (im.C2CReadR
 			return err
 		}
 		out.Result = results[0]
-		return nil
+		// The conversation row last: CommitStream locks accounts before
+		// conversations.
+		_, err = tx.exec(ctx, `UPDATE conversations SET unread = ? WHERE app_id = ? AND owner = ? AND conv_type = 1 AND peer = ?`,
+			out.Unread, appID(mark.AppID), mark.Reader, mark.Peer)
+		return err
 	})
 	if err != nil {
 		return im.C2CReadResult{}, db.fail("mark c2c read", err)

@@ -306,7 +306,9 @@ func (db *DB) PinConversation(ctx context.Context, app uint64, owner string, key
 // goes (the next message brings it back) and the read mark moves to its
 // last message, so the messages before stay read; with clearHistory the
 // owner's side of the history is hidden too. A group conversation is
-// hidden up to the group's current MsgSeq and read to it.
+// hidden up to the group's current MsgSeq and read to it. Rows are locked
+// in the commit path's order: messages and memberships before
+// conversation rows.
 func (db *DB) DeleteConversation(ctx context.Context, app uint64, owner string, key im.ConvKey, clearHistory bool) error {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
@@ -322,39 +324,43 @@ func (db *DB) DeleteConversation(ctx context.Context, app uint64, owner string, 
 			if err != nil {
 				return err
 			}
-			if _, err := c.exec(ctx, `INSERT INTO conversations (app_id, owner, conv_type, peer, hidden_seq) VALUES (?, ?, 2, ?, ?)
-				ON CONFLICT (app_id, owner, conv_type, peer) DO UPDATE SET hidden_seq = excluded.hidden_seq, pinned = FALSE`,
-				a, owner, key.Peer, head); err != nil {
+			if _, err := c.exec(ctx, `UPDATE group_members SET msg_seq = ? WHERE app_id = ? AND group_id = ? AND user_id = ? AND msg_seq < ?`,
+				head, a, key.Peer, owner, head); err != nil {
 				return err
 			}
-			_, err = c.exec(ctx, `UPDATE group_members SET msg_seq = ? WHERE app_id = ? AND group_id = ? AND user_id = ? AND msg_seq < ?`,
-				head, a, key.Peer, owner, head)
+			_, err = c.exec(ctx, `INSERT INTO conversations (app_id, owner, conv_type, peer, hidden_seq) VALUES (?, ?, 2, ?, ?)
+				ON CONFLICT (app_id, owner, conv_type, peer) DO UPDATE SET hidden_seq = excluded.hidden_seq, pinned = FALSE`,
+				a, owner, key.Peer, head)
 			return err
 		}
+		if clearHistory {
+			lo, hi := conversation(owner, key.Peer)
+			if _, err := c.exec(ctx, `UPDATE c2c_messages SET hidden_from_sender = TRUE
+				WHERE app_id = ? AND user_lo = ? AND user_hi = ? AND from_account = ? AND NOT hidden_from_sender`, a, lo, hi, owner); err != nil {
+				return err
+			}
+			if _, err := c.exec(ctx, `UPDATE c2c_messages SET hidden_from_recipient = TRUE
+				WHERE app_id = ? AND user_lo = ? AND user_hi = ? AND to_account = ? AND NOT hidden_from_recipient`, a, lo, hi, owner); err != nil {
+				return err
+			}
+		}
 		var last int64
-		err := c.queryRow(ctx, `DELETE FROM conversations WHERE app_id = ? AND owner = ? AND conv_type = 1 AND peer = ? RETURNING msg_time`,
+		err := c.queryRow(ctx, `SELECT msg_time FROM conversations WHERE app_id = ? AND owner = ? AND conv_type = 1 AND peer = ?`,
 			a, owner, key.Peer).Scan(&last)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
+			return nil
 		case err != nil:
 			return err
-		case last > 0:
+		}
+		if last > 0 {
 			if _, err := c.exec(ctx, `INSERT INTO c2c_read (app_id, reader, peer, read_time) VALUES (?, ?, ?, ?)
 				ON CONFLICT (app_id, reader, peer) DO UPDATE SET read_time = excluded.read_time
 				WHERE c2c_read.read_time < excluded.read_time`, a, owner, key.Peer, last); err != nil {
 				return err
 			}
 		}
-		if !clearHistory {
-			return nil
-		}
-		lo, hi := conversation(owner, key.Peer)
-		if _, err := c.exec(ctx, `UPDATE c2c_messages SET hidden_from_sender = TRUE
-			WHERE app_id = ? AND user_lo = ? AND user_hi = ? AND from_account = ? AND NOT hidden_from_sender`, a, lo, hi, owner); err != nil {
-			return err
-		}
-		_, err = c.exec(ctx, `UPDATE c2c_messages SET hidden_from_recipient = TRUE
-			WHERE app_id = ? AND user_lo = ? AND user_hi = ? AND to_account = ? AND NOT hidden_from_recipient`, a, lo, hi, owner)
+		_, err = c.exec(ctx, `DELETE FROM conversations WHERE app_id = ? AND owner = ? AND conv_type = 1 AND peer = ?`, a, owner, key.Peer)
 		return err
 	})
 	if err != nil {
