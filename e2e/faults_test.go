@@ -59,6 +59,10 @@ func TestStoreOutage(t *testing.T) {
 		"GroupId": "@TGS#_comm", "TopicId": "@TGS#_comm@TOPIC#_t1", "TopicName": "t1"}))
 	mustOK(t, n.rest("v4/group_open_http_svc/modify_group_attr", map[string]any{
 		"GroupId": "kick", "GroupAttr": []any{map[string]any{"key": "k", "value": "v"}}}))
+	for _, name := range []string{"upd", "gone"} { // the conversation groups the sweep updates and deletes
+		mustOK(t, n.rest("v4/recentcontact/create_contact_group", map[string]any{"From_Account": "u3",
+			"GroupContactItem": []any{map[string]any{"GroupName": name, "ContactItem": []any{}}}}))
+	}
 	for _, seq := range []int{1, 2} { // the messages the one-to-one sweep bodies recall and modify
 		mustOK(t, n.rest("v4/openim/importmsg", map[string]any{"SyncFromOldSystem": 2, "From_Account": "u2", "To_Account": "u3",
 			"MsgSeq": seq, "MsgRandom": seq, "MsgTimeStamp": 1700000000, "MsgBody": []any{map[string]any{"MsgType": "TIMTextElem", "MsgContent": map[string]any{"Text": "hi"}}}}))
@@ -187,6 +191,15 @@ var sweepBodies = map[string]string{
 	"v4/openim/modify_c2c_msg":                               `{"From_Account":"u2","To_Account":"u3","MsgKey":"2_2_1700000000","CloudCustomData":"x"}`,
 	"v4/openim/admin_set_msg_read":                           `{"Report_Account":"u3","Peer_Account":"u2"}`,
 	"v4/openim/get_c2c_unread_msg_num":                       `{"To_Account":"u3"}`,
+	"v4/recentcontact/get_list":                              `{"From_Account":"u3","TimeStamp":0,"StartIndex":0,"TopTimeStamp":0,"TopStartIndex":0,"AssistFlags":7}`,
+	"v4/recentcontact/delete":                                `{"From_Account":"u3","Type":1,"To_Account":"u2","ClearRamble":1}`,
+	"v4/group_open_http_svc/set_unread_msg_num":              `{"GroupId":"work","Member_Account":"u1","UnreadMsgNum":3}`,
+	"v4/recentcontact/create_contact_group":                  `{"From_Account":"u3","GroupContactItem":[{"GroupName":"work","ContactItem":[{"Type":1,"To_Account":"u2"},{"Type":2,"ToGroupId":"work"}]}]}`,
+	"v4/recentcontact/update_contact_group":                  `{"From_Account":"u3","UpdateType":1,"UpdateGroup":{"UpdateGroupType":2,"OldGroupName":"upd","ContactUpdateItem":[{"ContactOptType":1,"ContactItem":{"Type":1,"To_Account":"u2"}}]}}`,
+	"v4/recentcontact/del_contact_group":                     `{"From_Account":"u3","GroupName":["gone"]}`,
+	"v4/recentcontact/mark_contact":                          `{"From_Account":"u3","MarkItem":[{"OptType":3,"ContactItem":{"Type":1,"To_Account":"u2"},"SetMark":[1],"CustomMark":"vip"}]}`,
+	"v4/recentcontact/search_contact_group":                  `{"From_Account":"u3","ContactItem":[{"Type":1,"To_Account":"u2"}]}`,
+	"v4/recentcontact/get_contact_group":                     `{"From_Account":"u3","StartIndex":0}`,
 	"v4/group_open_http_svc/modify_group_base_info":          `{"GroupId":"work","Name":"Work2"}`,
 	"v4/group_open_http_svc/import_group":                    `{"Type":"Public","Name":"Imported","Owner_Account":"u1"}`,
 	"v4/group_open_http_svc/add_group_member":                `{"GroupId":"work","MemberList":[{"Member_Account":"u5"}]}`,

@@ -21,6 +21,7 @@ import (
 	"github.com/chatd/chatd/internal/bus/natsbus"
 	"github.com/chatd/chatd/internal/clientapi"
 	"github.com/chatd/chatd/internal/config"
+	"github.com/chatd/chatd/internal/conversation"
 	"github.com/chatd/chatd/internal/gateway"
 	"github.com/chatd/chatd/internal/group"
 	"github.com/chatd/chatd/internal/message"
@@ -156,8 +157,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := pushes.Start(ctx); err != nil {
 		return fmt.Errorf("push: %w", err)
 	}
+	convs := conversation.NewService(conversation.Deps{Store: db, Events: streams, Groups: groups.Get, Messages: messages, Now: now})
 	ops, err := clientapi.Ops(clientapi.Services{Messages: messages, Streams: streams, Groups: groups, Apps: cfg.Apps,
-		Profiles: profiles, Relations: relations, Push: pushes})
+		Profiles: profiles, Relations: relations, Push: pushes, Conversations: convs})
 	if err != nil {
 		return err
 	}
@@ -173,7 +175,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	operations := newOps(cfg, db, ln.Addr(), now, logger)
 	go operations.Run(ctx)
 	commands := api.Commands(api.Services{Accounts: accounts, Groups: groups, Messages: messages, Store: db, Profiles: profiles, Relations: relations,
-		Ops: operations, Bots: bot.NewService(db, accounts, profiles), Push: pushes})
+		Ops: operations, Bots: bot.NewService(db, accounts, profiles), Push: pushes, Conversations: convs})
 	rest, err := api.NewServer(api.Options{Config: cfg, Verifier: verifier, Revocations: accounts, Archives: operations, Now: now, Logger: logger}, commands)
 	if err != nil {
 		return err

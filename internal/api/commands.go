@@ -3,6 +3,7 @@ package api
 import (
 	"github.com/chatd/chatd/internal/account"
 	"github.com/chatd/chatd/internal/bot"
+	"github.com/chatd/chatd/internal/conversation"
 	"github.com/chatd/chatd/internal/group"
 	"github.com/chatd/chatd/internal/im"
 	"github.com/chatd/chatd/internal/message"
@@ -23,6 +24,8 @@ type Services struct {
 	Ops       *ops.Service
 	Bots      *bot.Service
 	Push      *push.Service
+	// Conversations serves the recentcontact commands.
+	Conversations *conversation.Service
 }
 
 // Commands is the whole REST command table, one domain file per block.
@@ -39,5 +42,6 @@ func Commands(s Services) []Command {
 	all = append(all, blacklistAPI{s.Relations}.commands()...)
 	all = append(all, noSpeakingAPI{s.Profiles}.commands()...)
 	all = append(all, opsCommands(s)...)
+	all = append(all, conversationAPI{s.Conversations}.commands()...)
 	return all
 }

@@ -522,10 +522,11 @@ func newMessageServerWith(t *testing.T, deps func(*message.Deps), opts ...option
 		Now:      ts.clock.Now,
 		Logger:   slog.New(slog.NewTextHandler(t.Output(), nil)),
 	}, api.Commands(api.Services{
-		Accounts: account.NewService(ts.db),
-		Groups:   groups,
-		Messages: messages,
-		Store:    ts.db,
+		Accounts:      account.NewService(ts.db),
+		Groups:        groups,
+		Messages:      messages,
+		Store:         ts.db,
+		Conversations: newConversations(ts.db, streams, groups, messages, ts.clock.Now),
 	}))
 	if err != nil {
 		t.Fatalf("new server: %v", err)

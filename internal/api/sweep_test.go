@@ -75,6 +75,15 @@ var sweepSamples = map[string]string{
 	"v4/openim/modify_c2c_msg":                               `{"From_Account":"sw_owner","To_Account":"sw_member","MsgKey":"2_2_1700000000","MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"hi"}}],"CloudCustomData":"c"}`,
 	"v4/openim/admin_set_msg_read":                           `{"Report_Account":"sw_member","Peer_Account":"sw_owner","MsgReadTime":"1700000000"}`,
 	"v4/openim/get_c2c_unread_msg_num":                       `{"To_Account":"sw_member","Peer_Account":["sw_owner","nobody"]}`,
+	"v4/recentcontact/get_list":                              `{"From_Account":"sw_member","TimeStamp":0,"StartIndex":0,"TopTimeStamp":0,"TopStartIndex":0,"AssistFlags":7}`,
+	"v4/recentcontact/delete":                                `{"From_Account":"sw_member","Type":1,"To_Account":"sw_owner","ClearRamble":1}`,
+	"v4/group_open_http_svc/set_unread_msg_num":              `{"GroupId":"sw_pub","Member_Account":"sw_member","UnreadMsgNum":3}`,
+	"v4/recentcontact/create_contact_group":                  `{"From_Account":"sw_member","GroupContactItem":[{"GroupName":"work","ContactItem":[{"Type":1,"To_Account":"sw_owner"},{"Type":2,"ToGroupId":"sw_pub"}]}]}`,
+	"v4/recentcontact/update_contact_group":                  `{"From_Account":"sw_member","UpdateType":1,"UpdateGroup":{"UpdateGroupType":2,"OldGroupName":"work","ContactUpdateItem":[{"ContactOptType":2,"ContactItem":{"Type":1,"To_Account":"sw_owner"}}]}}`,
+	"v4/recentcontact/del_contact_group":                     `{"From_Account":"sw_member","GroupName":["work"]}`,
+	"v4/recentcontact/mark_contact":                          `{"From_Account":"sw_member","MarkItem":[{"OptType":3,"ContactItem":{"Type":1,"To_Account":"sw_owner"},"SetMark":[1],"ClearMark":[2],"CustomMark":"vip"}]}`,
+	"v4/recentcontact/search_contact_group":                  `{"From_Account":"sw_member","ContactItem":[{"Type":1,"To_Account":"sw_owner"}]}`,
+	"v4/recentcontact/get_contact_group":                     `{"From_Account":"sw_member","StartIndex":0}`,
 	"v4/group_open_http_svc/send_group_system_notification":  `{"GroupId":"sw_pub","Content":"c","ToMembers_Account":["sw_member"]}`,
 	"v4/group_open_http_svc/send_broadcast_msg":              `{"From_Account":"sw_owner","Random":1,"MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"b"}}],"CloudCustomData":"c"}`,
 	"v4/group_open_http_svc/import_group_msg":                `{"GroupId":"sw_doomed","MsgList":[{"From_Account":"sw_owner","SendTime":1717000000,"Random":1,"MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"old"}}]}]}`,
@@ -223,16 +232,18 @@ func sweepCommands(db *store.DB, groups *group.Service) []api.Command {
 	// The pushes' 1 s spacing on a clock that stands still: every push
 	// after the first valid one is refused alike on both engines.
 	still := func() time.Time { return testEpoch }
+	messages := message.NewService(message.Deps{Store: db, Groups: groups, Streams: streams})
 	return api.Commands(api.Services{
-		Accounts:  accounts,
-		Groups:    groups,
-		Messages:  message.NewService(message.Deps{Store: db, Groups: groups, Streams: streams}),
-		Profiles:  profiles,
-		Relations: relations,
-		Store:     db,
-		Ops:       ops.NewService(ops.Deps{Store: db, Addrs: []string{"127.0.0.1"}, BaseURL: "http://127.0.0.1", Now: still}),
-		Bots:      bot.NewService(db, accounts, profiles),
-		Push:      push.NewService(push.Deps{Store: db, Now: still}),
+		Accounts:      accounts,
+		Conversations: newConversations(db, streams, groups, messages, nil),
+		Groups:        groups,
+		Messages:      messages,
+		Profiles:      profiles,
+		Relations:     relations,
+		Store:         db,
+		Ops:           ops.NewService(ops.Deps{Store: db, Addrs: []string{"127.0.0.1"}, BaseURL: "http://127.0.0.1", Now: still}),
+		Bots:          bot.NewService(db, accounts, profiles),
+		Push:          push.NewService(push.Deps{Store: db, Now: still}),
 	})
 }
 

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/chatd/chatd/internal/config"
+	"github.com/chatd/chatd/internal/conversation"
 	"github.com/chatd/chatd/internal/gateway"
 	"github.com/chatd/chatd/internal/group"
 	"github.com/chatd/chatd/internal/im"
@@ -31,6 +32,8 @@ type Services struct {
 	Profiles  *profile.Service
 	Relations *relation.Service
 	Push      *push.Service
+	// Conversations serves the conversation-list ops.
+	Conversations *conversation.Service
 	// Apps are the hosted apps, whose settings (limits, switches) the
 	// group ops apply as REST does.
 	Apps []config.App
@@ -56,6 +59,7 @@ var families = []func(Services) map[string]gateway.Op{
 	groupOps,
 	userOps,
 	pushOps,
+	conversationOps,
 }
 
 // Ops is the whole client op table. A name served twice is a table

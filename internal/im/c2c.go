@@ -43,6 +43,10 @@ const (
 	// (SyncFromOldSystem 2). It lives in the flag column because that is
 	// what the send path writes with the message, atomically.
 	FlagNoUnread = 1 << 16
+	// FlagNoLastMsg marks a message sent with SendMsgControl NoLastMsg: it
+	// does not become its conversation's latest message (time, last
+	// message) in the conversation list.
+	FlagNoLastMsg = 1 << 17
 	// WireFlagBits masks the bits MsgFlagBits shows.
 	WireFlagBits = FlagNoUnread - 1
 )

@@ -178,3 +178,19 @@ const (
 	CodePushDisabled    = 90045  // push to all users switched off for the app
 	CodePushDailyQuota  = 90047  // the app's pushes of the day are used up
 )
+
+// Conversations (rest-messages.md S8): the recentcontact commands and the
+// conversation-group and mark data.
+const (
+	CodeConvNoAccount     = 50001 // the UserID in the request has not been imported
+	CodeConvBadParam      = 50002 // invalid request parameter
+	CodeConvNeedAdmin     = 50003 // caller is not an app admin
+	CodeConvInternal      = 50004 // internal error; retry
+	CodeConvMarkCount     = 51006 // a mark update names zero conversations or more than 100
+	CodeConvGroupGone     = 51007 // a group conversation's group cannot be resolved
+	CodeConvTooManyData   = 51008 // over 1,000 conversations with group or mark data
+	CodeConvNoSuchGroup   = 51009 // the conversation group does not exist
+	CodeConvTooManyGroups = 51010 // over 20 conversation groups
+	CodeConvGroupName     = 51011 // a conversation group name over 32 bytes
+	CodeConvTooManyPinned = 51012 // too many pinned conversations
+)

@@ -14,6 +14,7 @@ type Store interface {
 	PushStore
 	OpsStore
 	OutboxStore
+	ConversationStore
 	// Close releases the engine's resources.
 	Close() error
 }

@@ -234,6 +234,9 @@ func (in *C2CInput) message(appID uint64, now time.Time) (*im.C2CMessage, time.D
 	if slices.Contains(in.SendMsgControl, NoUnread) || in.LifeTime != nil && *in.LifeTime == 0 {
 		m.FlagBits |= im.FlagNoUnread
 	}
+	if slices.Contains(in.SendMsgControl, NoLastMsg) {
+		m.FlagBits |= im.FlagNoLastMsg
+	}
 	return m, lifetime, nil
 }
 

@@ -39,6 +39,9 @@ func (db *DB) UpdateC2C(ctx context.Context, c im.C2CChange) (im.C2CChanged, err
 			append([]any{string(m.Body), []byte(m.CloudCustomData), m.FlagBits}, key...)...); err != nil {
 			return err
 		}
+		if err := refreshC2CUnread(ctx, tx, c.AppID, c.To, c.From); err != nil {
+			return err
+		}
 		out.Msg, out.Write = *m, c.Events(m)
 		results, err := commitStreamIn(ctx, tx, []im.StreamWrite{out.Write})
 		if err != nil {

@@ -62,7 +62,11 @@ func (db *DB) MarkC2CRead(ctx context.Context, mark im.C2CReadMark) (im.C2CReadR
 			return err
 		}
 		out.Result = results[0]
-		return nil
+		// The conversation row last: CommitStream locks accounts before
+		// conversations.
+		_, err = tx.exec(ctx, `UPDATE conversations SET unread = ? WHERE app_id = ? AND owner = ? AND conv_type = 1 AND peer = ?`,
+			out.Unread, appID(mark.AppID), mark.Reader, mark.Peer)
+		return err
 	})
 	if err != nil {
 		return im.C2CReadResult{}, db.fail("mark c2c read", err)
@@ -70,14 +74,17 @@ func (db *DB) MarkC2CRead(ctx context.Context, mark im.C2CReadMark) (im.C2CReadR
 	return out, nil
 }
 
-// CountC2CUnread implements im.C2CStore.
+// CountC2CUnread implements im.C2CStore: the counts kept in the
+// conversation rows (store/conversation.go), a point read per peer.
 func (db *DB) CountC2CUnread(ctx context.Context, app uint64, reader string, peers []string) (map[string]int64, error) {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	out := make(map[string]int64, len(peers))
 	for _, p := range peers {
 		var n int64
-		if err := db.reader().queryRow(ctx, unreadInConversation, unreadArgs(app, reader, p)...).Scan(&n); err != nil {
+		err := db.reader().queryRow(ctx, `SELECT unread FROM conversations WHERE app_id = ? AND owner = ? AND conv_type = 1 AND peer = ?`,
+			appID(app), reader, p).Scan(&n)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return nil, db.fail("count c2c unread", err)
 		}
 		out[p] = n
@@ -85,15 +92,14 @@ func (db *DB) CountC2CUnread(ctx context.Context, app uint64, reader string, pee
 	return out, nil
 }
 
-// CountC2CUnreadTotal implements im.C2CStore: a range of the recipient
-// index (the user's received messages), each checked against the mark of
-// its conversation.
+// CountC2CUnreadTotal implements im.C2CStore: the sum over the user's
+// one-to-one conversation rows.
 func (db *DB) CountC2CUnreadTotal(ctx context.Context, app uint64, reader string) (int64, error) {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	var n int64
-	err := db.reader().queryRow(ctx, `SELECT COUNT(*)`+c2cFrom+` WHERE m.app_id = ? AND m.to_account = ? AND`+unreadWhere,
-		appID(app), reader, notUnread).Scan(&n)
+	err := db.reader().queryRow(ctx, `SELECT COALESCE(SUM(unread), 0) FROM conversations WHERE app_id = ? AND owner = ? AND conv_type = 1`,
+		appID(app), reader).Scan(&n)
 	if err != nil {
 		return 0, db.fail("count c2c unread total", err)
 	}

@@ -66,7 +66,15 @@ func (db *DB) ImportGroupMessages(ctx context.Context, s im.MsgStream, appends [
 		for j, r := range got {
 			results[at[j]] = r
 		}
-		return nil
+		if s.TopicID != "" || len(valid) == 0 {
+			return nil
+		}
+		// After an import every member has read the group (rest-messages.md,
+		// import_group_msg): one statement, not one per member per message.
+		_, err = c.exec(ctx, `UPDATE group_members SET msg_seq = (SELECT next_msg_seq - 1 FROM groups
+			WHERE groups.app_id = group_members.app_id AND groups.group_id = group_members.group_id)
+			WHERE app_id = ? AND group_id = ?`, appID(s.AppID), s.GroupID)
+		return err
 	})
 	if err != nil {
 		return nil, db.fail("import group messages", err)

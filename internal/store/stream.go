@@ -68,6 +68,9 @@ func commitStreamIn(ctx context.Context, c conn, writes []im.StreamWrite) ([]im.
 	if err := tx.insert(ctx); err != nil {
 		return nil, err
 	}
+	if err := tx.keepConversations(ctx); err != nil {
+		return nil, err
+	}
 	if err := tx.insertCallbacks(ctx); err != nil {
 		return nil, err
 	}
@@ -642,8 +645,11 @@ func (tx *streamTx) insertGroupMessage(ctx context.Context, w im.StreamWrite, r 
 			return err
 		}
 	}
-	_, err := tx.c.exec(ctx, `UPDATE group_members SET last_send_msg_time = ? WHERE app_id = ? AND group_id = ? AND user_id = ?`,
-		m.Time, a, m.GroupID, m.From)
+	// Sending reads the group up to the message (the sender's read
+	// position, from which the conversation list derives unread counts).
+	_, err := tx.c.exec(ctx, `UPDATE group_members SET last_send_msg_time = ?,
+		msg_seq = CASE WHEN msg_seq < ? THEN ? ELSE msg_seq END WHERE app_id = ? AND group_id = ? AND user_id = ?`,
+		m.Time, r.GroupSeq, r.GroupSeq, a, m.GroupID, m.From)
 	return err
 }
 
@@ -655,8 +661,9 @@ func conversation(a, b string) (lo, hi string) {
 	return b, a
 }
 
-// encodeIDs stores a list of UserIDs as a JSON array, "" when empty.
-func encodeIDs(ids []string) (string, error) {
+// encodeIDs stores a list of IDs (UserIDs, conversation group IDs) as a
+// JSON array, "" when empty.
+func encodeIDs[T any](ids []T) (string, error) {
 	if len(ids) == 0 {
 		return "", nil
 	}
@@ -667,11 +674,14 @@ func encodeIDs(ids []string) (string, error) {
 	return string(b), nil
 }
 
-func decodeIDs(s string) ([]string, error) {
+func decodeIDs(s string) ([]string, error) { return decodeList[string](s) }
+
+// decodeList reads a list encodeIDs wrote.
+func decodeList[T any](s string) ([]T, error) {
 	if s == "" {
 		return nil, nil
 	}
-	var ids []string
+	var ids []T
 	if err := json.Unmarshal([]byte(s), &ids); err != nil {
 		return nil, fmt.Errorf("decode ids: %w", err)
 	}

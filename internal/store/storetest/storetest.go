@@ -41,6 +41,7 @@ func Run(t *testing.T, open func(t *testing.T) im.Store) {
 	t.Run("Users", func(t *testing.T) { RunUsers(t, open) })
 	t.Run("OpsPush", func(t *testing.T) { RunOpsPush(t, open) })
 	t.Run("Outbox", func(t *testing.T) { RunOutbox(t, open) })
+	t.Run("Conversations", func(t *testing.T) { RunConversations(t, open) })
 }
 
 // fresh marks a subtest parallel and gives it its own store.
