@@ -202,7 +202,6 @@ type reply struct {
 	Op                  string `json:"op"`
 	ErrorCode           int    `json:"ErrorCode"`
 	ErrorInfo           string `json:"ErrorInfo"`
-	GroupID             string `json:"GroupId"`
 	HeartbeatIntervalMs int64  `json:"HeartbeatIntervalMs"`
 	raw                 json.RawMessage
 }

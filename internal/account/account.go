@@ -39,6 +39,7 @@ type Service struct {
 	imports  *importBatcher
 	lookups  *lookupBatcher
 	known    directory
+	pending  pendingImports
 	bus      bus.Bus // nil until Follow
 }
 
@@ -256,7 +257,9 @@ func (s *Service) EnsureImported(ctx context.Context, app *config.App, userID st
 // (or failed); ctx must stay live until durable returns. A caller answers
 // the login first and calls durable before acting on the user's next
 // request, so logins never queue behind a commit being synced, and the
-// user never sees their account missing. Nothing is lost if the process
+// user never sees their account missing; nor does anyone else on this
+// node, whose lookups of the user wait for the commit (pendingImports).
+// Other nodes see the account once committed. Nothing is lost if the process
 // dies in between: the connection the login was for dies with it, and the
 // next login imports the account.
 func (s *Service) Login(ctx context.Context, app *config.App, userID string, issuedAt int64, now time.Time) (durable func() error, err error) {
@@ -279,9 +282,13 @@ func (s *Service) Login(ctx context.Context, app *config.App, userID string, iss
 	if err != nil {
 		return nil, err
 	}
-	done := make(chan error, 1)
-	go func() { done <- s.commitImport(ctx, app.SDKAppID, write, existing) }()
-	return func() error { return <-done }, nil
+	k := accountKey{app.SDKAppID, userID}
+	imp := s.pending.start(k)
+	go func() { s.pending.finish(k, imp, s.commitImport(ctx, app.SDKAppID, write, existing)) }()
+	return func() error {
+		<-imp.done
+		return imp.err
+	}, nil
 }
 
 // Kick invalidates every UserSig of userID issued before now and closes

@@ -197,11 +197,16 @@ func (s *Service) lookup(ctx context.Context, appID uint64, ids []string) (map[s
 	if len(missing) == 0 {
 		return out, nil
 	}
-	epoch := s.known.snapshot()
 	keys := make([]accountKey, len(missing))
 	for i, id := range missing {
 		keys[i] = accountKey{appID, id}
 	}
+	// A user admitted a moment ago may not be committed yet: their
+	// import is waited for, and then read like any other.
+	if err := s.pending.wait(ctx, keys); err != nil {
+		return out, err
+	}
+	epoch := s.known.snapshot()
 	found, err := s.lookups.c.Do(ctx, keys...)
 	if err != nil {
 		// What was last seen, whatever its age: callers keep working

@@ -308,3 +308,47 @@ func (f *failing) GetAccounts(ctx context.Context, app uint64, ids []string) (ma
 	}
 	return f.AccountStore.GetAccounts(ctx, app, ids)
 }
+
+// gatedImports holds account imports until released.
+type gatedImports struct {
+	im.AccountStore
+	release chan struct{}
+}
+
+func (g *gatedImports) ImportAccounts(ctx context.Context, items []im.AccountImport) error {
+	<-g.release
+	return g.AccountStore.ImportAccounts(ctx, items)
+}
+
+// TestAdmittedBeforeCommitted: a user admitted by a first login whose
+// account is still being committed is an account to everyone on the node:
+// a lookup waits for the commit rather than answering "not imported".
+func TestAdmittedBeforeCommitted(t *testing.T) {
+	ctx := context.Background()
+	gate := &gatedImports{AccountStore: openStore(t), release: make(chan struct{})}
+	s, _ := node(t, gate, bus.NewLocal())
+	durable, err := s.Login(ctx, testApp, "bob", t0.Unix(), t0)
+	if err != nil || durable == nil {
+		t.Fatalf("first login: durable %v, err %v", durable != nil, err)
+	}
+	answered := make(chan map[string]bool, 1)
+	go func() {
+		got, err := s.Imported(ctx, testApp.SDKAppID, []string{"bob"})
+		if err != nil {
+			t.Error(err)
+		}
+		answered <- got
+	}()
+	select {
+	case got := <-answered:
+		t.Fatalf("Imported answered %v before bob's import committed", got)
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(gate.release)
+	if got := <-answered; !got["bob"] {
+		t.Fatalf("Imported(bob) after the commit = %v, want bob", got)
+	}
+	if err := durable(); err != nil {
+		t.Fatal(err)
+	}
+}
