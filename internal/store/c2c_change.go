@@ -11,8 +11,9 @@ import (
 // (a no-op UPDATE: the row lock on PostgreSQL; SQLite's write transaction
 // holds the database), reads it, lets the caller change it, writes it,
 // commits the events with commitStreamIn (which locks accounts after the
-// message row, in CommitStream's order), and rewrites the message's own
-// stream entries.
+// message row, in CommitStream's order), recounts the recipient's unread
+// in the conversation row (locked last, as CommitStream does), and
+// rewrites the message's own stream entries.
 func (db *DB) UpdateC2C(ctx context.Context, c im.C2CChange) (im.C2CChanged, error) {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
@@ -39,15 +40,17 @@ func (db *DB) UpdateC2C(ctx context.Context, c im.C2CChange) (im.C2CChanged, err
 			append([]any{string(m.Body), []byte(m.CloudCustomData), m.FlagBits}, key...)...); err != nil {
 			return err
 		}
-		if err := refreshC2CUnread(ctx, tx, c.AppID, c.To, c.From); err != nil {
-			return err
-		}
 		out.Msg, out.Write = *m, c.Events(m)
 		results, err := commitStreamIn(ctx, tx, []im.StreamWrite{out.Write})
 		if err != nil {
 			return err
 		}
 		out.Result = results[0]
+		// The conversation row after the accounts commitStreamIn locked,
+		// in CommitStream's order.
+		if err := refreshC2CUnread(ctx, tx, c.AppID, c.To, c.From); err != nil {
+			return err
+		}
 		if c.Entry == nil {
 			return nil
 		}
