@@ -88,31 +88,29 @@ func (tx *streamTx) keepConversations(ctx context.Context) error {
 	slices.SortFunc(keys, func(a, b convRowKey) int {
 		return cmp.Or(cmp.Compare(a.app, b.app), strings.Compare(a.owner, b.owner), strings.Compare(a.peer, b.peer))
 	})
-	var q strings.Builder
-	q.WriteString(`INSERT INTO conversations (app_id, owner, conv_type, peer, msg_time, last_msg_key, last_from, unread) VALUES `)
-	args := make([]any, 0, len(keys)*8)
-	for i, k := range keys {
+	args := make([]any, 0, len(keys)*convUpkeepCols)
+	for _, k := range keys {
 		r := rows[k]
-		if i > 0 {
-			q.WriteString(", ")
-		}
-		args = append(args, k.app, k.owner, k.peer, r.time, r.key, r.from)
-		if r.unread == 0 {
-			q.WriteString(`(?, ?, 1, ?, ?, ?, ?, 0)`)
-			continue
-		}
-		q.WriteString(`(?, ?, 1, ?, ?, ?, ?, CASE WHEN ? > COALESCE((SELECT read_time FROM c2c_read
-			WHERE app_id = ? AND reader = ? AND peer = ?), -1) THEN ? ELSE 0 END)`)
-		args = append(args, r.unreadSince, k.app, k.owner, k.peer, r.unread)
+		args = append(args, k.app, k.owner, k.peer, r.time, r.key, r.from, r.unreadSince, k.app, k.owner, k.peer, r.unread)
 	}
-	q.WriteString(` ON CONFLICT (app_id, owner, conv_type, peer) DO UPDATE SET
+	return tx.insertRowsAs(ctx, `INSERT INTO conversations (app_id, owner, conv_type, peer, msg_time, last_msg_key, last_from, unread) VALUES `,
+		convUpkeepRow, convUpkeepCols, args, convUpkeepConflict, nil)
+}
+
+// convUpkeepRow is one row of the upkeep's upsert: the unread messages it
+// brings count only if they are later than the owner's read mark (with
+// none, the count is 0 either way). One form for every row, so the
+// statement's text depends on the row count alone.
+const (
+	convUpkeepRow = `(?, ?, 1, ?, ?, ?, ?, CASE WHEN ? > COALESCE((SELECT read_time FROM c2c_read
+		WHERE app_id = ? AND reader = ? AND peer = ?), -1) THEN ? ELSE 0 END)`
+	convUpkeepCols     = 11
+	convUpkeepConflict = ` ON CONFLICT (app_id, owner, conv_type, peer) DO UPDATE SET
 		last_msg_key = CASE WHEN excluded.msg_time >= conversations.msg_time THEN excluded.last_msg_key ELSE conversations.last_msg_key END,
 		last_from = CASE WHEN excluded.msg_time >= conversations.msg_time THEN excluded.last_from ELSE conversations.last_from END,
 		msg_time = CASE WHEN excluded.msg_time >= conversations.msg_time THEN excluded.msg_time ELSE conversations.msg_time END,
-		unread = conversations.unread + excluded.unread`)
-	_, err := tx.c.exec(ctx, q.String(), args...)
-	return err
-}
+		unread = conversations.unread + excluded.unread`
+)
 
 // noUpkeepKey marks a context under which CommitStream skips the
 // conversation upkeep.

@@ -41,6 +41,10 @@ type Dialect struct {
 	// bytewise, as SQLite does by default; PostgreSQL would otherwise sort
 	// by the database's locale (` COLLATE "C"`).
 	ByteOrder string
+	// CacheWrites prepares the statements of write transactions once
+	// (writeStmts): for SQLite, which would parse them every time;
+	// PostgreSQL's driver keeps its own statement cache.
+	CacheWrites bool
 }
 
 // DB implements im.Store over database/sql for one engine.
@@ -59,6 +63,8 @@ type DB struct {
 	readStmts   sync.Map // string -> *sql.Stmt
 	readStmtsMu sync.Mutex
 	readStmtsN  int
+	// writeStmts caches the write transactions' statements (CacheWrites).
+	writeStmts writeStmts
 
 	// Now stamps schema_migrations.applied_at; tests may replace it.
 	Now func() time.Time
@@ -107,6 +113,7 @@ func (db *DB) Close() error {
 		err = errors.Join(err, v.(*sql.Stmt).Close())
 		return true
 	})
+	err = errors.Join(err, db.writeStmts.close())
 	err = errors.Join(err, db.write.Close())
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())
@@ -130,13 +137,35 @@ type conn struct {
 	q  querier
 	d  *Dialect
 	db *DB
+	// tx and stmts, set on a write transaction's conn when the engine
+	// caches write statements, run its statements prepared.
+	tx    *sql.Tx
+	stmts *writeStmts
+}
+
+// txStmt returns query prepared for the transaction, or nil.
+func (c conn) txStmt(ctx context.Context, query string) *sql.Stmt {
+	if c.stmts == nil {
+		return nil
+	}
+	if s := c.stmts.get(query); s != nil {
+		return c.tx.StmtContext(ctx, s)
+	}
+	return nil
 }
 
 func (c conn) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return c.q.ExecContext(ctx, c.d.rebind(query), args...)
+	query = c.d.rebind(query)
+	if s := c.txStmt(ctx, query); s != nil {
+		return s.ExecContext(ctx, args...)
+	}
+	return c.q.ExecContext(ctx, query, args...)
 }
 
 func (c conn) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if s := c.txStmt(ctx, c.d.rebind(query)); s != nil {
+		return s.QueryContext(ctx, args...)
+	}
 	if c.db != nil {
 		if stmt := c.db.prepared(ctx, c.d.rebind(query)); stmt != nil {
 			return stmt.QueryContext(ctx, args...)
@@ -146,6 +175,9 @@ func (c conn) query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 }
 
 func (c conn) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if s := c.txStmt(ctx, c.d.rebind(query)); s != nil {
+		return s.QueryRowContext(ctx, args...)
+	}
 	if c.db != nil {
 		if stmt := c.db.prepared(ctx, c.d.rebind(query)); stmt != nil {
 			return stmt.QueryRowContext(ctx, args...)
@@ -193,7 +225,14 @@ func (db *DB) inTx(ctx context.Context, fn func(conn) error) error {
 	if err != nil {
 		return err
 	}
-	if err := fn(conn{q: tx, d: &db.dialect}); err != nil {
+	c := conn{q: tx, d: &db.dialect}
+	if db.dialect.CacheWrites {
+		c.tx, c.stmts = tx, &db.writeStmts
+		// Once the transaction has ended, its connection is free to
+		// prepare the statements it ran unprepared.
+		defer db.writeStmts.prepareWanted(db.write)
+	}
+	if err := fn(c); err != nil {
 		_ = tx.Rollback() // the error that made us roll back is the one to report
 		return err
 	}

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/chatd/chatd/internal/im"
@@ -239,15 +238,6 @@ func (tx *streamTx) takeGroupSeqs(ctx context.Context) error {
 	return nil
 }
 
-// prepareFrom is the number of runs from which a statement of a batch is
-// prepared for it.
-const prepareFrom = 16
-
-// preparer is what a transaction (*sql.Tx) adds to querier.
-type preparer interface {
-	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
-}
-
 type userKey struct {
 	app  uint64
 	user string
@@ -301,22 +291,13 @@ func (tx *streamTx) takeUserSeqs(ctx context.Context) error {
 }
 
 // bumpUserSeqs takes the numbers with one UPDATE per user, in key order
-// (keys is sorted). Prepared once when the batch has many users, so SQLite
-// parses it once.
+// (keys is sorted): SQLite runs it prepared (writeStmts), each one a
+// primary-key update without a round trip.
 func (tx *streamTx) bumpUserSeqs(ctx context.Context, keys []userKey, counts, next map[userKey]int64) error {
-	const bump = `UPDATE accounts SET event_seq = event_seq + ? WHERE app_id = ? AND user_id = ? RETURNING event_seq`
-	update := func(args ...any) *sql.Row { return tx.c.queryRow(ctx, bump, args...) }
-	if p, ok := tx.c.q.(preparer); ok && len(keys) >= prepareFrom {
-		stmt, err := p.PrepareContext(ctx, tx.c.d.rebind(bump))
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
-		update = func(args ...any) *sql.Row { return stmt.QueryRowContext(ctx, args...) }
-	}
 	for _, k := range keys {
 		var last int64
-		err := update(counts[k], appID(k.app), k.user).Scan(&last)
+		err := tx.c.queryRow(ctx, `UPDATE accounts SET event_seq = event_seq + ? WHERE app_id = ? AND user_id = ? RETURNING event_seq`,
+			counts[k], appID(k.app), k.user).Scan(&last)
 		switch {
 		case err == nil:
 			next[k] = last - counts[k] + 1
@@ -410,14 +391,33 @@ func (tx *streamTx) insert(ctx context.Context) error {
 const maxParams = 32766
 
 // insertRows runs head ("INSERT INTO t (a, b) VALUES ") with values, the
-// rows' values one row after another, cols per row, as multi-row
-// statements of at most maxParams values each; tail follows the VALUES
-// (ON CONFLICT, RETURNING). scan, when not nil, reads each returned row.
+// rows' values one row after another, cols per row; tail follows the
+// VALUES (ON CONFLICT, RETURNING). scan, when not nil, reads each returned
+// row. The rows go in multi-row statements of a few fixed sizes (the
+// largest first), so a batch of any size runs texts the engine has
+// prepared before.
 func (tx *streamTx) insertRows(ctx context.Context, head string, cols int, values []any, tail string, scan func(*sql.Rows) error) error {
-	per := maxParams / cols * cols
-	for start := 0; start < len(values); start += per {
-		chunk := values[start:min(len(values), start+per)]
-		q := tx.valuesSQL(head, cols, len(chunk)/cols, tail)
+	return tx.insertRowsAs(ctx, head, "("+placeholders(cols)+")", cols, values, tail, scan)
+}
+
+// rowsLadder are the row counts of one multi-row statement, largest first.
+var rowsLadder = []int{256, 64, 16, 4, 1}
+
+// insertRowsAs is insertRows with each row written as row, an expression
+// list with cols placeholders.
+func (tx *streamTx) insertRowsAs(ctx context.Context, head, row string, cols int, values []any, tail string, scan func(*sql.Rows) error) error {
+	for start := 0; start < len(values); {
+		left := (len(values) - start) / cols
+		rows := 1
+		for _, n := range rowsLadder {
+			if n <= left && n*cols <= maxParams {
+				rows = n
+				break
+			}
+		}
+		chunk := values[start : start+rows*cols]
+		start += rows * cols
+		q := valuesSQL(head, row, rows, tail)
 		var err error
 		if scan == nil {
 			_, err = tx.c.exec(ctx, q, chunk...)
@@ -432,31 +432,16 @@ func (tx *streamTx) insertRows(ctx context.Context, head string, cols int, value
 	return nil
 }
 
-// valuesSQL writes a multi-row INSERT with its placeholders already in the
-// engine's form, so the statement is not scanned again to rebind them.
-func (tx *streamTx) valuesSQL(head string, cols, rows int, tail string) string {
+// valuesSQL writes a multi-row INSERT of rows rows.
+func valuesSQL(head, row string, rows int, tail string) string {
 	var b strings.Builder
-	b.Grow(len(head) + len(tail) + rows*cols*7)
+	b.Grow(len(head) + len(tail) + rows*(len(row)+2))
 	b.WriteString(head)
-	n := 0
 	for r := range rows {
 		if r > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteByte('(')
-		for c := range cols {
-			if c > 0 {
-				b.WriteString(", ")
-			}
-			n++
-			if tx.c.d.Numbered {
-				b.WriteByte('$')
-				b.WriteString(strconv.Itoa(n))
-			} else {
-				b.WriteByte('?')
-			}
-		}
-		b.WriteByte(')')
+		b.WriteString(row)
 	}
 	b.WriteString(tail)
 	return b.String()

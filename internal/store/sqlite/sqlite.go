@@ -24,8 +24,9 @@ const BusyTimeoutMS = 5000
 
 // dialect is SQLite's store.Dialect.
 var dialect = store.Dialect{
-	Name:     "sqlite",
-	Classify: classify,
+	Name:        "sqlite",
+	Classify:    classify,
+	CacheWrites: true,
 }
 
 // Open opens (creating if needed) the database file at path and migrates
