@@ -83,6 +83,10 @@ type StreamResult struct {
 	UserSeqs []int64
 	// GroupEventSeqs holds the EventSeq of each GroupEvents entry.
 	GroupEventSeqs []int64
+	// Unread is the unread one-to-one total of the user the write's
+	// callbacks name (Callback.UnreadOf) as this commit left it; 0 when
+	// none does.
+	Unread int64
 }
 
 // C2CAppend stores a one-to-one message in the history of its two sides.

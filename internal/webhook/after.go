@@ -32,6 +32,10 @@ type job struct {
 	// unreadOf names the user whose count UnreadMsgNum reports; "" when
 	// the body has no count to fill in.
 	unreadOf string
+	// counted says the commit that stored the callback counted it:
+	// unreadN is UnreadMsgNum, and nothing is read when it is sent.
+	counted bool
+	unreadN int64
 	// answered receives the app's answer, for the callbacks whose answer
 	// is used later (Chatbot.OnC2CSignalMessage). Such a callback is not
 	// durable: the answer has nobody to go to after a restart.
@@ -91,7 +95,7 @@ func (s *Sender) record(ctx context.Context, a *app, command, key string, j *job
 		var req []byte
 		req, err = encodeStored(stored{Command: command, Origin: OriginOf(ctx), Unread: j.unreadOf}, body)
 		seq := s.nextSeq()
-		j.cb = &im.Callback{Key: s.key(seq), Owner: s.node, Seq: seq, AppID: a.id, Lane: key, Request: req}
+		j.cb = &im.Callback{Key: s.key(seq), Owner: s.node, Seq: seq, AppID: a.id, Lane: key, Request: req, UnreadOf: j.unreadOf}
 	}
 	if err != nil {
 		s.log.Error("webhook: encode", "command", command, "err", err)
@@ -115,7 +119,9 @@ func (s *Sender) recordFor(ctx context.Context, appID uint64, command, key strin
 
 // Committed queues the callbacks the writes carried, now that they are
 // committed (stream.Callbacks); those of a write that failed or was a
-// duplicate were not stored, and are not sent.
+// duplicate were not stored, and are not sent. The commit counted the
+// unread total a callback reports (StreamResult.Unread): it is sent as
+// the message left it, with no read.
 func (s *Sender) Committed(writes []im.StreamWrite, results []im.StreamResult) {
 	for i, w := range writes {
 		if len(w.Callbacks) == 0 || results[i].Err != nil || results[i].Duplicate {
@@ -126,7 +132,7 @@ func (s *Sender) Committed(writes []im.StreamWrite, results []im.StreamResult) {
 				cb.MsgSeq, cb.MsgTime = results[i].GroupSeq, results[i].GroupTime
 			}
 			if a := s.apps[cb.AppID]; a != nil {
-				s.enqueue(a, &job{cb: &cb, durable: s.outbox != nil})
+				s.enqueue(a, &job{cb: &cb, durable: s.outbox != nil, counted: cb.UnreadOf != "", unreadN: results[i].Unread})
 			}
 		}
 	}
@@ -241,7 +247,8 @@ func (s *Sender) sendJob(a *app, j *job) {
 }
 
 // request completes a recorded callback: the placeholders get their
-// values, the unread count is read now.
+// values, the unread count is read now unless its commit counted it (a
+// row taken over from the outbox was not: its count is read).
 func (s *Sender) request(ctx context.Context, j *job) (*request, error) {
 	var st stored
 	if err := json.Unmarshal(j.cb.Request, &st); err != nil {
@@ -273,6 +280,9 @@ func fillIn(body []byte, field string, placeholder, value int64) []byte {
 
 // unreadCount is a body's UnreadMsgNum: -1 when it cannot be read.
 func (s *Sender) unreadCount(ctx context.Context, j *job, user string) int64 {
+	if j.counted {
+		return j.unreadN
+	}
 	count := j.unread
 	if count == nil && s.unreadOf != nil {
 		count = func(ctx context.Context) (int64, error) { return s.unreadOf(ctx, j.cb.AppID, user) }
