@@ -45,11 +45,16 @@ type job struct {
 // stored is the request of a callback as the outbox keeps it: what is
 // needed to send it from another process.
 type stored struct {
-	Command string          `json:"c"`
-	Origin  Origin          `json:"o"`
-	Body    json.RawMessage `json:"b"`
+	Command string `json:"c"`
+	Origin  Origin `json:"o"`
 	// Unread names the user whose unread count fills UnreadMsgNum.
 	Unread string `json:"u,omitempty"`
+	// Body comes last, so decodeStored takes it as it is, without
+	// scanning it.
+	Body json.RawMessage `json:"r"`
+	// Before is the body of a row an earlier chatd wrote (under "b",
+	// before "u").
+	Before json.RawMessage `json:"b,omitempty"`
 }
 
 // Placeholders: a body is encoded when its event happens, but a few of its
@@ -175,17 +180,45 @@ func (s *Sender) drop(a *app, j *job, why string, final bool) {
 // goes in as it is, not checked and compacted once more (a send's
 // callback is recorded on the send's path).
 func encodeStored(st stored, body []byte) ([]byte, error) {
-	head, err := json.Marshal(st) // {"c":...,"o":{...},"b":null[,"u":...]}
+	head, err := json.Marshal(st) // {"c":...,"o":{...}[,"u":...],"r":null}
 	if err != nil {
 		return nil, err
 	}
-	i := bytes.Index(head, []byte(`"b":null`))
+	i := bytes.LastIndex(head, []byte(`,"r":null}`))
 	if i < 0 {
 		return nil, errors.New("webhook: encode stored: no body field")
 	}
 	out := make([]byte, 0, len(head)+len(body))
-	out = append(append(append(out, head[:i+4]...), body...), head[i+8:]...)
+	out = append(append(append(out, head[:i+5]...), body...), '}')
 	return out, nil
+}
+
+// bodyField starts the body, the last field of a stored request. A string
+// before it cannot hold it (its quotes are escaped), so its first match
+// is the field.
+var bodyField = []byte(`,"r":`)
+
+// decodeStored reads a stored request: the fields before the body are
+// decoded, the body is a slice of req, not scanned (a callback is
+// decoded on its way out, once per send). A row an earlier chatd wrote is
+// decoded whole.
+func decodeStored(req []byte) (stored, error) {
+	var st stored
+	if i := bytes.Index(req, bodyField); i >= 0 && len(req) > i+len(bodyField) && req[len(req)-1] == '}' {
+		head := append(req[:i:i], '}')
+		if json.Unmarshal(head, &st) == nil && st.Before == nil {
+			st.Body = req[i+len(bodyField) : len(req)-1]
+			return st, nil
+		}
+		st = stored{}
+	}
+	if err := json.Unmarshal(req, &st); err != nil {
+		return st, err
+	}
+	if st.Body == nil {
+		st.Body = st.Before
+	}
+	return st, nil
 }
 
 // commandOf reads a stored callback's command. It is the encoding's
@@ -197,8 +230,7 @@ func commandOf(cb *im.Callback) string {
 			return string(rest[:i])
 		}
 	}
-	var st stored
-	_ = json.Unmarshal(cb.Request, &st)
+	st, _ := decodeStored(cb.Request)
 	return st.Command
 }
 
@@ -250,8 +282,8 @@ func (s *Sender) sendJob(a *app, j *job) {
 // values, the unread count is read now unless its commit counted it (a
 // row taken over from the outbox was not: its count is read).
 func (s *Sender) request(ctx context.Context, j *job) (*request, error) {
-	var st stored
-	if err := json.Unmarshal(j.cb.Request, &st); err != nil {
+	st, err := decodeStored(j.cb.Request)
+	if err != nil {
 		return nil, err
 	}
 	body := []byte(st.Body)
