@@ -237,15 +237,17 @@ func commandOf(cb *im.Callback) string {
 // deliver sends the jobs of one lane, one at a time.
 func (s *Sender) deliver(a *app, lane chan *job) {
 	defer s.wg.Done()
+	lc := &laneConn{}
+	defer lc.close()
 	for j := range lane {
-		s.sendJob(a, j)
+		s.sendJob(a, lc, j)
 		a.queued.Add(-1)
 	}
 }
 
 // sendJob sends one queued callback, once more after a timeout when the
 // app asks for it, and then deletes it from the outbox.
-func (s *Sender) sendJob(a *app, j *job) {
+func (s *Sender) sendJob(a *app, lc *laneConn, j *job) {
 	if s.ctx.Err() != nil {
 		s.drop(a, j, "chatd stopped before sending it", false)
 		return
@@ -260,12 +262,12 @@ func (s *Sender) sendJob(a *app, j *job) {
 	if j.answered != nil {
 		kind = KindBefore // queued, but its answer is used
 	}
-	ans, err := s.send(s.ctx, a, req, kind, 1)
+	ans, err := s.send(s.ctx, a, lc, req, kind, 1)
 	var ce *callError
 	if err != nil && a.cfg.RetryAfterTimeout && errors.As(err, &ce) && ce.outcome == OutcomeTimeout {
 		select {
 		case <-time.After(retryDelay):
-			ans, err = s.send(s.ctx, a, req, kind, 2)
+			ans, err = s.send(s.ctx, a, lc, req, kind, 2)
 		case <-s.ctx.Done():
 		}
 	}
