@@ -88,8 +88,17 @@ func randomNode() string {
 // target is the request URL: the app's URL with the spec's parameters
 // appended (after its own query, if any).
 func (a *app) target(r *request, now time.Time) string {
-	q := make([]string, 0, 7)
-	add := func(k, v string) { q = append(q, k+"="+url.QueryEscape(v)) }
+	var b strings.Builder
+	b.Grow(len(a.prefix) + len(a.suffix) + 256)
+	b.WriteString(a.prefix)
+	sep := ""
+	add := func(k, v string) {
+		b.WriteString(sep)
+		b.WriteString(k)
+		b.WriteByte('=')
+		b.WriteString(url.QueryEscape(v))
+		sep = "&"
+	}
 	add("SdkAppid", strconv.FormatUint(a.id, 10))
 	add("CallbackCommand", r.command)
 	add("contenttype", "json")
@@ -109,12 +118,26 @@ func (a *app) target(r *request, now time.Time) string {
 		add("Sign", Sign(a.cfg.Token, t))
 		add("RequestTime", t)
 	}
-	u := *a.base
+	b.WriteString(a.suffix)
+	return b.String()
+}
+
+// targetParts splits base around the place of the spec's parameters:
+// after its own query (and a "?" or "&"), before its fragment.
+func targetParts(base *url.URL) (prefix, suffix string) {
+	u := *base
+	u.Fragment, u.RawFragment = "", ""
 	if u.RawQuery != "" {
 		u.RawQuery += "&"
 	}
-	u.RawQuery += strings.Join(q, "&")
-	return u.String()
+	prefix = u.String()
+	if base.RawQuery == "" {
+		prefix += "?"
+	}
+	if base.Fragment != "" {
+		suffix = "#" + base.EscapedFragment()
+	}
+	return prefix, suffix
 }
 
 // Sign is the spec's signature: the lower-case hex SHA-256 of the token

@@ -86,11 +86,13 @@ type Sender struct {
 
 // app is one app's callback configuration put to work.
 type app struct {
-	id     uint64
-	cfg    config.Webhook
-	base   *url.URL
-	client *http.Client
-	tls    *tls.Config
+	id   uint64
+	cfg  config.Webhook
+	base *url.URL
+	// prefix and suffix surround the spec's parameters in a request URL.
+	prefix, suffix string
+	client         *http.Client
+	tls            *tls.Config
 	// direct says no proxy applies to the URL: the lanes send on their
 	// own connections (laneConn).
 	direct  bool
@@ -159,6 +161,7 @@ func newApp(id uint64, cfg config.Webhook) (*app, error) {
 		return nil, err
 	}
 	a := &app{id: id, cfg: cfg, base: base, tls: tlsConfig, timeout: cfg.RequestTimeout(), log: newDeliveryLog(cfg.Log())}
+	a.prefix, a.suffix = targetParts(base)
 	proxy, err := http.ProxyFromEnvironment(&http.Request{URL: base})
 	a.direct = err == nil && proxy == nil && (base.Scheme == "http" || base.Scheme == "https")
 	a.client = &http.Client{
