@@ -26,8 +26,8 @@ type Callback struct {
 	MsgSeq, MsgTime int64
 	// UnreadOf names the user whose unread one-to-one total the body
 	// reports (UnreadMsgNum of C2C.CallbackAfterSendMsg); a commit through
-	// the streams counts it as it leaves it (StreamResult.Unread), so the
-	// sender reads nothing. Not stored: the request names the user too.
+	// the streams may count it as it leaves it (StreamResult.Unread), so
+	// the sender reads nothing. Not stored: the request names the user too.
 	UnreadOf string
 }
 

@@ -43,11 +43,15 @@ func (tx *streamTx) insertCallbacks(ctx context.Context) error {
 }
 
 // countUnread sets the Unread result of every committed write whose
-// callbacks name a user (Callback.UnreadOf): the user's unread one-to-one
-// total as the batch's conversation upkeep left it, the sum that
+// callbacks name a user (Callback.UnreadOf), on an engine that counts in
+// the commit (Dialect.CountInCommit): the user's unread one-to-one total
+// as the batch's conversation upkeep left it, the sum that
 // CountC2CUnreadTotal reads. One query per app and batch answers all, so
 // a callback needs no read of its own when it is sent.
 func (tx *streamTx) countUnread(ctx context.Context) error {
+	if !tx.c.d.CountInCommit {
+		return nil
+	}
 	type user struct {
 		app  uint64
 		name string
@@ -64,6 +68,7 @@ func (tx *streamTx) countUnread(ctx context.Context) error {
 				}
 				u := user{w.AppID, cb.UnreadOf}
 				wants[u] = append(wants[u], i)
+				tx.results[i].UnreadCounted = true // 0 when the user has no row
 				break
 			}
 		}

@@ -124,9 +124,9 @@ func (s *Sender) recordFor(ctx context.Context, appID uint64, command, key strin
 
 // Committed queues the callbacks the writes carried, now that they are
 // committed (stream.Callbacks); those of a write that failed or was a
-// duplicate were not stored, and are not sent. The commit counted the
-// unread total a callback reports (StreamResult.Unread): it is sent as
-// the message left it, with no read.
+// duplicate were not stored, and are not sent. When the commit counted
+// the unread total a callback reports (StreamResult.Unread), it is sent
+// as the message left it, with no read.
 func (s *Sender) Committed(writes []im.StreamWrite, results []im.StreamResult) {
 	for i, w := range writes {
 		if len(w.Callbacks) == 0 || results[i].Err != nil || results[i].Duplicate {
@@ -137,7 +137,7 @@ func (s *Sender) Committed(writes []im.StreamWrite, results []im.StreamResult) {
 				cb.MsgSeq, cb.MsgTime = results[i].GroupSeq, results[i].GroupTime
 			}
 			if a := s.apps[cb.AppID]; a != nil {
-				s.enqueue(a, &job{cb: &cb, durable: s.outbox != nil, counted: cb.UnreadOf != "", unreadN: results[i].Unread})
+				s.enqueue(a, &job{cb: &cb, durable: s.outbox != nil, counted: cb.UnreadOf != "" && results[i].UnreadCounted, unreadN: results[i].Unread})
 			}
 		}
 	}

@@ -158,7 +158,7 @@ func TestCommittedCarriesUnread(t *testing.T) {
 	if len(cbs) != 1 || cbs[0].UnreadOf != "bob" {
 		t.Fatalf("recorded %+v: want one callback counting bob's unread", cbs)
 	}
-	s.Committed([]im.StreamWrite{{AppID: testAppID, Callbacks: cbs}}, []im.StreamResult{{Unread: 5}})
+	s.Committed([]im.StreamWrite{{AppID: testAppID, Callbacks: cbs}}, []im.StreamResult{{Unread: 5, UnreadCounted: true}})
 	if r := rc.next(); r.Body["UnreadMsgNum"] != float64(5) || reads.Load() != 0 {
 		t.Fatalf("body %s after %d reads: want UnreadMsgNum 5 from the commit", r.RawBody, reads.Load())
 	}
