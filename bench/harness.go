@@ -40,6 +40,9 @@ type Env struct {
 	// Profile, when set, is the directory CPU profiles of chatd go to
 	// (--profile); Chatd is then built with a pprof listener.
 	Profile string
+	// ProfileTag is added to the profiles' names, so a scenario that runs
+	// one phase under several settings keeps each setting's profile.
+	ProfileTag string
 }
 
 // logf prints a progress line.

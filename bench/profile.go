@@ -91,6 +91,7 @@ func (e *Env) profileCPU(ctx context.Context, p *Proc, name string, d time.Durat
 	if e.Profile == "" || p.pprof == "" {
 		return func() {}
 	}
+	name += e.ProfileTag
 	var wg sync.WaitGroup
 	for _, k := range []struct{ kind, file string }{{"profile", name}, {"block", name + ".block"}, {"mutex", name + ".mutex"}} {
 		wg.Add(1)

@@ -255,6 +255,11 @@ func sendGateway(ctx context.Context, env *Env, engine string, extra ...string) 
 	defer stop()
 	n := max(2, sendCfg.conns)
 	users := userIDs("gw_", n)
+	// Imported first: a first login is answered before its account is
+	// committed, and a neighbour's send to it could find it missing.
+	if err := importAccounts(ctx, env, p, users); err != nil {
+		return r, err
+	}
 	env.logf("send: %s, gateway, logging %d users in", engine, n)
 	clients, _, err := env.dialMany(ctx, dialPlan{URL: p.URL, Users: users, Sigs: sigs(users), Parallel: 100}, dialLimit(n))
 	if err != nil {

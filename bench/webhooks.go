@@ -94,11 +94,14 @@ func runWebhooks(ctx context.Context, env *Env) (*Report, error) {
 					withCallbacks := (i+round)%2 == 1
 					env.logf("webhooks: %s, %s, round %d, callbacks on: %v", engine, phase, round+1, withCallbacks)
 					var flags []string
+					env.ProfileTag = fmt.Sprintf("-off-%d", round+1)
 					if withCallbacks {
 						flags = on
+						env.ProfileTag = fmt.Sprintf("-on-%d", round+1)
 					}
 					before := rc.received.Load()
 					got, err := send(ctx, env, engine, flags...)
+					env.ProfileTag = ""
 					if err != nil {
 						return fmt.Errorf("%s, round %d, callbacks on: %v: %w", phase, round+1, withCallbacks, err)
 					}

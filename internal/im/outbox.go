@@ -24,6 +24,11 @@ type Callback struct {
 	// message the callback reports (0 otherwise); the store fills them
 	// from the write's result, the sender puts them into the body.
 	MsgSeq, MsgTime int64
+	// UnreadOf names the user whose unread one-to-one total the body
+	// reports (UnreadMsgNum of C2C.CallbackAfterSendMsg); a commit through
+	// the streams may count it as it leaves it (StreamResult.Unread), so
+	// the sender reads nothing. Not stored: the request names the user too.
+	UnreadOf string
 }
 
 // OutboxStore persists the after callbacks not sent yet, and the leases

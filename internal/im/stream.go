@@ -83,6 +83,12 @@ type StreamResult struct {
 	UserSeqs []int64
 	// GroupEventSeqs holds the EventSeq of each GroupEvents entry.
 	GroupEventSeqs []int64
+	// Unread is the unread one-to-one total of the user the write's
+	// callbacks name (Callback.UnreadOf) as this commit left it, when
+	// UnreadCounted: the engine counts it in the commit where that is
+	// cheaper than reading it when the callback is sent.
+	Unread        int64
+	UnreadCounted bool
 }
 
 // C2CAppend stores a one-to-one message in the history of its two sides.

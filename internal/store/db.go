@@ -45,6 +45,13 @@ type Dialect struct {
 	// (writeStmts): for SQLite, which would parse them every time;
 	// PostgreSQL's driver keeps its own statement cache.
 	CacheWrites bool
+	// CountInCommit makes CommitStream count the unread totals the
+	// writes' callbacks report (StreamResult.Unread) in its transaction,
+	// one query per batch: cheaper than a read per callback across the
+	// network (PostgreSQL). On SQLite a cached prepared read per callback,
+	// off the writer, costs less than preparing the batch's query in the
+	// transaction (docs/BENCHMARKS.md, webhooks).
+	CountInCommit bool
 }
 
 // DB implements im.Store over database/sql for one engine.

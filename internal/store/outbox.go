@@ -42,6 +42,68 @@ func (tx *streamTx) insertCallbacks(ctx context.Context) error {
 	return tx.insertRows(ctx, insertOutbox, outboxCols, values, "", nil)
 }
 
+// countUnread sets the Unread result of every committed write whose
+// callbacks name a user (Callback.UnreadOf), on an engine that counts in
+// the commit (Dialect.CountInCommit): the user's unread one-to-one total
+// as the batch's conversation upkeep left it, the sum that
+// CountC2CUnreadTotal reads. One query per app and batch answers all, so
+// a callback needs no read of its own when it is sent.
+func (tx *streamTx) countUnread(ctx context.Context) error {
+	if !tx.c.d.CountInCommit {
+		return nil
+	}
+	type user struct {
+		app  uint64
+		name string
+	}
+	var wants map[user][]int
+	for i, w := range tx.writes {
+		if tx.failed(i) {
+			continue
+		}
+		for _, cb := range w.Callbacks {
+			if cb.UnreadOf != "" {
+				if wants == nil {
+					wants = map[user][]int{}
+				}
+				u := user{w.AppID, cb.UnreadOf}
+				wants[u] = append(wants[u], i)
+				tx.results[i].UnreadCounted = true // 0 when the user has no row
+				break
+			}
+		}
+	}
+	if len(wants) == 0 {
+		return nil
+	}
+	byApp := map[uint64][]any{}
+	for u := range wants {
+		byApp[u.app] = append(byApp[u.app], u.name)
+	}
+	for app, names := range byApp {
+		for chunk := range slices.Chunk(names, 1000) {
+			rows, err := tx.c.query(ctx, `SELECT owner, COALESCE(SUM(unread), 0) FROM conversations
+				WHERE app_id = ? AND conv_type = 1 AND owner IN (?`+strings.Repeat(", ?", len(chunk)-1)+`) GROUP BY owner`,
+				append([]any{appID(app)}, chunk...)...)
+			err = each(rows, err, func(r *sql.Rows) error {
+				var name string
+				var n int64
+				if err := r.Scan(&name, &n); err != nil {
+					return err
+				}
+				for _, i := range wants[user{app, name}] {
+					tx.results[i].Unread = n
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // AppendCallbacks implements im.OutboxStore.
 func (db *DB) AppendCallbacks(ctx context.Context, cbs []im.Callback) error {
 	if len(cbs) == 0 {

@@ -70,6 +70,9 @@ func commitStreamIn(ctx context.Context, c conn, writes []im.StreamWrite) ([]im.
 	if err := tx.keepConversations(ctx); err != nil {
 		return nil, err
 	}
+	if err := tx.countUnread(ctx); err != nil {
+		return nil, err
+	}
 	if err := tx.insertCallbacks(ctx); err != nil {
 		return nil, err
 	}

@@ -32,6 +32,10 @@ type job struct {
 	// unreadOf names the user whose count UnreadMsgNum reports; "" when
 	// the body has no count to fill in.
 	unreadOf string
+	// counted says the commit that stored the callback counted it:
+	// unreadN is UnreadMsgNum, and nothing is read when it is sent.
+	counted bool
+	unreadN int64
 	// answered receives the app's answer, for the callbacks whose answer
 	// is used later (Chatbot.OnC2CSignalMessage). Such a callback is not
 	// durable: the answer has nobody to go to after a restart.
@@ -41,11 +45,16 @@ type job struct {
 // stored is the request of a callback as the outbox keeps it: what is
 // needed to send it from another process.
 type stored struct {
-	Command string          `json:"c"`
-	Origin  Origin          `json:"o"`
-	Body    json.RawMessage `json:"b"`
+	Command string `json:"c"`
+	Origin  Origin `json:"o"`
 	// Unread names the user whose unread count fills UnreadMsgNum.
 	Unread string `json:"u,omitempty"`
+	// Body comes last, so decodeStored takes it as it is, without
+	// scanning it.
+	Body json.RawMessage `json:"r"`
+	// Before is the body of a row an earlier chatd wrote (under "b",
+	// before "u").
+	Before json.RawMessage `json:"b,omitempty"`
 }
 
 // Placeholders: a body is encoded when its event happens, but a few of its
@@ -91,7 +100,7 @@ func (s *Sender) record(ctx context.Context, a *app, command, key string, j *job
 		var req []byte
 		req, err = encodeStored(stored{Command: command, Origin: OriginOf(ctx), Unread: j.unreadOf}, body)
 		seq := s.nextSeq()
-		j.cb = &im.Callback{Key: s.key(seq), Owner: s.node, Seq: seq, AppID: a.id, Lane: key, Request: req}
+		j.cb = &im.Callback{Key: s.key(seq), Owner: s.node, Seq: seq, AppID: a.id, Lane: key, Request: req, UnreadOf: j.unreadOf}
 	}
 	if err != nil {
 		s.log.Error("webhook: encode", "command", command, "err", err)
@@ -115,7 +124,9 @@ func (s *Sender) recordFor(ctx context.Context, appID uint64, command, key strin
 
 // Committed queues the callbacks the writes carried, now that they are
 // committed (stream.Callbacks); those of a write that failed or was a
-// duplicate were not stored, and are not sent.
+// duplicate were not stored, and are not sent. When the commit counted
+// the unread total a callback reports (StreamResult.Unread), it is sent
+// as the message left it, with no read.
 func (s *Sender) Committed(writes []im.StreamWrite, results []im.StreamResult) {
 	for i, w := range writes {
 		if len(w.Callbacks) == 0 || results[i].Err != nil || results[i].Duplicate {
@@ -126,7 +137,7 @@ func (s *Sender) Committed(writes []im.StreamWrite, results []im.StreamResult) {
 				cb.MsgSeq, cb.MsgTime = results[i].GroupSeq, results[i].GroupTime
 			}
 			if a := s.apps[cb.AppID]; a != nil {
-				s.enqueue(a, &job{cb: &cb, durable: s.outbox != nil})
+				s.enqueue(a, &job{cb: &cb, durable: s.outbox != nil, counted: cb.UnreadOf != "" && results[i].UnreadCounted, unreadN: results[i].Unread})
 			}
 		}
 	}
@@ -169,17 +180,45 @@ func (s *Sender) drop(a *app, j *job, why string, final bool) {
 // goes in as it is, not checked and compacted once more (a send's
 // callback is recorded on the send's path).
 func encodeStored(st stored, body []byte) ([]byte, error) {
-	head, err := json.Marshal(st) // {"c":...,"o":{...},"b":null[,"u":...]}
+	head, err := json.Marshal(st) // {"c":...,"o":{...}[,"u":...],"r":null}
 	if err != nil {
 		return nil, err
 	}
-	i := bytes.Index(head, []byte(`"b":null`))
+	i := bytes.LastIndex(head, []byte(`,"r":null}`))
 	if i < 0 {
 		return nil, errors.New("webhook: encode stored: no body field")
 	}
 	out := make([]byte, 0, len(head)+len(body))
-	out = append(append(append(out, head[:i+4]...), body...), head[i+8:]...)
+	out = append(append(append(out, head[:i+5]...), body...), '}')
 	return out, nil
+}
+
+// bodyField starts the body, the last field of a stored request. A string
+// before it cannot hold it (its quotes are escaped), so its first match
+// is the field.
+var bodyField = []byte(`,"r":`)
+
+// decodeStored reads a stored request: the fields before the body are
+// decoded, the body is a slice of req, not scanned (a callback is
+// decoded on its way out, once per send). A row an earlier chatd wrote is
+// decoded whole.
+func decodeStored(req []byte) (stored, error) {
+	var st stored
+	if i := bytes.Index(req, bodyField); i >= 0 && len(req) > i+len(bodyField) && req[len(req)-1] == '}' {
+		head := append(req[:i:i], '}')
+		if json.Unmarshal(head, &st) == nil && st.Before == nil {
+			st.Body = req[i+len(bodyField) : len(req)-1]
+			return st, nil
+		}
+		st = stored{}
+	}
+	if err := json.Unmarshal(req, &st); err != nil {
+		return st, err
+	}
+	if st.Body == nil {
+		st.Body = st.Before
+	}
+	return st, nil
 }
 
 // commandOf reads a stored callback's command. It is the encoding's
@@ -191,23 +230,24 @@ func commandOf(cb *im.Callback) string {
 			return string(rest[:i])
 		}
 	}
-	var st stored
-	_ = json.Unmarshal(cb.Request, &st)
+	st, _ := decodeStored(cb.Request)
 	return st.Command
 }
 
 // deliver sends the jobs of one lane, one at a time.
 func (s *Sender) deliver(a *app, lane chan *job) {
 	defer s.wg.Done()
+	lc := &laneConn{}
+	defer lc.close()
 	for j := range lane {
-		s.sendJob(a, j)
+		s.sendJob(a, lc, j)
 		a.queued.Add(-1)
 	}
 }
 
 // sendJob sends one queued callback, once more after a timeout when the
 // app asks for it, and then deletes it from the outbox.
-func (s *Sender) sendJob(a *app, j *job) {
+func (s *Sender) sendJob(a *app, lc *laneConn, j *job) {
 	if s.ctx.Err() != nil {
 		s.drop(a, j, "chatd stopped before sending it", false)
 		return
@@ -222,12 +262,12 @@ func (s *Sender) sendJob(a *app, j *job) {
 	if j.answered != nil {
 		kind = KindBefore // queued, but its answer is used
 	}
-	ans, err := s.send(s.ctx, a, req, kind, 1)
+	ans, err := s.send(s.ctx, a, lc, req, kind, 1)
 	var ce *callError
 	if err != nil && a.cfg.RetryAfterTimeout && errors.As(err, &ce) && ce.outcome == OutcomeTimeout {
 		select {
 		case <-time.After(retryDelay):
-			ans, err = s.send(s.ctx, a, req, kind, 2)
+			ans, err = s.send(s.ctx, a, lc, req, kind, 2)
 		case <-s.ctx.Done():
 		}
 	}
@@ -241,10 +281,11 @@ func (s *Sender) sendJob(a *app, j *job) {
 }
 
 // request completes a recorded callback: the placeholders get their
-// values, the unread count is read now.
+// values, the unread count is read now unless its commit counted it (a
+// row taken over from the outbox was not: its count is read).
 func (s *Sender) request(ctx context.Context, j *job) (*request, error) {
-	var st stored
-	if err := json.Unmarshal(j.cb.Request, &st); err != nil {
+	st, err := decodeStored(j.cb.Request)
+	if err != nil {
 		return nil, err
 	}
 	body := []byte(st.Body)
@@ -273,6 +314,9 @@ func fillIn(body []byte, field string, placeholder, value int64) []byte {
 
 // unreadCount is a body's UnreadMsgNum: -1 when it cannot be read.
 func (s *Sender) unreadCount(ctx context.Context, j *job, user string) int64 {
+	if j.counted {
+		return j.unreadN
+	}
 	count := j.unread
 	if count == nil && s.unreadOf != nil {
 		count = func(ctx context.Context) (int64, error) { return s.unreadOf(ctx, j.cb.AppID, user) }

@@ -2,9 +2,11 @@ package webhook
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -135,5 +137,33 @@ func TestAfterFillsCounts(t *testing.T) {
 	s.Messages().AfterReadC2C(ctxClient(), testAppID, "bob", "alice", 9, func(context.Context) (int64, error) { return 0, fmt.Errorf("store down") })
 	if r := rc.next(); r.Body["UnreadMsgNum"] != float64(-1) {
 		t.Fatalf("body %s", r.RawBody)
+	}
+}
+
+// A send's callback, recorded and committed, reports the unread count its
+// commit counted (StreamResult.Unread) and reads none; one taken over
+// from the outbox, not counted, reads it when it is sent.
+func TestCommittedCarriesUnread(t *testing.T) {
+	rc := newReceiver(t).start()
+	var reads atomic.Int64
+	s, err := New([]config.App{{SDKAppID: testAppID, Webhook: config.Webhook{URL: rc.srv.URL + "/imcb"}}},
+		Options{Unread: func(context.Context, uint64, string) (int64, error) { reads.Add(1); return 7, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(context.Background())
+	m := &im.C2CMessage{AppID: testAppID, From: "alice", To: "bob", Seq: 1, Random: 2, Time: 3,
+		Body: json.RawMessage(`[{"MsgType":"TIMTextElem","MsgContent":{"Text":"hi"}}]`)}
+	cbs := s.Messages().RecordAfterSendC2C(ctxClient(), m)
+	if len(cbs) != 1 || cbs[0].UnreadOf != "bob" {
+		t.Fatalf("recorded %+v: want one callback counting bob's unread", cbs)
+	}
+	s.Committed([]im.StreamWrite{{AppID: testAppID, Callbacks: cbs}}, []im.StreamResult{{Unread: 5, UnreadCounted: true}})
+	if r := rc.next(); r.Body["UnreadMsgNum"] != float64(5) || reads.Load() != 0 {
+		t.Fatalf("body %s after %d reads: want UnreadMsgNum 5 from the commit", r.RawBody, reads.Load())
+	}
+	s.requeue(&cbs[0])
+	if r := rc.next(); r.Body["UnreadMsgNum"] != float64(7) || reads.Load() != 1 {
+		t.Fatalf("body %s after %d reads: want UnreadMsgNum 7, read", r.RawBody, reads.Load())
 	}
 }

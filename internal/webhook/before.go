@@ -22,7 +22,7 @@ func (s *Sender) before(ctx context.Context, appID uint64, command string, body 
 	if err != nil {
 		return nil, err
 	}
-	ans, err := s.send(ctx, a, r, KindBefore, 1)
+	ans, err := s.send(ctx, a, nil, r, KindBefore, 1)
 	switch {
 	case err == nil:
 		return ans, nil

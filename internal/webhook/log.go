@@ -41,11 +41,11 @@ type deliveryLog struct {
 	mu      sync.Mutex
 	ring    []Delivery
 	next    int64         // ID of the next delivery
-	changed chan struct{} // closed and replaced on each add
+	changed chan struct{} // made by a reader, closed by the next add
 }
 
 func newDeliveryLog(size int) *deliveryLog {
-	return &deliveryLog{ring: make([]Delivery, 0, size), next: 1, changed: make(chan struct{})}
+	return &deliveryLog{ring: make([]Delivery, 0, size), next: 1}
 }
 
 func (l *deliveryLog) add(d Delivery) {
@@ -60,8 +60,10 @@ func (l *deliveryLog) add(d Delivery) {
 	} else {
 		l.ring[int((d.ID-1)%int64(cap(l.ring)))] = d
 	}
-	close(l.changed)
-	l.changed = make(chan struct{})
+	if l.changed != nil { // somebody waits
+		close(l.changed)
+		l.changed = nil
+	}
 	l.mu.Unlock()
 }
 
@@ -74,6 +76,9 @@ func (l *deliveryLog) since(after int64) ([]Delivery, <-chan struct{}) {
 	first := max(after+1, l.next-int64(len(l.ring)))
 	for id := first; id < l.next; id++ {
 		out = append(out, l.ring[int((id-1)%int64(cap(l.ring)))])
+	}
+	if l.changed == nil {
+		l.changed = make(chan struct{})
 	}
 	return out, l.changed
 }

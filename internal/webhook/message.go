@@ -51,6 +51,9 @@ type c2cBeforeBody struct {
 
 // BeforeSendC2C sends C2C.CallbackBeforeSendMsg.
 func (h Messages) BeforeSendC2C(ctx context.Context, m *im.C2CMessage, onlineOnly bool) (message.Verdict, error) {
+	if h.s.on(m.AppID, C2CBeforeSendMsg) == nil {
+		return message.Verdict{}, nil // every send asks: no body built for nothing
+	}
 	body := c2cBeforeBody{c2cBody: h.c2c(C2CBeforeSendMsg, m, onlineOnly), MsgBody: rawBody(m.Body), CloudCustomData: m.CloudCustomData}
 	body.MsgId = msgID(m.AppID, m.From, m.Time, m.Random)
 	ans, err := h.s.before(ctx, m.AppID, C2CBeforeSendMsg, body)
@@ -101,7 +104,8 @@ func (h Messages) RecordAfterSendC2C(ctx context.Context, m *im.C2CMessage) []im
 }
 
 // afterSendC2C is the job of C2C.CallbackAfterSendMsg: UnreadMsgNum is
-// the recipient's, read when it is sent.
+// the recipient's, counted by the message's commit (Committed), or read
+// when it is sent for a message that was not stored (online only).
 func (h Messages) afterSendC2C(m *im.C2CMessage, onlineOnly bool, code int, unread message.Count) job {
 	body := &c2cAfterBody{c2cBody: h.c2c(C2CAfterSendMsg, m, onlineOnly), SendMsgResult: code, ErrorInfo: "send msg succeed",
 		UnreadMsgNum: -1, MsgBody: rawBody(m.Body), CloudCustomData: m.CloudCustomData}
@@ -179,6 +183,9 @@ type groupBeforeBody struct {
 
 // BeforeSendGroup sends Group.CallbackBeforeSendMsg.
 func (h Messages) BeforeSendGroup(ctx context.Context, g *im.Group, m *im.GroupMessage, onlineOnly bool) (message.Verdict, error) {
+	if h.s.on(g.AppID, GroupBeforeSendMsg) == nil {
+		return message.Verdict{}, nil
+	}
 	body := groupBeforeBody{groupMsgBody: groupMsg(ctx, GroupBeforeSendMsg, g, g.ID, m.From, m.Random),
 		MsgId: msgID(m.AppID, m.From, m.Time, m.Random), OnlineOnlyFlag: onlineFlag(onlineOnly && g.Type != im.GroupAVChatRoom),
 		MsgBody: rawBody(m.Body), CloudCustomData: m.CloudCustomData, TopicId: m.TopicID, EventTime: h.s.eventTime()}

@@ -178,3 +178,33 @@ func TestEncodeStored(t *testing.T) {
 		t.Fatalf("encoded %s, decoded %+v (%v)", got, back, err)
 	}
 }
+
+// decodeStored reads what encodeStored wrote, and the rows an earlier
+// chatd wrote (the body under "b", before "u"), whatever the body holds.
+func TestDecodeStored(t *testing.T) {
+	origin := Origin{Platform: "Web", ClientIP: `1.2.3.4,"r":1`}
+	for _, body := range []string{`{"MsgBody":[{"r":null}]}`, `{"A":{"b":1,"u":"x"},"r":2}`, `{}`} {
+		for _, unread := range []string{"", "bob"} {
+			st := stored{Command: C2CAfterSendMsg, Origin: origin, Unread: unread}
+			enc, err := encodeStored(st, []byte(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			old, _ := json.Marshal(struct {
+				Command string          `json:"c"`
+				Origin  Origin          `json:"o"`
+				Body    json.RawMessage `json:"b"`
+				Unread  string          `json:"u,omitempty"`
+			}{st.Command, origin, json.RawMessage(body), unread})
+			for _, req := range [][]byte{enc, old} {
+				got, err := decodeStored(req)
+				if err != nil || got.Command != st.Command || got.Origin != origin || got.Unread != unread || string(got.Body) != body {
+					t.Errorf("decodeStored(%s) = %+v, %v", req, got, err)
+				}
+			}
+		}
+	}
+	if _, err := decodeStored([]byte(`{"c":"x","r":`)); err == nil {
+		t.Error("a cut request decoded")
+	}
+}

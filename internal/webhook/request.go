@@ -88,8 +88,17 @@ func randomNode() string {
 // target is the request URL: the app's URL with the spec's parameters
 // appended (after its own query, if any).
 func (a *app) target(r *request, now time.Time) string {
-	q := make([]string, 0, 7)
-	add := func(k, v string) { q = append(q, k+"="+url.QueryEscape(v)) }
+	var b strings.Builder
+	b.Grow(len(a.prefix) + len(a.suffix) + 256)
+	b.WriteString(a.prefix)
+	sep := ""
+	add := func(k, v string) {
+		b.WriteString(sep)
+		b.WriteString(k)
+		b.WriteByte('=')
+		b.WriteString(url.QueryEscape(v))
+		sep = "&"
+	}
 	add("SdkAppid", strconv.FormatUint(a.id, 10))
 	add("CallbackCommand", r.command)
 	add("contenttype", "json")
@@ -109,12 +118,26 @@ func (a *app) target(r *request, now time.Time) string {
 		add("Sign", Sign(a.cfg.Token, t))
 		add("RequestTime", t)
 	}
-	u := *a.base
+	b.WriteString(a.suffix)
+	return b.String()
+}
+
+// targetParts splits base around the place of the spec's parameters:
+// after its own query (and a "?" or "&"), before its fragment.
+func targetParts(base *url.URL) (prefix, suffix string) {
+	u := *base
+	u.Fragment, u.RawFragment = "", ""
 	if u.RawQuery != "" {
 		u.RawQuery += "&"
 	}
-	u.RawQuery += strings.Join(q, "&")
-	return u.String()
+	prefix = u.String()
+	if base.RawQuery == "" {
+		prefix += "?"
+	}
+	if base.Fragment != "" {
+		suffix = "#" + base.EscapedFragment()
+	}
+	return prefix, suffix
 }
 
 // Sign is the spec's signature: the lower-case hex SHA-256 of the token
@@ -126,13 +149,23 @@ func Sign(token, requestTime string) string {
 
 // send posts one request and reads the answer; every delivery, good or
 // bad, is recorded in the app's log. ctx bounds it besides the timeout.
-func (s *Sender) send(ctx context.Context, a *app, r *request, kind string, attempt int) (*answer, error) {
+// lc is the lane's connection of an after callback (nil for a before
+// one).
+func (s *Sender) send(ctx context.Context, a *app, lc *laneConn, r *request, kind string, attempt int) (*answer, error) {
 	ctx, cancel := context.WithTimeout(ctx, a.timeout)
 	defer cancel()
 	start := s.now()
 	target := a.target(r, start)
 	d := Delivery{Time: start.UnixMilli(), Command: r.command, Kind: kind, Attempt: attempt, URL: target, Request: r.body}
-	ans, raw, status, err := a.post(ctx, target, r)
+	var ans *answer
+	var raw []byte
+	var status int
+	var err error
+	if lc != nil && a.direct {
+		ans, raw, status, err = a.postOn(ctx, lc, target, r)
+	} else {
+		ans, raw, status, err = a.post(ctx, target, r)
+	}
 	d.LatencyMs = float64(time.Since(start).Microseconds()) / 1000
 	d.Status, d.Answer = status, string(raw)
 	d.Outcome = OutcomeOK
@@ -150,12 +183,10 @@ func (s *Sender) send(ctx context.Context, a *app, r *request, kind string, atte
 // post is the HTTP exchange: POST, keep-alive, JSON both ways. An answer
 // is good only with status 200 and a JSON object.
 func (a *app) post(ctx context.Context, target string, r *request) (*answer, []byte, int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(r.body))
+	req, err := a.newPost(ctx, target, r)
 	if err != nil {
 		return nil, nil, 0, &callError{OutcomeNetwork, err.Error()}
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(IdempotencyHeader, r.key)
 	resp, err := a.client.Do(req)
 	if err != nil {
 		return nil, nil, 0, classify(ctx, err)
@@ -167,14 +198,32 @@ func (a *app) post(ctx context.Context, target string, r *request) (*answer, []b
 	}
 	// Drain what is left so the connection can be reused.
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxAnswer))
-	if resp.StatusCode != http.StatusOK {
-		return nil, raw, resp.StatusCode, &callError{OutcomeStatus, fmt.Sprintf("HTTP %d", resp.StatusCode)}
+	ans, err := readAnswer(raw, resp.StatusCode)
+	return ans, raw, resp.StatusCode, err
+}
+
+// newPost is the request of r: POST, JSON, the idempotency key.
+func (a *app) newPost(ctx context.Context, target string, r *request) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(r.body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(IdempotencyHeader, r.key)
+	return req, nil
+}
+
+// readAnswer reads an app's answer: good only with status 200 and a JSON
+// object.
+func readAnswer(raw []byte, status int) (*answer, error) {
+	if status != http.StatusOK {
+		return nil, &callError{OutcomeStatus, fmt.Sprintf("HTTP %d", status)}
 	}
 	var ans answer
 	if t := bytes.TrimSpace(raw); len(t) == 0 || t[0] != '{' || json.Unmarshal(t, &ans) != nil {
-		return nil, raw, resp.StatusCode, &callError{OutcomeNotJSON, "the answer is not a JSON object"}
+		return nil, &callError{OutcomeNotJSON, "the answer is not a JSON object"}
 	}
-	return &ans, raw, resp.StatusCode, nil
+	return &ans, nil
 }
 
 // classify names a transport failure.

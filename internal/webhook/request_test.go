@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -124,5 +125,25 @@ func TestRedirectIsFailure(t *testing.T) {
 	}
 	if d, _ := s.Deliveries(context.Background(), testAppID, 0); len(d) != 1 || d[0].Outcome != OutcomeStatus || d[0].Status != http.StatusFound {
 		t.Fatalf("log %+v", d)
+	}
+}
+
+// The spec's parameters go after the URL's own query, before its
+// fragment, as url.URL would place them.
+func TestTargetParts(t *testing.T) {
+	for _, raw := range []string{"http://h/p", "https://h:8443/p?x=1", "http://h/p#f", "http://h/a%20b?x=1&y=%2F#f%20g", "http://h"} {
+		base, err := url.Parse(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u := *base
+		if u.RawQuery != "" {
+			u.RawQuery += "&"
+		}
+		u.RawQuery += "SdkAppid=1"
+		prefix, suffix := targetParts(base)
+		if got, want := prefix+"SdkAppid=1"+suffix, u.String(); got != want {
+			t.Errorf("%s: %s, want %s", raw, got, want)
+		}
 	}
 }

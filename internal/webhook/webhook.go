@@ -13,6 +13,7 @@ package webhook
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"hash/maphash"
 	"log/slog"
@@ -85,10 +86,16 @@ type Sender struct {
 
 // app is one app's callback configuration put to work.
 type app struct {
-	id      uint64
-	cfg     config.Webhook
-	base    *url.URL
-	client  *http.Client
+	id   uint64
+	cfg  config.Webhook
+	base *url.URL
+	// prefix and suffix surround the spec's parameters in a request URL.
+	prefix, suffix string
+	client         *http.Client
+	tls            *tls.Config
+	// direct says no proxy applies to the URL: the lanes send on their
+	// own connections (laneConn).
+	direct  bool
 	timeout time.Duration
 	queues  [lanes]chan *job
 	log     *deliveryLog
@@ -153,7 +160,10 @@ func newApp(id uint64, cfg config.Webhook) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &app{id: id, cfg: cfg, base: base, timeout: cfg.RequestTimeout(), log: newDeliveryLog(cfg.Log())}
+	a := &app{id: id, cfg: cfg, base: base, tls: tlsConfig, timeout: cfg.RequestTimeout(), log: newDeliveryLog(cfg.Log())}
+	a.prefix, a.suffix = targetParts(base)
+	proxy, err := http.ProxyFromEnvironment(&http.Request{URL: base})
+	a.direct = err == nil && proxy == nil && (base.Scheme == "http" || base.Scheme == "https")
 	a.client = &http.Client{
 		Transport: &http.Transport{
 			Proxy:               http.ProxyFromEnvironment,

@@ -62,6 +62,7 @@ var dialect = store.Dialect{
 	Classify:      classify,
 	MigrationLock: fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", migrationLockKey),
 	ByteOrder:     ` COLLATE "C"`,
+	CountInCommit: true,
 }
 
 // Open connects to the database named by dsn (a postgres:// URL or a

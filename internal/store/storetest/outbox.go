@@ -12,6 +12,7 @@ func RunOutbox(t *testing.T, open func(t *testing.T) im.Store) {
 	t.Run("CommitStream", func(t *testing.T) { testOutboxCommit(t, open) })
 	t.Run("AppendDelete", func(t *testing.T) { testOutboxAppendDelete(t, open) })
 	t.Run("Leases", func(t *testing.T) { testOutboxLeases(t, open) })
+	t.Run("Unread", func(t *testing.T) { testOutboxUnread(t, open) })
 }
 
 // callback is a callback of owner with the given seq.
@@ -72,6 +73,44 @@ func testOutboxCommit(t *testing.T, open func(t *testing.T) im.Store) {
 		fmt.Sprintf("n1-1:%d:100", res[0].GroupSeq), "n1-2:0:0", "n1-3:0:0", fmt.Sprintf("n1-6:%d:102", res[4].GroupSeq),
 	})
 	equal(t, "taken twice from a live node", takeKeys(t, s, "n3", 1000), []string{})
+}
+
+// testOutboxUnread: on an engine that counts in the commit, a committed
+// write whose callback names a user (UnreadOf) gets that user's unread
+// one-to-one total as the commit left it, the count CountC2CUnreadTotal
+// reads; a duplicate and a write whose callbacks name nobody get none.
+// An engine that does not count reports none.
+func testOutboxUnread(t *testing.T, open func(t *testing.T) im.Store) {
+	s := fresh(t, open)
+	users(t, s, "alice", "bob", "carol", "dave")
+	write := func(m im.C2CMessage, unreadOf string) im.StreamWrite {
+		cb := callback("n1", int64(m.Seq), "c2c")
+		cb.UnreadOf = unreadOf
+		return im.StreamWrite{AppID: app1, Time: m.Time, C2C: &im.C2CAppend{Msg: m, Keep: true, ContentHash: int64(m.Seq), DedupSince: 1},
+			Callbacks: []im.Callback{cb}}
+	}
+	_, err := s.CommitStream(t.Context(), []im.StreamWrite{write(c2c("carol", "bob", 1, 1, 100, "earlier"), "")})
+	ok(t, "commit earlier", err)
+	res, err := s.CommitStream(t.Context(), []im.StreamWrite{
+		write(c2c("alice", "bob", 2, 2, 200, "one"), "bob"),
+		write(c2c("alice", "bob", 3, 3, 201, "two"), "bob"),
+		write(c2c("bob", "dave", 4, 4, 202, "three"), "dave"),
+		write(c2c("bob", "alice", 5, 5, 203, "four"), ""),
+		write(c2c("carol", "bob", 1, 1, 100, "earlier"), "bob"), // a duplicate
+	})
+	ok(t, "commit", err)
+	got := []string{}
+	for _, r := range res {
+		got = append(got, fmt.Sprint(r.UnreadCounted, r.Unread))
+	}
+	if res[0].UnreadCounted {
+		equal(t, "unread totals", got, []string{"true 3", "true 3", "true 1", "false 0", "false 0"})
+	} else {
+		equal(t, "unread totals (not counted)", got, []string{"false 0", "false 0", "false 0", "false 0", "false 0"})
+	}
+	total, err := s.CountC2CUnreadTotal(t.Context(), app1, "bob")
+	ok(t, "count bob", err)
+	equal(t, "bob's total read afterwards", total, int64(3))
 }
 
 // testOutboxAppendDelete: appended callbacks are deleted by key, unknown
