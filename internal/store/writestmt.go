@@ -23,7 +23,7 @@ const maxWriteStmts = 512
 type writeStmts struct {
 	mu     sync.Mutex
 	ready  map[string]*sql.Stmt
-	wanted []string
+	wanted map[string]bool // texts run unprepared since the last prepareWanted
 }
 
 // get returns the prepared statement for query, or nil after noting that
@@ -35,7 +35,10 @@ func (w *writeStmts) get(query string) *sql.Stmt {
 		return s
 	}
 	if len(w.ready)+len(w.wanted) < maxWriteStmts {
-		w.wanted = append(w.wanted, query)
+		if w.wanted == nil {
+			w.wanted = map[string]bool{}
+		}
+		w.wanted[query] = true
 	}
 	return nil
 }
@@ -48,13 +51,7 @@ func (w *writeStmts) prepareWanted(pool *sql.DB) {
 	wanted := w.wanted
 	w.wanted = nil
 	w.mu.Unlock()
-	for _, q := range wanted {
-		w.mu.Lock()
-		_, done := w.ready[q]
-		w.mu.Unlock()
-		if done {
-			continue
-		}
+	for q := range wanted {
 		s, err := pool.PrepareContext(context.Background(), q)
 		if err != nil {
 			continue
@@ -63,7 +60,12 @@ func (w *writeStmts) prepareWanted(pool *sql.DB) {
 		if w.ready == nil {
 			w.ready = map[string]*sql.Stmt{}
 		}
-		w.ready[q] = s
+		if _, twice := w.ready[q]; twice {
+			// Another transaction's end prepared it meanwhile.
+			_ = s.Close()
+		} else {
+			w.ready[q] = s
+		}
 		w.mu.Unlock()
 	}
 }
