@@ -152,27 +152,19 @@ func lockAccounts(ctx context.Context, c conn, app uint64, users []string) (map[
 	return out, nil
 }
 
-// rowsPerInsert bounds the rows of one multi-row INSERT: at most 10
-// columns each, well under both engines' parameter limits.
-const rowsPerInsert = 50
-
-// insertRows runs one INSERT of head's columns per rowsPerInsert rows,
-// with tail (the ON CONFLICT clause) after the values.
+// insertRows runs head's INSERT over rows (each with every column of
+// head), with tail (the ON CONFLICT clause) after the values, as the
+// stream commit writes its rows (streamTx.insertRows).
 func insertRows(ctx context.Context, c conn, head, tail string, rows [][]any) error {
-	for len(rows) > 0 {
-		part := rows[:min(len(rows), rowsPerInsert)]
-		rows = rows[len(part):]
-		values := make([]string, len(part))
-		var args []any
-		for i, r := range part {
-			values[i] = "(" + placeholders(len(r)) + ")"
-			args = append(args, r...)
-		}
-		if _, err := c.exec(ctx, head+` VALUES `+strings.Join(values, ", ")+` `+tail, args...); err != nil {
-			return err
-		}
+	if len(rows) == 0 {
+		return nil
 	}
-	return nil
+	values := make([]any, 0, len(rows)*len(rows[0]))
+	for _, r := range rows {
+		values = append(values, r...)
+	}
+	tx := &streamTx{c: c}
+	return tx.insertRows(ctx, head+` VALUES `, len(rows[0]), values, ` `+tail, nil)
 }
 
 // deletePairs deletes pairs from table (owner column, peer column) with

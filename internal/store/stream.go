@@ -311,13 +311,12 @@ func (tx *streamTx) bumpUserSeqs(ctx context.Context, keys []userKey, counts, ne
 	return nil
 }
 
-// bumpUserSeqsLocked is bumpUserSeqs for PostgreSQL in two statements per
-// app, whatever the number of users, instead of a round trip per user: a
-// SELECT … ORDER BY … FOR UPDATE locks the rows in byte order (its rows are
-// locked as the sort returns them), the order every transaction takes
-// account rows in, so two nodes' batches never deadlock; then one UPDATE
-// over arrays bumps them all. Both texts are fixed, so the driver's
-// statement cache keeps them prepared.
+// bumpUserSeqsLocked is bumpUserSeqs for PostgreSQL in a few statements
+// per app, whatever the number of users, instead of a round trip per user:
+// lockAccounts locks the rows in byte order (SELECT … ORDER BY … FOR
+// UPDATE), the order every transaction takes account rows in, so two
+// nodes' batches never deadlock; then one UPDATE over arrays bumps them
+// all.
 func (tx *streamTx) bumpUserSeqsLocked(ctx context.Context, keys []userKey, counts, next map[userKey]int64) error {
 	for len(keys) > 0 {
 		app := keys[0].app
@@ -330,12 +329,10 @@ func (tx *streamTx) bumpUserSeqsLocked(ctx context.Context, keys []userKey, coun
 			users[i], adds[i] = k.user, counts[k]
 		}
 		keys = keys[n:]
-		rows, err := tx.c.query(ctx, `SELECT user_id FROM accounts WHERE app_id = ? AND user_id = ANY(?::text[])
-			ORDER BY user_id`+tx.c.d.ByteOrder+` FOR UPDATE`, appID(app), users)
-		if err = each(rows, err, func(*sql.Rows) error { return nil }); err != nil {
+		if _, err := lockAccounts(ctx, tx.c, app, users); err != nil {
 			return err
 		}
-		rows, err = tx.c.query(ctx, `UPDATE accounts AS a SET event_seq = a.event_seq + v.n
+		rows, err := tx.c.query(ctx, `UPDATE accounts AS a SET event_seq = a.event_seq + v.n
 			FROM unnest(?::text[], ?::bigint[]) AS v(user_id, n)
 			WHERE a.app_id = ? AND a.user_id = v.user_id RETURNING a.user_id, a.event_seq`, users, adds, appID(app))
 		err = each(rows, err, func(r *sql.Rows) error {
@@ -355,9 +352,8 @@ func (tx *streamTx) bumpUserSeqsLocked(ctx context.Context, keys []userKey, coun
 	return nil
 }
 
-// insert writes the rows. Stream entries go in multi-row INSERTs, one per
-// table for the whole batch (a statement costs SQLite a parse and
-// PostgreSQL a round trip, whatever its rows).
+// insert writes the rows. Stream entries go in multi-row INSERTs per table
+// (insertRows: a statement costs PostgreSQL a round trip whatever its rows).
 func (tx *streamTx) insert(ctx context.Context) error {
 	// One-to-one messages first: a duplicate writes nothing else.
 	if err := tx.insertC2Cs(ctx); err != nil {
