@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 )
 
 // DefaultMaxItems bounds the items of one batch, and so one transaction.
@@ -98,6 +99,12 @@ func (c *Committer[In, Out]) run(ctx context.Context) {
 			c.refuseQueued()
 			return
 		}
+		// Let the goroutines that are ready run before taking the batch.
+		// Handing first over made this goroutine the next to run on its
+		// P, so with one P (a server given one core) every batch held
+		// one request: the other callers were runnable but had not yet
+		// reached Do. Yielding once lets them queue behind first.
+		runtime.Gosched()
 		batch := []*request[In, Out]{first}
 		n := len(first.items)
 	drain:
