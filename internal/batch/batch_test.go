@@ -94,3 +94,30 @@ func TestCommitterSkipsAbandonedCallers(t *testing.T) {
 		t.Fatalf("commit ran %d times, want 1", calls)
 	}
 }
+
+// TestCommitterBatchesOnOneP: on a single P, callers that are ready when
+// the committer wakes join its batch instead of waiting for the next one,
+// even when nothing holds the commit (a server given one core).
+func TestCommitterBatchesOnOneP(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	var batches int // written by the committer goroutine only
+	c := New(t.Context(), 0, func(_ context.Context, items []int) ([]int, error) {
+		batches++
+		return make([]int, len(items)), nil
+	})
+	const callers = 50
+	var wg sync.WaitGroup
+	for range callers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := c.One(context.Background(), 1); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if batches > callers/2 {
+		t.Fatalf("%d callers took %d batches, want them grouped", callers, batches)
+	}
+}
