@@ -150,9 +150,10 @@ func openBaseStore(ctx context.Context, engine, dsn string) (*sql.DB, func(strin
 		}
 		_ = st.Close()
 		// chatd's pragmas (store/sqlite): WAL, synchronous=FULL, foreign
-		// keys (user_events references accounts), one writer connection.
+		// keys (user_events references accounts), the writer's 64 MiB page cache,
+		// one writer connection.
 		db, err := sql.Open("sqlite", dsn+"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)"+
-			"&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_txlock=immediate")
+			"&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_pragma=cache_size(-65536)&_txlock=immediate")
 		if err != nil {
 			return nil, nil, err
 		}
