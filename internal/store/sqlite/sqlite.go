@@ -93,9 +93,9 @@ var pragmas = []string{
 }
 
 // writeCache is the writer's page cache, in KiB. A batch of a few hundred
-// sends dirties thousands of pages; with SQLite's default of 2 MiB the
+// sends dirties about a thousand pages; with SQLite's default of 2 MiB the
 // writer spilled them into the WAL mid-transaction and re-read evicted
-// index pages, a third of a commit's time in pwrite and pread.
+// index pages (BenchmarkCommitStreamSQLite: 13% less CPU per message).
 const writeCache = "cache_size(-65536)"
 
 func writeDSN(path string) string {
