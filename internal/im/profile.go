@@ -50,4 +50,7 @@ type ProfileStore interface {
 	SetGlobalMute(ctx context.Context, appID uint64, userID string, c2cUntil, groupUntil *int64) error
 	// GetGlobalMute returns userID's global mute, or ErrNotFound.
 	GetGlobalMute(ctx context.Context, appID uint64, userID string) (GlobalMute, error)
+	// GetGlobalMutes returns the global mutes of the accounts among
+	// userIDs that exist (IDs may repeat).
+	GetGlobalMutes(ctx context.Context, appID uint64, userIDs []string) (map[string]GlobalMute, error)
 }

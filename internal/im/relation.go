@@ -126,6 +126,9 @@ type RelationWrite struct {
 // friend requests. Its reads run outside any transaction.
 type RelationStore interface {
 	RelationReader
+	// BlockPairs returns the pairs (Owner blocks Peer) among pairs that
+	// are blocklist entries, read outside any transaction.
+	BlockPairs(ctx context.Context, appID uint64, pairs []Pair) ([]Pair, error)
 	// UpdateRelations runs one read-decide-write transaction. It first
 	// locks the accounts of users (in byte order, so that transactions
 	// over overlapping users never deadlock), then calls decide with a

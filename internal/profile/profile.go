@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/chatd/chatd/internal/batch"
 	"log/slog"
 	"time"
 
@@ -46,21 +47,23 @@ type Deps struct {
 
 // Service is the profile domain.
 type Service struct {
-	store   im.ProfileStore
-	friends Friends
-	streams *stream.Service
-	hooks   Hooks
-	apps    map[uint64]*appFields
-	plain   *appFields // the standard fields alone
-	now     func() time.Time
-	log     *slog.Logger
+	store im.ProfileStore
+	// muteReads reads the mutes that sends check, in batches.
+	muteReads *batch.Committer[muteKey, im.GlobalMute]
+	friends   Friends
+	streams   *stream.Service
+	hooks     Hooks
+	apps      map[uint64]*appFields
+	plain     *appFields // the standard fields alone
+	now       func() time.Time
+	log       *slog.Logger
 }
 
 // NewService returns the profile service. It fails on an app's custom
 // field declarations that break the vendor's rules, so a bad
 // configuration stops start-up.
 func NewService(d Deps) (*Service, error) {
-	s := &Service{store: d.Store, friends: d.Friends, streams: d.Streams, hooks: d.Hooks, apps: map[uint64]*appFields{}, now: d.Now}
+	s := &Service{store: d.Store, muteReads: newMuteReads(d.Store), friends: d.Friends, streams: d.Streams, hooks: d.Hooks, apps: map[uint64]*appFields{}, now: d.Now}
 	if s.now == nil {
 		s.now = time.Now
 	}

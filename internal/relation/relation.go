@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/chatd/chatd/internal/batch"
 	"slices"
 	"time"
 
@@ -73,18 +74,20 @@ type Deps struct {
 
 // Service is the relationship domain.
 type Service struct {
-	store    im.RelationStore
-	profiles Profiles
-	streams  *stream.Service
-	hooks    Hooks
-	custom   map[uint64]map[string]bool // declared Tag_SNS_Custom_* tags per app
-	now      func() time.Time
+	store im.RelationStore
+	// blockReads reads the blocklist entries that sends check, in batches.
+	blockReads *batch.Committer[blockKey, bool]
+	profiles   Profiles
+	streams    *stream.Service
+	hooks      Hooks
+	custom     map[uint64]map[string]bool // declared Tag_SNS_Custom_* tags per app
+	now        func() time.Time
 }
 
 // NewService returns the relationship service. It fails on an app's
 // custom friend field declarations that break the vendor's rules.
 func NewService(d Deps) (*Service, error) {
-	s := &Service{store: d.Store, profiles: d.Profiles, streams: d.Streams, hooks: d.Hooks, custom: map[uint64]map[string]bool{}, now: d.Now}
+	s := &Service{store: d.Store, blockReads: newBlockReads(d.Store), profiles: d.Profiles, streams: d.Streams, hooks: d.Hooks, custom: map[uint64]map[string]bool{}, now: d.Now}
 	if s.now == nil {
 		s.now = time.Now
 	}

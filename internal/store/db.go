@@ -313,6 +313,26 @@ func chunks(ids []string) [][]string {
 	return out
 }
 
+// ladderChunks is chunks for the reads that batch concurrent callers'
+// IDs: each piece is padded (repeating its last ID, which an IN list
+// ignores) to a power of two or maxInList, so the few statement texts
+// stay prepared instead of one text per batch size filling the cache.
+func ladderChunks(ids []string) [][]string {
+	out := chunks(ids)
+	for i, part := range out {
+		n := 1
+		for n < len(part) {
+			n *= 2
+		}
+		n = min(n, maxInList)
+		for len(part) < n {
+			part = append(part, part[len(part)-1])
+		}
+		out[i] = part
+	}
+	return out
+}
+
 // placeholders returns "?, ?, ?" for n parameters.
 func placeholders(n int) string {
 	if n <= 0 {

@@ -151,6 +151,28 @@ func nullInt(v *int64) sql.NullInt64 {
 	return sql.NullInt64{Int64: *v, Valid: true}
 }
 
+// GetGlobalMutes implements im.ProfileStore.
+func (db *DB) GetGlobalMutes(ctx context.Context, app uint64, userIDs []string) (map[string]im.GlobalMute, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
+	out := make(map[string]im.GlobalMute, len(userIDs))
+	for _, ids := range ladderChunks(userIDs) {
+		rows, err := db.reader().query(ctx, `SELECT user_id, c2c_mute_until, group_mute_until FROM accounts
+			WHERE app_id = ? AND user_id IN (`+placeholders(len(ids))+`)`, withIDs(ids, appID(app))...)
+		err = each(rows, err, func(rows *sql.Rows) error {
+			var id string
+			var m im.GlobalMute
+			err := rows.Scan(&id, &m.C2CUntil, &m.GroupUntil)
+			out[id] = m
+			return err
+		})
+		if err != nil {
+			return nil, db.fail("get global mutes", err)
+		}
+	}
+	return out, nil
+}
+
 // GetGlobalMute implements im.ProfileStore.
 func (db *DB) GetGlobalMute(ctx context.Context, app uint64, userID string) (im.GlobalMute, error) {
 	ctx, cancel := db.bound(ctx)

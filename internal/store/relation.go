@@ -75,6 +75,13 @@ func (db *DB) Blockers(ctx context.Context, app uint64, userID string, owners []
 	})
 }
 
+// BlockPairs implements im.RelationStore.
+func (db *DB) BlockPairs(ctx context.Context, app uint64, pairs []im.Pair) ([]im.Pair, error) {
+	return readRelations(db, ctx, "block pairs", func(ctx context.Context, r relations) ([]im.Pair, error) {
+		return r.BlockPairs(ctx, app, pairs)
+	})
+}
+
 // FriendRequests implements im.RelationReader.
 func (db *DB) FriendRequests(ctx context.Context, app uint64, userID string) ([]im.FriendRequest, error) {
 	return readRelations(db, ctx, "friend requests", func(ctx context.Context, r relations) ([]im.FriendRequest, error) {
@@ -383,6 +390,44 @@ func (r relations) FriendOwners(ctx context.Context, app uint64, userID string, 
 // Blockers reads whose blocklists hold userID.
 func (r relations) Blockers(ctx context.Context, app uint64, userID string, owners []string) ([]string, error) {
 	return r.userColumn(ctx, `SELECT owner_id FROM blocks WHERE app_id = ? AND blocked_id = ?`, "owner_id", owners, appID(app), userID)
+}
+
+// BlockPairs reads which of pairs are blocklist entries: one query per
+// piece of the owners, which may read more entries than asked (an owner's
+// blocks of another pair's peer) and keeps the asked ones.
+func (r relations) BlockPairs(ctx context.Context, app uint64, pairs []im.Pair) ([]im.Pair, error) {
+	asked := make(map[im.Pair]bool, len(pairs))
+	owners := make([]string, 0, len(pairs))
+	peers := make([]string, 0, len(pairs))
+	for _, p := range pairs {
+		if !asked[p] {
+			asked[p] = true
+			owners = append(owners, p.Owner)
+			peers = append(peers, p.Peer)
+		}
+	}
+	var out []im.Pair
+	peerChunks := ladderChunks(peers)
+	for i, owned := range ladderChunks(owners) {
+		blocked := peerChunks[i]
+		rows, err := r.c.query(ctx, `SELECT owner_id, blocked_id FROM blocks WHERE app_id = ? AND owner_id IN (`+
+			placeholders(len(owned))+`) AND blocked_id IN (`+placeholders(len(blocked))+`)`,
+			append(withIDs(owned, appID(app)), withIDs(blocked)...)...)
+		err = each(rows, err, func(rows *sql.Rows) error {
+			var p im.Pair
+			if err := rows.Scan(&p.Owner, &p.Peer); err != nil {
+				return err
+			}
+			if asked[p] {
+				out = append(out, p)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // CountFriends counts owners' friends.

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/chatd/chatd/internal/im"
@@ -84,6 +86,9 @@ func RunProfiles(t *testing.T, open func(t *testing.T) im.Store) {
 		wantErr(t, "set no account", s.SetGlobalMute(ctx, app1, "nobody", &c2c, nil), im.ErrNotFound)
 		_, err = s.GetGlobalMute(ctx, app1, "nobody")
 		wantErr(t, "get no account", err, im.ErrNotFound)
+		mutes, err := s.GetGlobalMutes(ctx, app1, []string{"nobody", "alice", "alice"})
+		ok(t, "get several", err)
+		equal(t, "the accounts that exist", mutes, map[string]im.GlobalMute{"alice": {GroupUntil: im.MuteForever}})
 	})
 }
 
@@ -151,6 +156,13 @@ func RunRelations(t *testing.T, open func(t *testing.T) im.Store) {
 		blockers, err := s.Blockers(ctx, app1, "alice", []string{"dave", "bob"})
 		ok(t, "blockers", err)
 		equal(t, "who blocks alice", blockers, []string{"dave"})
+		pairs, err := s.BlockPairs(ctx, app1, []im.Pair{{Owner: "dave", Peer: "alice"}, {Owner: "alice", Peer: "erin"}, {Owner: "alice", Peer: "dave"}, {Owner: "dave", Peer: "alice"}})
+		ok(t, "block pairs", err)
+		slices.SortFunc(pairs, func(a, b im.Pair) int { return strings.Compare(a.Owner, b.Owner) })
+		equal(t, "the asked pairs that are entries, once", pairs, []im.Pair{{Owner: "alice", Peer: "erin"}, {Owner: "dave", Peer: "alice"}})
+		pairs, err = s.BlockPairs(ctx, app1, []im.Pair{{Owner: "alice", Peer: "dave"}, {Owner: "dave", Peer: "erin"}})
+		ok(t, "block pairs", err)
+		equal(t, "an entry of the owners and peers that was not asked (alice blocks erin)", len(pairs), 0)
 		requests, err := s.FriendRequests(ctx, app1, "alice")
 		ok(t, "requests", err)
 		equal(t, "sent and received, oldest first", requests, []im.FriendRequest{
@@ -230,6 +242,13 @@ func RunRelations(t *testing.T, open func(t *testing.T) im.Store) {
 		owners, _ := s.FriendOwners(ctx, app1, "alice", nil)
 		blockers, _ := s.Blockers(ctx, app1, "alice", many)
 		equal(t, "reverse entries", [2]int{len(owners), len(blockers)}, [2]int{120, 120})
+		var asked []im.Pair
+		for _, u := range many {
+			asked = append(asked, im.Pair{Owner: u, Peer: "alice"}, im.Pair{Owner: "alice", Peer: u})
+		}
+		pairs, err := s.BlockPairs(ctx, app1, asked)
+		ok(t, "block pairs", err)
+		equal(t, "block pairs of 240 asked", len(pairs), 120)
 		seqs, _ := s.RelationSeqs(ctx, app1, many[119])
 		equal(t, "versions", seqs, im.RelationSeqs{Friends: 1, Blocks: 1})
 
