@@ -2,7 +2,7 @@ package gateway
 
 import (
 	"bytes"
-	"encoding/json"
+	"strings"
 
 	"github.com/gobwas/ws"
 )
@@ -122,28 +122,108 @@ type member struct {
 	start, end int
 }
 
-// members splits a compact JSON object into its members, in order.
+// members splits a JSON object into its members, in order. It scans
+// instead of decoding: the objects are pushes that encodePush built from
+// stored JSON, and this runs for every push of every message. It checks
+// the structure it walks (strings, nesting, separators), not every literal.
 func members(obj []byte) ([]member, bool) {
-	dec := json.NewDecoder(bytes.NewReader(obj))
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+	i := skipSpace(obj, 0)
+	if i >= len(obj) || obj[i] != '{' {
 		return nil, false
 	}
+	i = skipSpace(obj, i+1)
 	var out []member
-	for dec.More() {
-		from := int(dec.InputOffset())
-		t, err := dec.Token()
-		key, ok := t.(string)
-		if err != nil || !ok {
-			return nil, false
-		}
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
-			return nil, false
-		}
-		end := int(dec.InputOffset())
-		// from is where the previous member ended: skip its comma.
-		raw := bytes.TrimLeft(obj[from:end], ", \t\r\n")
-		out = append(out, member{key: key, raw: raw, value: v, start: end - len(v), end: end})
+	if i < len(obj) && obj[i] == '}' {
+		return out, skipSpace(obj, i+1) == len(obj)
 	}
-	return out, true
+	for i < len(obj) {
+		from := i
+		keyEnd, ok := skipString(obj, i)
+		if !ok {
+			return nil, false
+		}
+		i = skipSpace(obj, keyEnd)
+		if i >= len(obj) || obj[i] != ':' {
+			return nil, false
+		}
+		start := skipSpace(obj, i+1)
+		end, ok := skipValue(obj, start)
+		if !ok {
+			return nil, false
+		}
+		// An escaped key keeps its escapes: it matches none of the keys
+		// compactPush looks for, so its member is kept as it is.
+		out = append(out, member{key: string(obj[from+1 : keyEnd-1]), raw: obj[from:end], value: obj[start:end], start: start, end: end})
+		i = skipSpace(obj, end)
+		switch {
+		case i < len(obj) && obj[i] == ',':
+			i = skipSpace(obj, i+1)
+		case i < len(obj) && obj[i] == '}':
+			return out, skipSpace(obj, i+1) == len(obj)
+		default:
+			return nil, false
+		}
+	}
+	return nil, false
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n') {
+		i++
+	}
+	return i
+}
+
+// skipString returns the offset after the string starting at b[i].
+func skipString(b []byte, i int) (int, bool) {
+	if i >= len(b) || b[i] != '"' {
+		return 0, false
+	}
+	for i++; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1, true
+		}
+	}
+	return 0, false
+}
+
+// skipValue returns the offset after the value starting at b[i].
+func skipValue(b []byte, i int) (int, bool) {
+	if i >= len(b) {
+		return 0, false
+	}
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for i < len(b) {
+			switch b[i] {
+			case '"':
+				end, ok := skipString(b, i)
+				if !ok {
+					return 0, false
+				}
+				i = end
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1, true
+				}
+			}
+			i++
+		}
+		return 0, false
+	}
+	start := i
+	for i < len(b) && !strings.ContainsRune(",}] \t\r\n", rune(b[i])) {
+		i++
+	}
+	return i, i > start
 }

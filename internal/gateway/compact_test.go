@@ -30,6 +30,12 @@ func TestCompactPush(t *testing.T) {
 			`{"op":"push","Seq":42,"event":{"Type":"C2CMsg","From_Account":"alice","MsgSeq":6630}}`},
 		{"only the first member goes", `{"op":"push","GroupId":"g","event":{"GroupId":"g","Type":"X"}}`, `{"op":"push","GroupId":"g","event":{"Type":"X"}}`},
 		{"every member goes", `{"op":"push","GroupId":"g","event":{"GroupId":"g"}}`, `{"op":"push","GroupId":"g","event":{}}`},
+		{"spaces, and brackets and quotes inside strings",
+			`{"op":"push", "GroupId" : "g" , "event" : { "GroupId" : "g" , "T" : "{]\\\"" , "A":[{"x":"]"}] } }`,
+			`{"op":"push", "GroupId" : "g" , "event" : {"T" : "{]\\\"","A":[{"x":"]"}]} }`},
+		{"an escaped key is kept", `{"op":"push","GroupId":"g","event":{"Group\u0049d":"g"}}`, `{"op":"push","GroupId":"g","event":{"Group\u0049d":"g"}}`},
+		{"cut short", `{"op":"push","GroupId":"g","event":{"GroupId":"g"`, `{"op":"push","GroupId":"g","event":{"GroupId":"g"`},
+		{"trailing bytes", `{"op":"push","GroupId":"g","event":{"GroupId":"g"}}x`, `{"op":"push","GroupId":"g","event":{"GroupId":"g"}}x`},
 		{"not an object", `[1]`, `[1]`},
 		{"event not an object", `{"op":"push","GroupId":"g","event":"x"}`, `{"op":"push","GroupId":"g","event":"x"}`},
 	}
@@ -39,7 +45,7 @@ func TestCompactPush(t *testing.T) {
 			if got != tt.want {
 				t.Fatalf("compactPush\n got %s\nwant %s", got, tt.want)
 			}
-			if !json.Valid([]byte(got)) {
+			if json.Valid([]byte(tt.in)) && !json.Valid([]byte(got)) {
 				t.Fatalf("not JSON: %s", got)
 			}
 		})
