@@ -52,6 +52,8 @@ func (g *Gateway) runOp(c *conn, req request, op Op, frame []byte) {
 	g.mu.Unlock()
 	ctx, cancel := context.WithTimeout(g.deps.Hooks.OpContext(g.ctx, s), requestTimeout)
 	defer cancel()
+	c.cork()
+	defer c.uncork()
 	resp, err := op.Handle(ctx, s, frame)
 	if err != nil {
 		if im.CodeOf(err) == 0 {

@@ -46,6 +46,8 @@ type conn struct {
 	queue   []*[]byte // encoded frames not yet written; shared, never modified
 	offset  int       // bytes of queue[0] already written
 	writing bool      // a writer goroutine owns the socket's write side
+	corked  int       // cork calls not yet uncorked
+	held    []*[]byte // frames a cork holds back, in order
 	// closing: no more frames are accepted; set by the first close.
 	closing bool
 	// closeSent: our close frame is queued; the peer's close ends the socket.
@@ -192,7 +194,7 @@ func (c *conn) cut() {
 		c.wmu.Lock()
 		c.gone.Store(true) // under wmu: no direct write starts after this
 		c.closing = true
-		c.queue = nil
+		c.queue, c.held = nil, nil
 		c.wmu.Unlock()
 		c.g.poller.remove(c)
 		_ = c.nc.Close()

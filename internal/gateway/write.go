@@ -53,6 +53,62 @@ func (c *conn) enqueue(frame *[]byte) {
 }
 
 func (c *conn) queueLocked(frame *[]byte) {
+	if c.corked > 0 && !c.writing {
+		if !c.closing && len(c.held) < maxHeld {
+			c.held = append(c.held, frame)
+			return
+		}
+		c.releaseLocked()
+	}
+	c.writeLocked(frame)
+}
+
+// maxHeld bounds the frames a corked connection holds: past it they are
+// written, so an op that makes many (a sync) streams them as before.
+const maxHeld = 16
+
+// cork holds the frames for c until uncork writes them as one: while one
+// of c's own requests runs, what it makes for c (a sent message's push to
+// the sender's stream, then the reply) costs one write instead of two.
+// Frames from elsewhere wait for the request too, which is short.
+func (c *conn) cork() {
+	c.wmu.Lock()
+	c.corked++
+	c.wmu.Unlock()
+}
+
+func (c *conn) uncork() {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.corked--
+	if c.corked == 0 {
+		c.releaseLocked()
+	}
+}
+
+// releaseLocked writes the held frames, joined, ahead of anything later.
+func (c *conn) releaseLocked() {
+	held := c.held
+	c.held = nil
+	switch len(held) {
+	case 0:
+	case 1:
+		c.writeLocked(held[0])
+	default:
+		var n int
+		for _, f := range held {
+			n += len(*f)
+		}
+		joined := make([]byte, 0, n)
+		for _, f := range held {
+			joined = append(joined, *f...)
+		}
+		c.writeLocked(&joined)
+	}
+}
+
+// writeLocked writes frame now, or queues it behind frames still waiting.
+func (c *conn) writeLocked(frame *[]byte) {
 	if c.writing {
 		if len(c.queue) >= c.g.cfg.SendQueue {
 			c.closing = true

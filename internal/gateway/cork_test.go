@@ -1,0 +1,71 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/chatd/chatd/internal/bus"
+	"github.com/chatd/chatd/internal/im"
+	"github.com/chatd/chatd/internal/presence"
+)
+
+// TestOpCorksItsConnection: what an op makes for its own connection (pushes
+// to the sender's stream) arrives before the op's reply and in order,
+// whether it fits the cork or overflows it, and a push to another user's
+// connection is not held by the op.
+func TestOpCorksItsConnection(t *testing.T) {
+	h := &harness{t: t, tracker: presence.NewTracker(nil), banned: map[string]bool{}}
+	b := bus.NewLocal()
+	t.Cleanup(func() { _ = b.Close() })
+	other := make(chan struct{})
+	h.gw = New(Config{}, Deps{
+		Authenticate: h.authenticate,
+		CheckJoin:    h.checkJoin,
+		Presence:     h.tracker,
+		Bus:          b,
+		Ops: map[string]Op{"pushes": {Handle: func(ctx context.Context, s *Session, frame json.RawMessage) (any, error) {
+			var req struct{ N int }
+			if err := json.Unmarshal(frame, &req); err != nil {
+				return nil, err
+			}
+			if err := h.gw.DeliverUser(ctx, s.AppID, "bob", im.Push{Seq: 1, Event: json.RawMessage(`{"Type":"X"}`)}); err != nil {
+				return nil, err
+			}
+			<-other // bob has it while the op still runs
+			for i := range req.N {
+				if err := h.gw.DeliverUser(ctx, s.AppID, s.UserID, im.Push{Seq: int64(i + 1), Event: json.RawMessage(`{"Type":"X"}`)}); err != nil {
+					return nil, err
+				}
+			}
+			return map[string]int{"Pushed": req.N}, nil
+		}}},
+	})
+	h.srv = httptest.NewServer(h.gw)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+		defer cancel()
+		_ = h.gw.Shutdown(ctx)
+		h.srv.Close()
+	})
+	alice, bob := h.raw(), h.raw()
+	alice.login("alice")
+	bob.login("bob")
+	for round, n := range []int{1, maxHeld + 5} {
+		alice.send(fmt.Sprintf(`{"id":%d,"op":"pushes","N":%d}`, round+10, n))
+		if m := bob.read(); m["op"] != "push" {
+			t.Fatalf("bob got %v, want the push", m)
+		}
+		other <- struct{}{}
+		for i := range n {
+			if m := alice.read(); m["op"] != "push" || m["Seq"] != float64(i+1) {
+				t.Fatalf("round %d: frame %d is %v, want push Seq %d", round, i, m, i+1)
+			}
+		}
+		if m := alice.read(); m["id"] != float64(round+10) || m["Pushed"] != float64(n) {
+			t.Fatalf("round %d: got %v, want the reply", round, m)
+		}
+	}
+}
