@@ -3,6 +3,7 @@ package gateway
 import (
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"time"
 
@@ -21,7 +22,8 @@ type poller struct {
 	startOnce sync.Once
 	startErr  error
 	epfd      int
-	wake      int // eventfd: ends the wait loop on close
+	epfile    *os.File // epfd in the runtime's netpoller, for the wait
+	wake      int      // eventfd: ends the wait loop on close
 
 	mu     sync.RWMutex
 	conns  map[uint64]*conn // by conn id, the key stored in the epoll event
@@ -70,7 +72,14 @@ func (p *poller) start() error {
 			p.startErr = fmt.Errorf("gateway: epoll_ctl eventfd: %w", err)
 			return
 		}
+		if err := unix.SetNonblock(epfd, true); err != nil {
+			_ = unix.Close(wake)
+			_ = unix.Close(epfd)
+			p.startErr = fmt.Errorf("gateway: epoll nonblock: %w", err)
+			return
+		}
 		p.epfd, p.wake = epfd, wake
+		p.epfile = os.NewFile(uintptr(epfd), "gateway-epoll")
 		p.conns = make(map[uint64]*conn)
 		p.jobs = make(chan readJob)
 		go p.run()
@@ -157,12 +166,26 @@ func (p *poller) serve(c *conn, op int) {
 
 func (p *poller) run() {
 	events := make([]unix.EpollEvent, 256)
+	// The wait is Go's own: the epoll descriptor is in the runtime's
+	// netpoller, and our epoll is asked only once it has events. A
+	// blocking epoll_wait kept its thread in a system call holding the
+	// server's P until sysmon took it back, so with one core every other
+	// goroutine could stall behind an idle wait.
+	rc, err := p.epfile.SyscallConn()
+	if err != nil {
+		return
+	}
 	for {
-		n, err := unix.EpollWait(p.epfd, events, -1)
-		if errors.Is(err, unix.EINTR) {
-			continue
-		}
-		if err != nil {
+		var n int
+		var waitErr error
+		err := rc.Read(func(uintptr) bool {
+			n, waitErr = unix.EpollWait(p.epfd, events, 0)
+			if errors.Is(waitErr, unix.EINTR) {
+				n, waitErr = 0, nil
+			}
+			return n > 0 || waitErr != nil
+		})
+		if err != nil || waitErr != nil {
 			return // closed
 		}
 		p.mu.RLock()
@@ -171,7 +194,7 @@ func (p *poller) run() {
 			if k == wakeKey {
 				p.mu.RUnlock()
 				_ = unix.Close(p.wake)
-				_ = unix.Close(p.epfd)
+				_ = p.epfile.Close()
 				return
 			}
 			if c := p.conns[k]; c != nil {
