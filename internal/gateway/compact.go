@@ -2,9 +2,10 @@ package gateway
 
 import (
 	"bytes"
-	"strings"
 
 	"github.com/gobwas/ws"
+
+	"github.com/chatd/chatd/internal/jsonobj"
 )
 
 // Protocol 2 (docs/client-protocol.md, "Protocol versions") is protocol 1
@@ -67,33 +68,33 @@ func joinFrames(batch []outFrame, size int) pushFrames {
 // event's kept members are copied byte for byte: every string stays as
 // the sender wrote it.
 func compactPush(payload []byte) []byte {
-	top, ok := members(payload)
+	top, ok := jsonobj.Members(payload)
 	if !ok {
 		return payload
 	}
-	var event member
+	var event jsonobj.Member
 	known := map[string][]byte{}
 	for _, m := range top {
-		switch m.key {
+		switch m.Key {
 		case "event":
 			event = m
 		case "GroupId", "MsgSeq":
-			known[m.key] = m.value
+			known[m.Key] = m.Value
 		}
 	}
-	if event.value == nil || len(known) == 0 {
+	if event.Value == nil || len(known) == 0 {
 		return payload
 	}
-	inner, ok := members(event.value)
+	inner, ok := jsonobj.Members(event.Value)
 	if !ok {
 		return payload
 	}
-	kept := make([]member, 0, len(inner))
+	kept := make([]jsonobj.Member, 0, len(inner))
 	for _, m := range inner {
-		if v, dup := known[m.key]; dup && bytes.Equal(v, m.value) {
+		if v, dup := known[m.Key]; dup && bytes.Equal(v, m.Value) {
 			continue
 		}
-		if m.key == "MsgPriority" && string(m.value) == `"Normal"` {
+		if m.Key == "MsgPriority" && string(m.Value) == `"Normal"` {
 			continue
 		}
 		kept = append(kept, m)
@@ -102,128 +103,14 @@ func compactPush(payload []byte) []byte {
 		return payload
 	}
 	out := make([]byte, 0, len(payload))
-	out = append(out, payload[:event.start]...)
+	out = append(out, payload[:event.Start]...)
 	out = append(out, '{')
 	for i, m := range kept {
 		if i > 0 {
 			out = append(out, ',')
 		}
-		out = append(out, m.raw...)
+		out = append(out, m.Raw...)
 	}
 	out = append(out, '}')
-	return append(out, payload[event.end:]...)
-}
-
-// member is one member of a JSON object: raw is `"key":value` as written,
-// value its value, start and end the value's offsets in the object.
-type member struct {
-	key        string
-	raw, value []byte
-	start, end int
-}
-
-// members splits a JSON object into its members, in order. It scans
-// instead of decoding: the objects are pushes that encodePush built from
-// stored JSON, and this runs for every push of every message. It checks
-// the structure it walks (strings, nesting, separators), not every literal.
-func members(obj []byte) ([]member, bool) {
-	i := skipSpace(obj, 0)
-	if i >= len(obj) || obj[i] != '{' {
-		return nil, false
-	}
-	i = skipSpace(obj, i+1)
-	var out []member
-	if i < len(obj) && obj[i] == '}' {
-		return out, skipSpace(obj, i+1) == len(obj)
-	}
-	for i < len(obj) {
-		from := i
-		keyEnd, ok := skipString(obj, i)
-		if !ok {
-			return nil, false
-		}
-		i = skipSpace(obj, keyEnd)
-		if i >= len(obj) || obj[i] != ':' {
-			return nil, false
-		}
-		start := skipSpace(obj, i+1)
-		end, ok := skipValue(obj, start)
-		if !ok {
-			return nil, false
-		}
-		// An escaped key keeps its escapes: it matches none of the keys
-		// compactPush looks for, so its member is kept as it is.
-		out = append(out, member{key: string(obj[from+1 : keyEnd-1]), raw: obj[from:end], value: obj[start:end], start: start, end: end})
-		i = skipSpace(obj, end)
-		switch {
-		case i < len(obj) && obj[i] == ',':
-			i = skipSpace(obj, i+1)
-		case i < len(obj) && obj[i] == '}':
-			return out, skipSpace(obj, i+1) == len(obj)
-		default:
-			return nil, false
-		}
-	}
-	return nil, false
-}
-
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n') {
-		i++
-	}
-	return i
-}
-
-// skipString returns the offset after the string starting at b[i].
-func skipString(b []byte, i int) (int, bool) {
-	if i >= len(b) || b[i] != '"' {
-		return 0, false
-	}
-	for i++; i < len(b); i++ {
-		switch b[i] {
-		case '\\':
-			i++
-		case '"':
-			return i + 1, true
-		}
-	}
-	return 0, false
-}
-
-// skipValue returns the offset after the value starting at b[i].
-func skipValue(b []byte, i int) (int, bool) {
-	if i >= len(b) {
-		return 0, false
-	}
-	switch b[i] {
-	case '"':
-		return skipString(b, i)
-	case '{', '[':
-		depth := 0
-		for i < len(b) {
-			switch b[i] {
-			case '"':
-				end, ok := skipString(b, i)
-				if !ok {
-					return 0, false
-				}
-				i = end
-				continue
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return i + 1, true
-				}
-			}
-			i++
-		}
-		return 0, false
-	}
-	start := i
-	for i < len(b) && !strings.ContainsRune(",}] \t\r\n", rune(b[i])) {
-		i++
-	}
-	return i, i > start
+	return append(out, payload[event.End:]...)
 }

@@ -9,10 +9,12 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/chatd/chatd/internal/im"
+	"github.com/chatd/chatd/internal/jsonobj"
 )
 
 // maxDocument caps the inflated JSON. A real UserSig document is a few
@@ -139,33 +141,62 @@ var inflaters = sync.Pool{New: func() any { return new(inflater) }}
 // parseDocument runs step 4. It reads fields one by one rather than into
 // a typed struct because generators disagree on types: hand-rolled ones
 // (typically JavaScript given the app ID as a string) write integers as
-// JSON strings, which §4.9 step 4 recommends accepting.
+// JSON strings, which §4.9 step 4 recommends accepting. The document is
+// validated as a whole, then split without decoding it (package jsonobj):
+// a login whose sig misses the cache runs this, and decoding into a map
+// was half of a full verification. As with a map, a repeated key's last
+// value counts and escaped keys mean what they spell.
 func parseDocument(text []byte) (decoded, error) {
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(text, &fields); err != nil || fields == nil {
+	if !json.Valid(text) {
 		return decoded{}, errInvalid("not a JSON object")
 	}
+	members, ok := jsonobj.Members(text)
+	if !ok {
+		return decoded{}, errInvalid("not a JSON object")
+	}
+	var identifier, sdkAppID, issued, expire, sig, userBuf json.RawMessage
+	for _, m := range members {
+		key := m.Key
+		if strings.IndexByte(key, '\\') >= 0 {
+			if err := json.Unmarshal(m.Raw[:len(key)+2], &key); err != nil {
+				return decoded{}, errInvalid("not a JSON object")
+			}
+		}
+		switch key {
+		case "TLS.identifier":
+			identifier = m.Value
+		case "TLS.sdkappid":
+			sdkAppID = m.Value
+		case "TLS.time":
+			issued = m.Value
+		case "TLS.expire":
+			expire = m.Value
+		case "TLS.sig":
+			sig = m.Value
+		case "TLS.userbuf":
+			userBuf = m.Value
+		}
+	}
 	var d decoded
-	var ok bool
-	if d.Identifier, ok = jsonString(fields["TLS.identifier"]); !ok {
+	if d.Identifier, ok = jsonString(identifier); !ok {
 		return decoded{}, errInvalid("TLS.identifier missing or not a string")
 	}
-	if d.SDKAppID, ok = jsonUint(fields["TLS.sdkappid"]); !ok {
+	if d.SDKAppID, ok = jsonUint(sdkAppID); !ok {
 		return decoded{}, errInvalid("TLS.sdkappid missing or not an integer")
 	}
-	if d.Time, ok = jsonInt(fields["TLS.time"]); !ok {
+	if d.Time, ok = jsonInt(issued); !ok {
 		return decoded{}, errInvalid("TLS.time missing or not an integer")
 	}
-	if d.Expire, ok = jsonInt(fields["TLS.expire"]); !ok {
+	if d.Expire, ok = jsonInt(expire); !ok {
 		return decoded{}, errInvalid("TLS.expire missing or not an integer")
 	}
-	if d.sigB64, ok = jsonString(fields["TLS.sig"]); !ok {
+	if d.sigB64, ok = jsonString(sig); !ok {
 		return decoded{}, errInvalid("TLS.sig missing or not a string")
 	}
 	// null counts as absent, as in the reference Go verifier ([]byte
 	// field); any other non-string is a malformed document.
-	if ub, present := fields["TLS.userbuf"]; present && !isNull(ub) {
-		s, ok := jsonString(ub)
+	if userBuf != nil && !isNull(userBuf) {
+		s, ok := jsonString(userBuf)
 		if !ok {
 			return decoded{}, errInvalid("TLS.userbuf not a string")
 		}
@@ -205,11 +236,25 @@ func jsonString(raw json.RawMessage) (string, bool) {
 	if len(raw) == 0 || raw[0] != '"' {
 		return "", false
 	}
+	if len(raw) >= 2 && raw[len(raw)-1] == '"' && plain(raw[1:len(raw)-1]) {
+		return string(raw[1 : len(raw)-1]), true
+	}
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {
 		return "", false
 	}
 	return s, true
+}
+
+// plain reports whether b, a valid JSON string's contents, is printable
+// ASCII without escapes: then it is the string itself.
+func plain(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 || c > 0x7e || c == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 // integerText returns the digits of a JSON integer written either as a

@@ -160,6 +160,11 @@ func TestVerifyOutcomes(t *testing.T) {
 		{"ver missing", keyA, appA, "administrator", pack(t, docA(map[string]string{"TLS.ver": ""})), 1700000000, 0},
 		{"ver odd", keyA, appA, "administrator", pack(t, docA(map[string]string{"TLS.ver": `3`})), 1700000000, 0},
 		{"userbuf null", keyA, appA, "administrator", pack(t, docA(map[string]string{"TLS.userbuf": `null`})), 1700000000, 0},
+		{"escaped keys mean what they spell", keyA, appA, "administrator", pack(t, strings.Replace(strings.Replace(docA(nil),
+			`"TLS.identifier"`, `"TLS.\u0069dentifier"`, 1), `"TLS.time"`, `"TLS\u002etime"`, 1)), 1700000000, 0},
+		{"escaped identifier value", keyA, appA, "administrator", pack(t, docA(map[string]string{"TLS.identifier": `"adm\u0069nistrator"`})), 1700000000, 0},
+		{"a repeated key's last value counts", keyA, appA, "administrator", pack(t, strings.Replace(docA(nil), `"TLS.time":`, `"TLS.time":1,"TLS.time":`, 1)), 1700000000, 0},
+		{"a bad literal in an unread field", keyA, appA, "administrator", pack(t, docA(map[string]string{"TLS.ver": `tru`})), 1700000000, im.CodeSigInvalid},
 		{"spaced python separators", keyA, appA, "administrator", pack(t, strings.ReplaceAll(strings.ReplaceAll(docA(nil), ":", ": "), ",", ", ")), 1700000000, 0},
 
 		// Step 8 failures.
