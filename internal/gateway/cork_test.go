@@ -4,12 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http/httptest"
 	"testing"
 
 	"github.com/chatd/chatd/internal/bus"
 	"github.com/chatd/chatd/internal/im"
-	"github.com/chatd/chatd/internal/presence"
 )
 
 // TestOpCorksItsConnection: what an op makes for its own connection (pushes
@@ -17,16 +15,11 @@ import (
 // whether it fits the cork or overflows it, and a push to another user's
 // connection is not held by the op.
 func TestOpCorksItsConnection(t *testing.T) {
-	h := &harness{t: t, tracker: presence.NewTracker(nil), banned: map[string]bool{}}
 	b := bus.NewLocal()
 	t.Cleanup(func() { _ = b.Close() })
 	other := make(chan struct{})
-	h.gw = New(Config{}, Deps{
-		Authenticate: h.authenticate,
-		CheckJoin:    h.checkJoin,
-		Presence:     h.tracker,
-		Bus:          b,
-		Ops: map[string]Op{"pushes": {Handle: func(ctx context.Context, s *Session, frame json.RawMessage) (any, error) {
+	h := newHarnessWith(t, Config{}, b, func(h *harness) map[string]Op {
+		return map[string]Op{"pushes": {Handle: func(ctx context.Context, s *Session, frame json.RawMessage) (any, error) {
 			var req struct{ N int }
 			if err := json.Unmarshal(frame, &req); err != nil {
 				return nil, err
@@ -41,14 +34,7 @@ func TestOpCorksItsConnection(t *testing.T) {
 				}
 			}
 			return map[string]int{"Pushed": req.N}, nil
-		}}},
-	})
-	h.srv = httptest.NewServer(h.gw)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-		defer cancel()
-		_ = h.gw.Shutdown(ctx)
-		h.srv.Close()
+		}}}
 	})
 	alice, bob := h.raw(), h.raw()
 	alice.login("alice")

@@ -52,13 +52,24 @@ func newHarness(t *testing.T, cfg Config) *harness {
 // NATS bus are several nodes.
 func newHarnessOnBus(t *testing.T, cfg Config, b bus.Bus) *harness {
 	t.Helper()
+	return newHarnessWith(t, cfg, b, nil)
+}
+
+// newHarnessWith is newHarnessOnBus with client ops, made once the
+// harness exists so that they can use it.
+func newHarnessWith(t *testing.T, cfg Config, b bus.Bus, ops func(h *harness) map[string]Op) *harness {
+	t.Helper()
 	h := &harness{t: t, tracker: presence.NewTracker(nil), banned: map[string]bool{}}
-	h.gw = New(cfg, Deps{
+	d := Deps{
 		Authenticate: h.authenticate,
 		CheckJoin:    h.checkJoin,
 		Presence:     h.tracker,
 		Bus:          b,
-	})
+	}
+	if ops != nil {
+		d.Ops = ops(h)
+	}
+	h.gw = New(cfg, d)
 	h.srv = httptest.NewServer(h.gw)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
