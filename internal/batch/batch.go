@@ -165,3 +165,34 @@ func (c *Committer[In, Out]) refuseQueued() {
 		}
 	}
 }
+
+// AppKey is a key of one app's data, for LookupByApp.
+type AppKey[K comparable] struct {
+	App uint64
+	Key K
+}
+
+// LookupByApp returns a committer for reads: the keys that concurrent
+// callers ask for are read together, with one call of read per app (a
+// key may repeat in keys). A key read does not return gets V's zero value.
+func LookupByApp[K comparable, V any](read func(ctx context.Context, app uint64, keys []K) (map[K]V, error)) *Committer[AppKey[K], V] {
+	return New(context.Background(), DefaultMaxItems, func(ctx context.Context, keys []AppKey[K]) ([]V, error) {
+		byApp := map[uint64][]K{}
+		for _, k := range keys {
+			byApp[k.App] = append(byApp[k.App], k.Key)
+		}
+		found := make(map[uint64]map[K]V, len(byApp))
+		for app, appKeys := range byApp {
+			values, err := read(ctx, app, appKeys)
+			if err != nil {
+				return nil, err
+			}
+			found[app] = values
+		}
+		out := make([]V, len(keys))
+		for i, k := range keys {
+			out[i] = found[k.App][k.Key]
+		}
+		return out, nil
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"slices"
 	"sync"
 	"testing"
 )
@@ -119,5 +120,35 @@ func TestCommitterBatchesOnOneP(t *testing.T) {
 	wg.Wait()
 	if batches > callers/2 {
 		t.Fatalf("%d callers took %d batches, want them grouped", callers, batches)
+	}
+}
+
+// TestLookupByApp: concurrent keys of two apps are read with one call per
+// app, each caller gets its own key's value, a key not found its zero
+// value, and a failed read fails the batch.
+func TestLookupByApp(t *testing.T) {
+	var calls sync.Map // app -> keys of its one call
+	fail := errors.New("store down")
+	l := LookupByApp(func(_ context.Context, app uint64, keys []string) (map[string]int, error) {
+		if app == 3 {
+			return nil, fail
+		}
+		if _, again := calls.LoadOrStore(app, keys); again {
+			t.Errorf("app %d read twice", app)
+		}
+		out := map[string]int{}
+		for _, k := range keys {
+			if k != "ghost" {
+				out[k] = int(app)*100 + len(k)
+			}
+		}
+		return out, nil
+	})
+	got, err := l.Do(t.Context(), AppKey[string]{1, "a"}, AppKey[string]{2, "bb"}, AppKey[string]{1, "ghost"}, AppKey[string]{1, "a"})
+	if err != nil || !slices.Equal(got, []int{101, 202, 0, 101}) {
+		t.Fatalf("Do = %v, %v; want [101 202 0 101]", got, err)
+	}
+	if _, err := l.One(t.Context(), AppKey[string]{3, "x"}); !errors.Is(err, fail) {
+		t.Fatalf("a failed read: err = %v", err)
 	}
 }

@@ -110,7 +110,7 @@ func remaining(until, now int64) int64 {
 // message. It is one primary-key read. A user that is not an account is
 // not muted: the send path reports that itself.
 func (s *Service) CheckMuted(ctx context.Context, appID uint64, userID string, kind MuteKind) error {
-	m, err := s.muteReads.One(ctx, muteKey{appID, userID})
+	m, err := s.muteReads.One(ctx, batch.AppKey[string]{App: appID, Key: userID})
 	if err != nil {
 		return fmt.Errorf("profile: mute of %s: %w", userID, err)
 	}
@@ -122,37 +122,4 @@ func (s *Service) CheckMuted(ctx context.Context, appID uint64, userID string, k
 		return im.Errorf(im.CodeGroupSenderMuted, "%s is muted for group messages", userID)
 	}
 	return nil
-}
-
-type muteKey struct {
-	app  uint64
-	user string
-}
-
-// newMuteReads batches the mute checks of concurrent sends (package
-// batch): one read per app and batch instead of one per send, which under
-// load was a read as costly as a tenth of the send. An account that does
-// not exist is not muted.
-func newMuteReads(store im.ProfileStore) *batch.Committer[muteKey, im.GlobalMute] {
-	return batch.New(context.Background(), batch.DefaultMaxItems, func(ctx context.Context, keys []muteKey) ([]im.GlobalMute, error) {
-		byApp := map[uint64][]string{}
-		for _, k := range keys {
-			byApp[k.app] = append(byApp[k.app], k.user)
-		}
-		found := make(map[muteKey]im.GlobalMute, len(keys))
-		for app, users := range byApp {
-			mutes, err := store.GetGlobalMutes(ctx, app, users)
-			if err != nil {
-				return nil, err
-			}
-			for user, m := range mutes {
-				found[muteKey{app, user}] = m
-			}
-		}
-		out := make([]im.GlobalMute, len(keys))
-		for i, k := range keys {
-			out[i] = found[k]
-		}
-		return out, nil
-	})
 }

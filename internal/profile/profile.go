@@ -48,8 +48,11 @@ type Deps struct {
 // Service is the profile domain.
 type Service struct {
 	store im.ProfileStore
-	// muteReads reads the mutes that sends check, in batches.
-	muteReads *batch.Committer[muteKey, im.GlobalMute]
+	// muteReads reads the mutes that sends check in batches: one read
+	// per app and batch instead of one per send, which under load was a
+	// read as costly as a tenth of the send. An account that does not
+	// exist is not muted.
+	muteReads *batch.Committer[batch.AppKey[string], im.GlobalMute]
 	friends   Friends
 	streams   *stream.Service
 	hooks     Hooks
@@ -63,7 +66,7 @@ type Service struct {
 // field declarations that break the vendor's rules, so a bad
 // configuration stops start-up.
 func NewService(d Deps) (*Service, error) {
-	s := &Service{store: d.Store, muteReads: newMuteReads(d.Store), friends: d.Friends, streams: d.Streams, hooks: d.Hooks, apps: map[uint64]*appFields{}, now: d.Now}
+	s := &Service{store: d.Store, muteReads: batch.LookupByApp(globalMutes(d.Store)), friends: d.Friends, streams: d.Streams, hooks: d.Hooks, apps: map[uint64]*appFields{}, now: d.Now}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -273,4 +276,12 @@ func (s *Service) Known(appID uint64, tag string) bool {
 // get_profile without a TagList.
 func (s *Service) Readable(appID uint64, access Access) []string {
 	return s.fields(appID).readable(access)
+}
+
+// globalMutes reads the global mutes of the accounts among users that
+// exist; store is used only when a send is checked.
+func globalMutes(store im.ProfileStore) func(ctx context.Context, app uint64, users []string) (map[string]im.GlobalMute, error) {
+	return func(ctx context.Context, app uint64, users []string) (map[string]im.GlobalMute, error) {
+		return store.GetGlobalMutes(ctx, app, users)
+	}
 }

@@ -216,7 +216,7 @@ func (s *Service) CheckBlocks(ctx context.Context, appID uint64, req *CheckReque
 // recipient's blocklist (S6) with the send path's 20007. It is one
 // primary-key read.
 func (s *Service) CheckC2CSend(ctx context.Context, appID uint64, from, to string) error {
-	blocked, err := s.blockReads.One(ctx, blockKey{appID, im.Pair{Owner: to, Peer: from}})
+	blocked, err := s.blockReads.One(ctx, batch.AppKey[im.Pair]{App: appID, Key: im.Pair{Owner: to, Peer: from}})
 	if err != nil {
 		return fmt.Errorf("relation: check send %s -> %s: %w", from, to, err)
 	}
@@ -224,36 +224,4 @@ func (s *Service) CheckC2CSend(ctx context.Context, appID uint64, from, to strin
 		return im.Errorf(im.CodeC2CBlocked, "%s is on %s's blocklist", from, to)
 	}
 	return nil
-}
-
-type blockKey struct {
-	app  uint64
-	pair im.Pair // Owner blocks Peer?
-}
-
-// newBlockReads batches the blocklist checks of concurrent one-to-one
-// sends (package batch): one read per app and batch instead of one per
-// send.
-func newBlockReads(store im.RelationStore) *batch.Committer[blockKey, bool] {
-	return batch.New(context.Background(), batch.DefaultMaxItems, func(ctx context.Context, keys []blockKey) ([]bool, error) {
-		byApp := map[uint64][]im.Pair{}
-		for _, k := range keys {
-			byApp[k.app] = append(byApp[k.app], k.pair)
-		}
-		blocked := map[blockKey]bool{}
-		for app, pairs := range byApp {
-			found, err := store.BlockPairs(ctx, app, pairs)
-			if err != nil {
-				return nil, err
-			}
-			for _, p := range found {
-				blocked[blockKey{app, p}] = true
-			}
-		}
-		out := make([]bool, len(keys))
-		for i, k := range keys {
-			out[i] = blocked[k]
-		}
-		return out, nil
-	})
 }

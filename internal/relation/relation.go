@@ -75,8 +75,9 @@ type Deps struct {
 // Service is the relationship domain.
 type Service struct {
 	store im.RelationStore
-	// blockReads reads the blocklist entries that sends check, in batches.
-	blockReads *batch.Committer[blockKey, bool]
+	// blockReads reads the blocklist entries that one-to-one sends check
+	// in batches: one read per app and batch instead of one per send.
+	blockReads *batch.Committer[batch.AppKey[im.Pair], bool]
 	profiles   Profiles
 	streams    *stream.Service
 	hooks      Hooks
@@ -87,7 +88,7 @@ type Service struct {
 // NewService returns the relationship service. It fails on an app's
 // custom friend field declarations that break the vendor's rules.
 func NewService(d Deps) (*Service, error) {
-	s := &Service{store: d.Store, blockReads: newBlockReads(d.Store), profiles: d.Profiles, streams: d.Streams, hooks: d.Hooks, custom: map[uint64]map[string]bool{}, now: d.Now}
+	s := &Service{store: d.Store, blockReads: batch.LookupByApp(blockedAmong(d.Store)), profiles: d.Profiles, streams: d.Streams, hooks: d.Hooks, custom: map[uint64]map[string]bool{}, now: d.Now}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -224,4 +225,16 @@ func with(ids []string, extra ...string) []string {
 	out := append(slices.Clone(ids), extra...)
 	slices.Sort(out)
 	return slices.Compact(out)
+}
+
+// blockedAmong reads which pairs (Owner blocks Peer) are blocklist entries.
+func blockedAmong(store im.RelationStore) func(ctx context.Context, app uint64, pairs []im.Pair) (map[im.Pair]bool, error) {
+	return func(ctx context.Context, app uint64, pairs []im.Pair) (map[im.Pair]bool, error) {
+		found, err := store.BlockPairs(ctx, app, pairs)
+		blocked := make(map[im.Pair]bool, len(found))
+		for _, p := range found {
+			blocked[p] = true
+		}
+		return blocked, err
+	}
 }
