@@ -30,7 +30,7 @@ func newImportBatcher(store im.AccountStore) *importBatcher {
 // thousand IDs instead of 10,000 reads queueing for the store's few
 // connections (and timing out behind each other).
 type lookupBatcher struct {
-	c *batch.Committer[accountKey, lookedUp]
+	c *batch.Committer[batch.AppKey[string], lookedUp]
 }
 
 // lookedUp is what the store holds of one account.
@@ -40,28 +40,14 @@ type lookedUp struct {
 }
 
 func newLookupBatcher(store im.AccountStore) *lookupBatcher {
-	return &lookupBatcher{c: batch.New(context.Background(), batch.DefaultMaxItems,
-		func(ctx context.Context, keys []accountKey) ([]lookedUp, error) {
-			byApp := map[uint64][]string{}
-			for _, k := range keys {
-				byApp[k.app] = append(byApp[k.app], k.user)
-			}
-			found := make(map[accountKey]int64, len(keys))
-			for app, ids := range byApp {
-				accounts, err := store.GetAccounts(ctx, app, ids)
-				if err != nil {
-					return nil, err
-				}
-				for id, a := range accounts {
-					found[accountKey{app, id}] = a.LoginsRevokedBefore
-				}
-			}
-			out := make([]lookedUp, len(keys))
-			for i, k := range keys {
-				out[i].before, out[i].exists = found[k]
-			}
-			return out, nil
-		})}
+	return &lookupBatcher{c: batch.LookupByApp(func(ctx context.Context, app uint64, ids []string) (map[string]lookedUp, error) {
+		accounts, err := store.GetAccounts(ctx, app, ids)
+		found := make(map[string]lookedUp, len(accounts))
+		for id, a := range accounts {
+			found[id] = lookedUp{exists: true, before: a.LoginsRevokedBefore}
+		}
+		return found, err
+	})}
 }
 
 // write imports items in one transaction shared with concurrent callers.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/chatd/chatd/internal/batch"
 	"github.com/chatd/chatd/internal/bus"
 )
 
@@ -198,8 +199,9 @@ func (s *Service) lookup(ctx context.Context, appID uint64, ids []string) (map[s
 		return out, nil
 	}
 	keys := make([]accountKey, len(missing))
+	reads := make([]batch.AppKey[string], len(missing))
 	for i, id := range missing {
-		keys[i] = accountKey{appID, id}
+		keys[i], reads[i] = accountKey{appID, id}, batch.AppKey[string]{App: appID, Key: id}
 	}
 	// A user admitted a moment ago may not be committed yet: their
 	// import is waited for, and then read like any other.
@@ -207,7 +209,7 @@ func (s *Service) lookup(ctx context.Context, appID uint64, ids []string) (map[s
 		return out, err
 	}
 	epoch := s.known.snapshot()
-	found, err := s.lookups.c.Do(ctx, keys...)
+	found, err := s.lookups.c.Do(ctx, reads...)
 	if err != nil {
 		// What was last seen, whatever its age: callers keep working
 		// through a database outage as far as they can without it.
