@@ -84,7 +84,8 @@ func freePort() (string, error) {
 
 // profileCPU starts recording p's CPU profile for d into the profile
 // directory as name.pprof, and where its goroutines blocked and contended
-// over the same time as name.block.pprof and name.mutex.pprof, when
+// and what it allocated over the same time as name.block.pprof,
+// name.mutex.pprof and name.allocs.pprof, when
 // profiling; wait returns once the files are written (or the attempt
 // failed, which is logged, not fatal).
 func (e *Env) profileCPU(ctx context.Context, p *Proc, name string, d time.Duration) (wait func()) {
@@ -93,7 +94,7 @@ func (e *Env) profileCPU(ctx context.Context, p *Proc, name string, d time.Durat
 	}
 	name += e.ProfileTag
 	var wg sync.WaitGroup
-	for _, k := range []struct{ kind, file string }{{"profile", name}, {"block", name + ".block"}, {"mutex", name + ".mutex"}} {
+	for _, k := range []struct{ kind, file string }{{"profile", name}, {"block", name + ".block"}, {"mutex", name + ".mutex"}, {"allocs", name + ".allocs"}} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

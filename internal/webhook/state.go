@@ -72,6 +72,9 @@ var stateInfos = map[gateway.StateChange]stateInfo{
 
 // StateChanged queues State.StateChange.
 func (h *Connections) StateChanged(ev gateway.StateEvent) {
+	if h.s.on(ev.AppID, StateChange) == nil {
+		return // every login and logout comes here: build nothing for nobody
+	}
 	info := stateInfos[ev.Change]
 	info.To_Account = ev.UserID
 	body := &stateBody{CallbackCommand: StateChange, EventTime: h.s.eventTime(), Info: info}
