@@ -325,6 +325,7 @@ func ladderChunks(ids []string) [][]string {
 			n *= 2
 		}
 		n = min(n, maxInList)
+		part = part[:len(part):len(part)] // pad a copy, never the caller's array
 		for len(part) < n {
 			part = append(part, part[len(part)-1])
 		}

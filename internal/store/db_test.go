@@ -1,6 +1,8 @@
 package store
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -62,6 +64,30 @@ func TestChunks(t *testing.T) {
 	}
 	if chunks(nil) != nil {
 		t.Fatal("chunks(nil) is not empty")
+	}
+}
+
+// TestLadderChunks: pieces are padded with their last ID to a power of
+// two (or maxInList), and the caller's array is never written.
+func TestLadderChunks(t *testing.T) {
+	backing := make([]string, 0, 2000)
+	for i := range 600 {
+		backing = append(backing, fmt.Sprint(i))
+	}
+	ids := backing[:503]
+	spare := slices.Clone(backing[503:600])
+	var lens []int
+	for _, part := range ladderChunks(ids) {
+		lens = append(lens, len(part))
+		if last := part[len(part)-1]; last != ids[min(len(ids), 500*len(lens))-1] {
+			t.Errorf("piece %d padded with %s", len(lens), last)
+		}
+	}
+	if !slices.Equal(lens, []int{500, 4}) {
+		t.Fatalf("piece lengths %v, want [500 4]", lens)
+	}
+	if !slices.Equal(backing[503:600], spare) {
+		t.Fatal("padding wrote into the caller's array")
 	}
 }
 
