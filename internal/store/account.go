@@ -65,7 +65,9 @@ func (db *DB) GetAccounts(ctx context.Context, app uint64, userIDs []string) (ma
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	out := make(map[string]im.Account, len(userIDs))
-	for _, ids := range chunks(userIDs) {
+	// The directory's batched misses call this with any number of IDs:
+	// padded, its statement texts stay few (ladderChunks).
+	for _, ids := range ladderChunks(userIDs) {
 		args := withIDs(ids, appID(app))
 		rows, err := db.reader().query(ctx, `SELECT user_id, nick, face_url, created_at, logins_revoked_before FROM accounts
 			WHERE app_id = ? AND user_id IN (`+placeholders(len(ids))+`)`, args...)
