@@ -29,20 +29,6 @@ func conversationOps(s Services) map[string]gateway.Op {
 
 type convClient Services
 
-// convRef names a conversation in a frame.
-type convRef struct {
-	Type       int    `json:"Type"`
-	To_Account string `json:"To_Account,omitempty"`
-	GroupId    string `json:"GroupId,omitempty"`
-}
-
-func (r convRef) key() im.ConvKey { return conversation.Key(r.Type, r.To_Account, r.GroupId) }
-
-func refOf(k im.ConvKey) convRef {
-	i := conversation.ItemOf(k)
-	return convRef{Type: i.Type, To_Account: i.To_Account, GroupId: i.GroupId}
-}
-
 type listConvReq struct {
 	TimeStamp     int64 `json:"TimeStamp"`
 	StartIndex    int   `json:"StartIndex"`
@@ -53,7 +39,7 @@ type listConvReq struct {
 }
 
 type convItem struct {
-	convRef
+	conversation.Item
 	MsgTime      int64  `json:"MsgTime"`
 	TopFlag      int    `json:"TopFlag"`
 	UnreadMsgNum int64  `json:"UnreadMsgNum"`
@@ -93,7 +79,7 @@ func (c convClient) list(ctx context.Context, s *gateway.Session, req *listConvR
 		resp.CompleteFlag = 1
 	}
 	for i, it := range page.Items {
-		resp.Conversations[i] = convItem{convRef: refOf(it.ConvKey), MsgTime: it.MsgTime, UnreadMsgNum: it.Unread,
+		resp.Conversations[i] = convItem{Item: conversation.ItemOf(it.ConvKey), MsgTime: it.MsgTime, UnreadMsgNum: it.Unread,
 			LastMsgKey: it.LastMsgKey, LastFrom: it.LastFrom, LastMsgSeq: it.LastSeq}
 		if it.Pinned {
 			resp.Conversations[i].TopFlag = 1
@@ -103,7 +89,7 @@ func (c convClient) list(ctx context.Context, s *gateway.Session, req *listConvR
 }
 
 type pinReq struct {
-	convRef
+	conversation.Item
 	TopFlag int `json:"TopFlag"`
 }
 
@@ -112,11 +98,11 @@ func (c convClient) pin(ctx context.Context, s *gateway.Session, req *pinReq) (*
 	if req.TopFlag != 0 && req.TopFlag != 1 {
 		return nil, im.Errorf(im.CodeConvBadParam, "TopFlag %d must be 0 or 1", req.TopFlag)
 	}
-	return &noFields{}, c.Conversations.Pin(ctx, s.AppID, s.UserID, req.key(), req.TopFlag == 1)
+	return &noFields{}, c.Conversations.Pin(ctx, s.AppID, s.UserID, req.Key(), req.TopFlag == 1)
 }
 
 type readConvReq struct {
-	convRef
+	conversation.Item
 	// All 1 reads every conversation; Type and the peer are then unused.
 	All int `json:"All"`
 }
@@ -126,24 +112,24 @@ func (c convClient) read(ctx context.Context, s *gateway.Session, req *readConvR
 	if req.All == 1 {
 		return &noFields{}, c.Conversations.ReadAll(ctx, s.AppID, s.UserID)
 	}
-	return &noFields{}, c.Conversations.Read(ctx, s.AppID, s.UserID, req.key())
+	return &noFields{}, c.Conversations.Read(ctx, s.AppID, s.UserID, req.Key())
 }
 
 type deleteConvReq struct {
-	convRef
+	conversation.Item
 	ClearRamble int `json:"ClearRamble"`
 }
 
 // delete removes a conversation from the list, as recentcontact/delete.
 func (c convClient) delete(ctx context.Context, s *gateway.Session, req *deleteConvReq) (*noFields, error) {
-	return &noFields{}, c.Conversations.Delete(ctx, s.AppID, s.UserID, req.key(), req.ClearRamble == 1)
+	return &noFields{}, c.Conversations.Delete(ctx, s.AppID, s.UserID, req.Key(), req.ClearRamble == 1)
 }
 
 type convGroupReq struct {
-	GroupName     string    `json:"GroupName"`
-	NewGroupName  string    `json:"NewGroupName"`
-	Conversations []convRef `json:"Conversations"`
-	Remove        []convRef `json:"RemoveConversations"`
+	GroupName     string              `json:"GroupName"`
+	NewGroupName  string              `json:"NewGroupName"`
+	Conversations []conversation.Item `json:"Conversations"`
+	Remove        []conversation.Item `json:"RemoveConversations"`
 }
 
 // convGroupResp names the conversation group: ContactGroupId, as
@@ -152,10 +138,10 @@ type convGroupResp struct {
 	ContactGroupId int64 `json:"ContactGroupId"`
 }
 
-func keysOf(refs []convRef) []im.ConvKey {
+func keysOf(refs []conversation.Item) []im.ConvKey {
 	out := make([]im.ConvKey, len(refs))
 	for i, r := range refs {
-		out[i] = r.key()
+		out[i] = r.Key()
 	}
 	return out
 }
@@ -197,11 +183,11 @@ func (c convClient) deleteGroup(ctx context.Context, s *gateway.Session, req *co
 
 type markConvReq struct {
 	MarkItem []struct {
-		OptType      int     `json:"OptType"`
-		Conversation convRef `json:"Conversation"`
-		SetMark      []int   `json:"SetMark"`
-		ClearMark    []int   `json:"ClearMark"`
-		CustomMark   *string `json:"CustomMark"`
+		OptType      int               `json:"OptType"`
+		Conversation conversation.Item `json:"Conversation"`
+		SetMark      []int             `json:"SetMark"`
+		ClearMark    []int             `json:"ClearMark"`
+		CustomMark   *string           `json:"CustomMark"`
 	} `json:"MarkItem"`
 }
 
@@ -209,7 +195,7 @@ type markConvReq struct {
 func (c convClient) mark(ctx context.Context, s *gateway.Session, req *markConvReq) (*noFields, error) {
 	in := make([]conversation.MarkInput, len(req.MarkItem))
 	for i, m := range req.MarkItem {
-		in[i] = conversation.MarkInput{OptType: m.OptType, Key: m.Conversation.key(), Set: m.SetMark, Clear: m.ClearMark, Custom: m.CustomMark}
+		in[i] = conversation.MarkInput{OptType: m.OptType, Key: m.Conversation.Key(), Set: m.SetMark, Clear: m.ClearMark, Custom: m.CustomMark}
 	}
 	return &noFields{}, c.Conversations.Mark(ctx, s.AppID, s.UserID, in)
 }
@@ -219,7 +205,7 @@ type convGroupsReq struct {
 }
 
 type convDataItem struct {
-	convRef
+	conversation.Item
 	StandardMark   string  `json:"StandardMark"`
 	CustomMark     string  `json:"CustomMark,omitempty"`
 	ContactGroupId []int64 `json:"ContactGroupId,omitempty"`
@@ -247,7 +233,7 @@ func (c convClient) groups(ctx context.Context, s *gateway.Session, req *convGro
 	}
 	resp := &convGroupsResp{Conversations: make([]convDataItem, len(data)), Groups: make([]convGroup, len(groups))}
 	for i, d := range data {
-		resp.Conversations[i] = convDataItem{convRef: refOf(d.ConvKey), StandardMark: conversation.StandardMarkString(d.StandardMark),
+		resp.Conversations[i] = convDataItem{Item: conversation.ItemOf(d.ConvKey), StandardMark: conversation.StandardMarkString(d.StandardMark),
 			CustomMark: d.CustomMark, ContactGroupId: d.Groups, Timestamp: d.Time}
 	}
 	for i, g := range groups {

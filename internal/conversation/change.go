@@ -58,6 +58,9 @@ func Key(typ int, userID, groupID string) im.ConvKey {
 	return im.ConvKey{Type: typ, Peer: userID}
 }
 
+// Key is the conversation i names.
+func (i Item) Key() im.ConvKey { return Key(i.Type, i.To_Account, i.GroupId) }
+
 // ItemOf shows a key.
 func ItemOf(k im.ConvKey) Item {
 	if k.Type == im.ConvGroup {
