@@ -3,12 +3,11 @@ package account
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"sync"
 	"testing"
 
 	"github.com/chatd/chatd/internal/im"
-	"github.com/chatd/chatd/internal/store/sqlite"
+	"github.com/chatd/chatd/internal/store/sqlite/sqlitetest"
 )
 
 // countingStore counts the import transactions that reach the store.
@@ -28,11 +27,7 @@ func (c *countingStore) ImportAccounts(ctx context.Context, items []im.AccountIm
 // TestImportBatcherGroupCommits: concurrent imports all land, in fewer
 // transactions than callers.
 func TestImportBatcherGroupCommits(t *testing.T) {
-	db, err := sqlite.Open(filepath.Join(t.TempDir(), "chatd.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := sqlitetest.Open(t)
 	store := &countingStore{AccountStore: db}
 	b := newImportBatcher(store)
 	const callers = 200
@@ -65,11 +60,7 @@ func TestImportBatcherGroupCommits(t *testing.T) {
 // TestImportBatcherAbandoned: a caller whose context ended before the
 // write is told so and its items are not written.
 func TestImportBatcherAbandoned(t *testing.T) {
-	db, err := sqlite.Open(filepath.Join(t.TempDir(), "chatd.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := sqlitetest.Open(t)
 	b := newImportBatcher(db)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()

@@ -3,7 +3,6 @@ package account
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -12,7 +11,7 @@ import (
 	"github.com/chatd/chatd/internal/bus/natsbus/natstest"
 	"github.com/chatd/chatd/internal/config"
 	"github.com/chatd/chatd/internal/im"
-	"github.com/chatd/chatd/internal/store/sqlite"
+	"github.com/chatd/chatd/internal/store/sqlite/sqlitetest"
 )
 
 // readCounter counts the account reads that reach the store.
@@ -24,16 +23,6 @@ type readCounter struct {
 func (r *readCounter) GetAccounts(ctx context.Context, app uint64, ids []string) (map[string]im.Account, error) {
 	r.reads.Add(1)
 	return r.AccountStore.GetAccounts(ctx, app, ids)
-}
-
-func openStore(t *testing.T) im.AccountStore {
-	t.Helper()
-	db, err := sqlite.Open(filepath.Join(t.TempDir(), "chatd.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
 }
 
 // node is one chatd node's account service over the shared store.
@@ -82,7 +71,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 // known account, touch no storage; a first login reads once.
 func TestReturningLoginReadsNothing(t *testing.T) {
 	ctx := context.Background()
-	s, rc := node(t, openStore(t), bus.NewLocal())
+	s, rc := node(t, sqlitetest.Open(t), bus.NewLocal())
 	if err := admit(s, "alice", t0.Unix()); err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +98,7 @@ func TestReturningLoginReadsNothing(t *testing.T) {
 // store and remembered.
 func TestFirstLoginDurable(t *testing.T) {
 	ctx := context.Background()
-	store := openStore(t)
+	store := sqlitetest.Open(t)
 	s, rc := node(t, store, bus.NewLocal())
 	durable, err := s.Login(ctx, testApp, "alice", t0.Unix(), t0)
 	if err != nil || durable == nil {
@@ -136,7 +125,7 @@ func TestFirstLoginDurable(t *testing.T) {
 // both nodes share one store and one NATS cluster.
 func TestDirectoryAcrossNodes(t *testing.T) {
 	ctx := context.Background()
-	store := openStore(t)
+	store := sqlitetest.Open(t)
 	buses := natstest.Cluster(t, 2)
 	a, _ := node(t, store, buses[0])
 	b, _ := node(t, store, buses[1])
@@ -189,7 +178,7 @@ func TestDirectoryAcrossNodes(t *testing.T) {
 // knows what the store says, kicks included.
 func TestDirectoryAfterRestart(t *testing.T) {
 	ctx := context.Background()
-	store := openStore(t)
+	store := sqlitetest.Open(t)
 	before, _ := node(t, store, bus.NewLocal())
 	if err := admit(before, "alice", t0.Unix()); err != nil {
 		t.Fatal(err)
@@ -234,7 +223,7 @@ func (c *cutBus) Publish(ctx context.Context, subject string, data []byte) error
 // the store, and after it reconnects it forgets what it may have missed.
 func TestDirectoryWhileCutOff(t *testing.T) {
 	ctx := context.Background()
-	store := openStore(t)
+	store := sqlitetest.Open(t)
 	cb := &cutBus{Local: bus.NewLocal()}
 	s, rc := node(t, store, cb)
 	if err := admit(s, "alice", t0.Unix()); err != nil {
@@ -283,7 +272,7 @@ func TestDirectoryFillAfterChange(t *testing.T) {
 // TestLoginStoreDown: a known account logs in while the store fails, as
 // long as the node is told of changes; an unknown one gets the error.
 func TestLoginStoreDown(t *testing.T) {
-	store := &failing{AccountStore: openStore(t)}
+	store := &failing{AccountStore: sqlitetest.Open(t)}
 	s, _ := node(t, store, bus.NewLocal())
 	if err := admit(s, "alice", t0.Unix()); err != nil {
 		t.Fatal(err)
@@ -325,7 +314,7 @@ func (g *gatedImports) ImportAccounts(ctx context.Context, items []im.AccountImp
 // a lookup waits for the commit rather than answering "not imported".
 func TestAdmittedBeforeCommitted(t *testing.T) {
 	ctx := context.Background()
-	gate := &gatedImports{AccountStore: openStore(t), release: make(chan struct{})}
+	gate := &gatedImports{AccountStore: sqlitetest.Open(t), release: make(chan struct{})}
 	s, _ := node(t, gate, bus.NewLocal())
 	durable, err := s.Login(ctx, testApp, "bob", t0.Unix(), t0)
 	if err != nil || durable == nil {

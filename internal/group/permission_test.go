@@ -3,7 +3,6 @@ package group_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -11,7 +10,7 @@ import (
 	"github.com/chatd/chatd/internal/group"
 	"github.com/chatd/chatd/internal/im"
 	"github.com/chatd/chatd/internal/store"
-	"github.com/chatd/chatd/internal/store/sqlite"
+	"github.com/chatd/chatd/internal/store/sqlite/sqlitetest"
 )
 
 const appID = 1400000001
@@ -22,11 +21,7 @@ var now = time.Unix(1717000000, 0)
 // accounts the tests use.
 func mustService(t *testing.T) (*group.Service, *config.App, *store.DB) {
 	t.Helper()
-	db, err := sqlite.Open(filepath.Join(t.TempDir(), "chatd.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := sqlitetest.Open(t)
 	var accounts []im.AccountImport
 	for _, id := range []string{"own", "adm", "mem", "out", "new", "admin"} {
 		accounts = append(accounts, im.AccountImport{Account: im.Account{AppID: appID, UserID: id}})

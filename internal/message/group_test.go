@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -14,7 +13,7 @@ import (
 	"github.com/chatd/chatd/internal/im"
 	"github.com/chatd/chatd/internal/message"
 	"github.com/chatd/chatd/internal/store"
-	"github.com/chatd/chatd/internal/store/sqlite"
+	"github.com/chatd/chatd/internal/store/sqlite/sqlitetest"
 	"github.com/chatd/chatd/internal/stream"
 )
 
@@ -85,11 +84,7 @@ type fixture struct {
 // newFixture serves messages over a fresh SQLite file.
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	db, err := sqlite.Open(filepath.Join(t.TempDir(), "chatd.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := sqlitetest.Open(t)
 	f := &fixture{db: &countingStore{DB: db}, out: &deliveries{}}
 	groups := group.NewService(db, db, nil)
 	streams := stream.New(t.Context(), stream.Deps{Store: db, Deliver: f.out, Groups: groups.Get, Now: func() time.Time { return epoch }})

@@ -2,7 +2,6 @@ package push_test
 
 import (
 	"encoding/json"
-	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -12,7 +11,7 @@ import (
 	"github.com/chatd/chatd/internal/config"
 	"github.com/chatd/chatd/internal/im"
 	"github.com/chatd/chatd/internal/push"
-	"github.com/chatd/chatd/internal/store/sqlite"
+	"github.com/chatd/chatd/internal/store/sqlite/sqlitetest"
 )
 
 const appID = 1400000001
@@ -55,11 +54,7 @@ func (n *node) next(t *testing.T) []string {
 // TestFanOut: a push made on one node reaches the matching users online on
 // every node, each node delivering to its own connections.
 func TestFanOut(t *testing.T) {
-	db, err := sqlite.Open(filepath.Join(t.TempDir(), "chatd.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := sqlitetest.Open(t)
 	ctx := t.Context()
 	var imports []im.AccountImport
 	for _, u := range []string{"a1", "a2", "b1", "b2"} {

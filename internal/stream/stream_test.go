@@ -4,14 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/chatd/chatd/internal/im"
 	"github.com/chatd/chatd/internal/store"
-	"github.com/chatd/chatd/internal/store/sqlite"
+	"github.com/chatd/chatd/internal/store/sqlite/sqlitetest"
 	"github.com/chatd/chatd/internal/stream"
 )
 
@@ -72,11 +71,7 @@ func (r *recorder) DropRoom(_ context.Context, _ uint64, g string) error {
 // ann and bo, Public group "pub" of both and live group "live".
 func fixture(t *testing.T) (*stream.Service, *recorder, *store.DB) {
 	t.Helper()
-	db, err := sqlite.Open(filepath.Join(t.TempDir(), "chatd.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
+	db := sqlitetest.Open(t)
 	ctx := t.Context()
 	for _, u := range []string{"ann", "bo"} {
 		if err := db.ImportAccounts(ctx, []im.AccountImport{{Account: im.Account{AppID: app, UserID: u, CreatedAt: 1}}}); err != nil {

@@ -4,26 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/chatd/chatd/internal/config"
 	"github.com/chatd/chatd/internal/im"
-	"github.com/chatd/chatd/internal/store"
-	"github.com/chatd/chatd/internal/store/sqlite"
+	"github.com/chatd/chatd/internal/store/sqlite/sqlitetest"
 )
-
-// openOutbox is a fresh SQLite store for the outbox.
-func openOutbox(t *testing.T) *store.DB {
-	t.Helper()
-	db, err := sqlite.Open(filepath.Join(t.TempDir(), "chatd.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
 
 // durableSender hosts the test app with an outbox on db, its clock
 // shifted by skew (a later process, or another node).
@@ -58,7 +45,7 @@ func outboxKeys(t *testing.T, db im.OutboxStore) []string {
 // with their keys, and the group message's MsgSeq filled in; what is sent
 // is deleted.
 func TestOutboxSurvivesACrash(t *testing.T) {
-	db := openOutbox(t)
+	db := sqlitetest.Open(t)
 	dead := newReceiver(t).start()
 	dead.hang()
 	first := durableSender(t, dead, db, 0)
@@ -111,7 +98,7 @@ func TestOutboxSurvivesACrash(t *testing.T) {
 // Apps without callbacks write nothing; a sender closed with callbacks
 // unsent leaves them for the next start; a full queue drops and deletes.
 func TestOutboxRows(t *testing.T) {
-	db := openOutbox(t)
+	db := sqlitetest.Open(t)
 	rc := newReceiver(t).start()
 	rc.hang()
 	s, err := New([]config.App{{SDKAppID: testAppID, Webhook: config.Webhook{URL: rc.srv.URL, QueueSize: lanes}}}, Options{Outbox: db})
