@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/chatd/chatd/internal/batch"
 	"math"
 
+	"github.com/chatd/chatd/internal/batch"
 	"github.com/chatd/chatd/internal/im"
 )
 
@@ -107,8 +107,9 @@ func remaining(until, now int64) int64 {
 
 // CheckMuted refuses a send from a globally muted user, with the code the
 // send path answers: 20012 for a one-to-one message, 10017 for a group
-// message. It is one primary-key read. A user that is not an account is
-// not muted: the send path reports that itself.
+// message. The mute is read in a batch with concurrent sends' checks. A
+// user that is not an account is not muted: the send path reports that
+// itself.
 func (s *Service) CheckMuted(ctx context.Context, appID uint64, userID string, kind MuteKind) error {
 	m, err := s.muteReads.One(ctx, batch.AppKey[string]{App: appID, Key: userID})
 	if err != nil {

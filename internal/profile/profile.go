@@ -10,10 +10,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/chatd/chatd/internal/batch"
 	"log/slog"
 	"time"
 
+	"github.com/chatd/chatd/internal/batch"
 	"github.com/chatd/chatd/internal/config"
 	"github.com/chatd/chatd/internal/im"
 	"github.com/chatd/chatd/internal/stream"

@@ -3,8 +3,8 @@ package relation
 import (
 	"context"
 	"fmt"
-	"github.com/chatd/chatd/internal/batch"
 
+	"github.com/chatd/chatd/internal/batch"
 	"github.com/chatd/chatd/internal/im"
 )
 
@@ -213,8 +213,8 @@ func (s *Service) CheckBlocks(ctx context.Context, appID uint64, req *CheckReque
 }
 
 // CheckC2CSend refuses a one-to-one message from a sender on the
-// recipient's blocklist (S6) with the send path's 20007. It is one
-// primary-key read.
+// recipient's blocklist (S6) with the send path's 20007. The entry is
+// read in a batch with concurrent sends' checks.
 func (s *Service) CheckC2CSend(ctx context.Context, appID uint64, from, to string) error {
 	blocked, err := s.blockReads.One(ctx, batch.AppKey[im.Pair]{App: appID, Key: im.Pair{Owner: to, Peer: from}})
 	if err != nil {

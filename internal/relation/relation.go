@@ -11,10 +11,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/chatd/chatd/internal/batch"
 	"slices"
 	"time"
 
+	"github.com/chatd/chatd/internal/batch"
 	"github.com/chatd/chatd/internal/config"
 	"github.com/chatd/chatd/internal/im"
 	"github.com/chatd/chatd/internal/profile"
