@@ -49,18 +49,27 @@ func testConversations(t *testing.T, storeArgs []string) {
 	mustOK(t, n.rest("v4/group_open_http_svc/create_group", map[string]any{"Owner_Account": "alice", "Type": "Public", "GroupId": "team",
 		"Name": "Team", "MemberList": []map[string]any{{"Member_Account": "bob"}}}))
 	bob, bobPad := dialUser(t, n, "bob"), dialUser(t, n, "bob")
-	send := func(from, to, what string, random int) {
-		mustOK(t, n.rest("v4/openim/sendmsg", map[string]any{"From_Account": from, "To_Account": to, "MsgRandom": random, "MsgBody": text(what)}))
+	send := func(from, to, what string, random int) float64 {
+		reply := mustOK(t, n.rest("v4/openim/sendmsg", map[string]any{"From_Account": from, "To_Account": to, "MsgRandom": random, "MsgBody": text(what)}))
+		return reply["MsgTime"].(float64)
 	}
 	send("alice", "bob", "one", 1)
-	send("alice", "bob", "two", 2)
-	send("carol", "bob", "hey", 3)
-	mustOK(t, n.rest("v4/group_open_http_svc/send_group_msg", map[string]any{"GroupId": "team", "From_Account": "alice", "Random": 4, "MsgBody": text("all")}))
+	aliceAt := send("alice", "bob", "two", 2)
+	carolAt := send("carol", "bob", "hey", 3)
+	teamAt := mustOK(t, n.rest("v4/group_open_http_svc/send_group_msg", map[string]any{"GroupId": "team", "From_Account": "alice", "Random": 4, "MsgBody": text("all")}))["MsgTime"].(float64)
 	texts(t, bob, 3)
-	// Within one second the group comes after the one-to-one ones, which
-	// go by peer, descending.
-	if got := fmt.Sprint(convList(t, bob)); got != "[carol/1 alice/2 team/1]" {
-		t.Fatalf("bob's list %s", got)
+	// Newest first; within one second the group comes after the one-to-one
+	// ones, which go by peer, descending. The sends usually share a second;
+	// when they cross into the next one, the later ones come first.
+	want := "[carol/1 alice/2 team/1]"
+	switch {
+	case aliceAt < carolAt && carolAt == teamAt:
+		want = "[carol/1 team/1 alice/2]"
+	case carolAt < teamAt:
+		want = "[team/1 carol/1 alice/2]"
+	}
+	if got := fmt.Sprint(convList(t, bob)); got != want {
+		t.Fatalf("bob's list %s, want %s (message times: alice %v, carol %v, team %v)", got, want, aliceAt, carolAt, teamAt)
 	}
 	changed := func(what, action string, devices ...*client.Client) *client.ConversationChange {
 		t.Helper()
