@@ -27,6 +27,9 @@ type conn struct {
 	fd     int             // nc's descriptor, for direct writes (see writeNow)
 	remote string
 	since  time.Time
+	// deflate: permessage-deflate was negotiated at the upgrade (see
+	// deflate.go). Set before the connection is shared, never changed.
+	deflate bool
 
 	// The read side, used by one reader at a time. The poller's one-shot
 	// events already serialise readers; rmu is what lets the race detector
@@ -36,9 +39,11 @@ type conn struct {
 	// read by the HTTP server before the socket was handed over; the first
 	// read consumes them.
 	pending []byte
-	// partialOp and partial: a fragmented data message being received.
-	partialOp ws.OpCode
-	partial   []byte
+	// partialOp and partial: a fragmented data message being received;
+	// partialCompressed: its first frame said it is compressed.
+	partialOp         ws.OpCode
+	partial           []byte
+	partialCompressed bool
 
 	// wmu guards the write side: the queue, and whether a writer goroutine
 	// currently owns the socket.
@@ -81,8 +86,9 @@ type conn struct {
 	evicted bool // closed by a newer login of its user: no callback of its own
 }
 
-// newConn wraps a socket that has a descriptor (a TCP or Unix socket).
-func (g *Gateway) newConn(nc net.Conn, remote string) (*conn, error) {
+// newConn wraps a socket that has a descriptor (a TCP or Unix socket);
+// deflate tells whether its upgrade negotiated compression.
+func (g *Gateway) newConn(nc net.Conn, remote string, deflate bool) (*conn, error) {
 	sc, ok := nc.(syscall.Conn)
 	if !ok {
 		return nil, fmt.Errorf("gateway: %T has no descriptor", nc)
@@ -98,7 +104,7 @@ func (g *Gateway) newConn(nc net.Conn, remote string) (*conn, error) {
 	if err := nc.SetDeadline(time.Time{}); err != nil {
 		return nil, err
 	}
-	c := &conn{g: g, nc: nc, raw: raw, remote: remote, since: g.deps.Now()}
+	c := &conn{g: g, nc: nc, raw: raw, remote: remote, since: g.deps.Now(), deflate: deflate}
 	if err := raw.Control(func(fd uintptr) { c.fd = int(fd) }); err != nil {
 		return nil, err
 	}

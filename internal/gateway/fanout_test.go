@@ -60,7 +60,7 @@ func TestFanOutDoesNotAllocatePerConnection(t *testing.T) {
 	re := newRoomEntry()
 	var peers []net.Conn
 	for _, p := range socketPairs(t, 200) {
-		c, err := g.newConn(p[0], "test")
+		c, err := g.newConn(p[0], "test", false)
 		if err != nil {
 			t.Fatal(err)
 		}

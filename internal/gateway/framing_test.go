@@ -15,16 +15,25 @@ import (
 
 // wireConn speaks RFC 6455 by hand over TCP, for what a WebSocket library
 // would not let a test do: bytes right behind the upgrade request,
-// fragments, unmasked frames.
+// fragments, unmasked frames, compressed frames of any shape.
 type wireConn struct {
 	t  *testing.T
 	nc net.Conn
 	br *bufio.Reader
+	// extensions is the server's Sec-WebSocket-Extensions answer.
+	extensions string
 }
 
 // dialWire upgrades, sending early (already masked frames) in the same
 // write as the upgrade request.
 func (h *harness) dialWire(early ...ws.Frame) *wireConn {
+	h.t.Helper()
+	return h.dialWireOffering("", early...)
+}
+
+// dialWireOffering is dialWire with offer, when not empty, as the
+// request's Sec-WebSocket-Extensions.
+func (h *harness) dialWireOffering(offer string, early ...ws.Frame) *wireConn {
 	h.t.Helper()
 	nc, err := net.Dial("tcp", strings.TrimPrefix(h.srv.URL, "http://"))
 	if err != nil {
@@ -34,7 +43,11 @@ func (h *harness) dialWire(early ...ws.Frame) *wireConn {
 	_ = nc.SetDeadline(time.Now().Add(waitTimeout))
 	var req strings.Builder
 	fmt.Fprintf(&req, "GET /v4/ws HTTP/1.1\r\nHost: chatd\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
-		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n")
+	if offer != "" {
+		fmt.Fprintf(&req, "Sec-WebSocket-Extensions: %s\r\n", offer)
+	}
+	req.WriteString("\r\n")
 	for _, f := range early {
 		b, err := ws.CompileFrame(f)
 		if err != nil {
@@ -50,6 +63,7 @@ func (h *harness) dialWire(early ...ws.Frame) *wireConn {
 	if err != nil || res.StatusCode != http.StatusSwitchingProtocols {
 		h.t.Fatalf("upgrade: %v %v", res, err)
 	}
+	w.extensions = res.Header.Get("Sec-WebSocket-Extensions")
 	return w
 }
 
@@ -144,7 +158,7 @@ func TestFraming(t *testing.T) {
 		{"unmasked frame", ws.NewTextFrame([]byte(`{"id":2,"op":"heartbeat"}`))},
 		{"continuation without a message", masked(ws.OpContinuation, true, "x")},
 		{"fragmented control frame", masked(ws.OpPing, false, "x")},
-		{"reserved bits", func() ws.Frame {
+		{"RSV1 without compression negotiated", func() ws.Frame {
 			f := masked(ws.OpText, true, "{}")
 			f.Header.Rsv = 4
 			return f
@@ -171,10 +185,12 @@ func TestFraming(t *testing.T) {
 	})
 }
 
-// FuzzReadMessage feeds arbitrary bytes to the frame parser: it must
-// return messages or errors, never panic or allocate what a header claims
-// beyond MaxFrameBytes; what it returns goes on through request decoding
-// and close-frame checking, which must not panic either.
+// FuzzReadMessage feeds arbitrary bytes to the frame parser, on a
+// connection without compression and on one with it: it must return
+// messages or errors, never panic or allocate what a header claims (or a
+// compressed message inflates to) beyond MaxFrameBytes; what it returns
+// goes on through request decoding and close-frame checking, which must
+// not panic either.
 func FuzzReadMessage(f *testing.F) {
 	for _, fr := range []ws.Frame{
 		loginFrame("fuzz"),
@@ -184,6 +200,8 @@ func FuzzReadMessage(f *testing.F) {
 		masked(ws.OpClose, true, "\x03"),
 		masked(ws.OpText, true, `null`),
 		masked(ws.OpText, true, `{"id":"x","op":"heartbeat","SDKAppID":true}`),
+		compressedFrame(ws.OpText, true, deflateRaw(f, `{"id":2,"op":"heartbeat"}`, false)),
+		compressedFrame(ws.OpText, true, deflateRaw(f, strings.Repeat("{}", 1<<10), true)),
 	} {
 		b, err := ws.CompileFrame(fr)
 		if err != nil {
@@ -192,29 +210,37 @@ func FuzzReadMessage(f *testing.F) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		g := New(Config{MaxFrameBytes: 1 << 10}, Deps{})
-		local, remote := net.Pipe()
-		_ = remote.Close() // reads past data end with EOF
-		c := &conn{g: g, nc: local}
-		s := &socketReader{c: c, buf: data, w: len(data), pooled: make([]byte, 64)}
-		for range 64 {
-			op, msg, err := c.readMessage(s)
-			if err != nil {
-				return
-			}
-			if op.IsData() && int64(len(msg)) > g.cfg.MaxFrameBytes {
-				t.Fatalf("a %d-byte message passed the %d-byte limit", len(msg), g.cfg.MaxFrameBytes)
-			}
-			switch {
-			case op == ws.OpClose:
-				if reply := closeReply(msg); len(reply) == 1 || len(reply) > 125 {
-					t.Fatalf("close reply of %d bytes", len(reply))
-				}
-			case op.IsData():
-				if req, ok := decodeRequest(op, msg); ok && op != ws.OpText {
-					t.Fatalf("a %v message decoded as request %+v", op, req)
-				}
-			}
+		for _, deflate := range []bool{false, true} {
+			readMessages(t, data, deflate)
 		}
 	})
+}
+
+// readMessages parses data as what one connection sent, and checks what
+// comes out.
+func readMessages(t *testing.T, data []byte, deflate bool) {
+	g := New(Config{MaxFrameBytes: 1 << 10}, Deps{})
+	local, remote := net.Pipe()
+	_ = remote.Close() // reads past data end with EOF
+	c := &conn{g: g, nc: local, deflate: deflate}
+	s := &socketReader{c: c, buf: data, w: len(data), pooled: make([]byte, 64)}
+	for range 64 {
+		op, msg, err := c.readMessage(s)
+		if err != nil {
+			return
+		}
+		if op.IsData() && int64(len(msg)) > g.cfg.MaxFrameBytes {
+			t.Fatalf("a %d-byte message passed the %d-byte limit", len(msg), g.cfg.MaxFrameBytes)
+		}
+		switch {
+		case op == ws.OpClose:
+			if reply := closeReply(msg); len(reply) == 1 || len(reply) > 125 {
+				t.Fatalf("close reply of %d bytes", len(reply))
+			}
+		case op.IsData():
+			if req, ok := decodeRequest(op, msg); ok && op != ws.OpText {
+				t.Fatalf("a %v message decoded as request %+v", op, req)
+			}
+		}
+	}
 }

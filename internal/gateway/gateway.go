@@ -218,10 +218,11 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "server shutting down", http.StatusServiceUnavailable)
 		return
 	}
-	// No extension is negotiated: per-connection compression would defeat
-	// encode-once fan-out (every socket would compress the same frame
-	// again) and its state costs tens of KiB per connection.
-	nc, rw, _, err := ws.UpgradeHTTP(r, w)
+	// The one extension is permessage-deflate without context takeover
+	// (deflate.go): a push is compressed once for every socket, and no
+	// socket keeps compression state.
+	var deflate deflateNegotiation
+	nc, rw, _, err := ws.HTTPUpgrader{Negotiate: deflate.negotiate}.Upgrade(r, w)
 	if err != nil {
 		g.log.Debug("websocket upgrade failed", "err", err, "remote", r.RemoteAddr)
 		if nc != nil { // the refusal is written; the socket is ours to close
@@ -229,7 +230,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	c, err := g.newConn(nc, r.RemoteAddr)
+	c, err := g.newConn(nc, r.RemoteAddr, deflate.accepted)
 	if err != nil {
 		g.log.Error("websocket: unusable connection", "err", err)
 		_ = nc.Close()

@@ -40,8 +40,10 @@ var errTooBig = errors.New("message too big")
 
 // Close codes of the read side beside those of protocol.go.
 const (
-	closeBadData  = ws.StatusInvalidFramePayloadData // 1007: text that is not UTF-8
-	closeInternal = ws.StatusInternalServerError     // 1011: a failure of ours before login
+	// 1007: text that is not UTF-8, a compressed message that does not
+	// inflate (its data does not match its type, as RFC 6455 §7.4.1 puts it)
+	closeBadData  = ws.StatusInvalidFramePayloadData
+	closeInternal = ws.StatusInternalServerError // 1011: a failure of ours before login
 )
 
 // socketReader serves one read event: bytes already read first, then the
@@ -108,6 +110,9 @@ func (c *conn) readable() bool {
 		case errors.Is(err, errTooBig):
 			c.closeWith(closeTooBig, err.Error(), nil)
 			return !c.isCut()
+		case errors.Is(err, errBadDeflate):
+			c.closeWith(closeBadData, err.Error(), nil)
+			return !c.isCut()
 		case err == nil && op == ws.OpText && !utf8.Valid(msg):
 			// RFC 6455 §8.1: text must be UTF-8, or the connection fails.
 			c.closeWith(closeBadData, "text message is not UTF-8", nil)
@@ -153,7 +158,11 @@ func (c *conn) readMessage(s *socketReader) (ws.OpCode, []byte, error) {
 		if err != nil {
 			return 0, nil, err
 		}
-		if h.Rsv != 0 || !h.Masked || h.OpCode.IsReserved() {
+		// RSV1 marks the first frame of a compressed message, on a
+		// connection that negotiated compression; any other RSV bit is a
+		// violation.
+		compressed := c.deflate && h.Rsv == rsvCompressed && (h.OpCode == ws.OpText || h.OpCode == ws.OpBinary)
+		if h.Rsv != 0 && !compressed || !h.Masked || h.OpCode.IsReserved() {
 			return 0, nil, errProtocol
 		}
 		if h.OpCode.IsControl() {
@@ -175,18 +184,28 @@ func (c *conn) readMessage(s *socketReader) (ws.OpCode, []byte, error) {
 			return 0, nil, err
 		}
 		if h.Fin && c.partialOp == 0 {
-			return h.OpCode, part, nil // the usual case: one frame
+			return c.whole(h.OpCode, part, compressed) // the usual case: one frame
 		}
 		if c.partialOp == 0 {
-			c.partialOp = h.OpCode
+			c.partialOp, c.partialCompressed = h.OpCode, compressed
 		}
 		c.partial = append(c.partial, part...)
 		if h.Fin {
-			op, msg := c.partialOp, c.partial
-			c.partialOp, c.partial = 0, nil
-			return op, msg, nil
+			op, msg, compressed := c.partialOp, c.partial, c.partialCompressed
+			c.partialOp, c.partial, c.partialCompressed = 0, nil, false
+			return c.whole(op, msg, compressed)
 		}
 	}
+}
+
+// whole is a complete data message, inflated when it came compressed: the
+// size limit then holds for the inflated message too.
+func (c *conn) whole(op ws.OpCode, msg []byte, compressed bool) (ws.OpCode, []byte, error) {
+	if !compressed {
+		return op, msg, nil
+	}
+	msg, err := inflate(msg, c.g.cfg.MaxFrameBytes)
+	return op, msg, err
 }
 
 func readPayload(s *socketReader, h ws.Header) ([]byte, error) {

@@ -1,0 +1,98 @@
+package gateway
+
+import (
+	"bytes"
+	"compress/flate"
+	"errors"
+	"io"
+	"sync"
+
+	"github.com/gobwas/httphead"
+	"github.com/gobwas/ws/wsflate"
+)
+
+// Per-message compression (RFC 7692, permessage-deflate), without context
+// takeover in either direction: every message is compressed alone. That is
+// what keeps fan-out encode-once (a push is compressed once and the same
+// compressed frame goes into every socket that negotiated it) and what
+// keeps a connection free of compression state (no 32 KiB window per
+// socket, in either direction).
+
+// deflateNegotiation answers one upgrade's permessage-deflate offers. Use
+// a fresh one per upgrade as the Negotiate function of ws.HTTPUpgrader or
+// ws.Upgrader; accepted then tells whether the connection compresses.
+//
+// The first offer the server can honour is accepted, answered with
+// server_no_context_takeover and client_no_context_takeover (RFC 7692
+// §7.1.1: a server may add both even when they were not offered). An
+// offer is declined (the upgrade goes on without the extension) when it
+// is malformed (§5) or asks for a server window under 32 KiB:
+// compress/flate always uses a 32 KiB window, so server_max_window_bits
+// below 15 cannot be honoured. client_max_window_bits needs no answer:
+// the inflater reads any window up to 32 KiB.
+type deflateNegotiation struct {
+	accepted bool
+}
+
+// deflateAnswer is the extension as the server accepts it.
+var deflateAnswer = wsflate.Parameters{ServerNoContextTakeover: true, ClientNoContextTakeover: true}.Option()
+
+func (n *deflateNegotiation) negotiate(offer httphead.Option) (httphead.Option, error) {
+	if n.accepted || !bytes.Equal(offer.Name, wsflate.ExtensionNameBytes) {
+		return httphead.Option{}, nil
+	}
+	var p wsflate.Parameters
+	if p.Parse(offer) != nil {
+		return httphead.Option{}, nil
+	}
+	if p.ServerMaxWindowBits.Defined() && p.ServerMaxWindowBits < 15 {
+		return httphead.Option{}, nil
+	}
+	n.accepted = true
+	return deflateAnswer, nil
+}
+
+// rsvCompressed is the header's RSV1 bit as ws.Header.Rsv holds it: set on
+// the first frame of a compressed message (RFC 7692 §6).
+const rsvCompressed = 0b100
+
+// deflateTail is what a sender removes from the end of a compressed
+// message (RFC 7692 §7.2.1), followed by an empty final block, so that the
+// inflater sees the end of the stream instead of waiting for more.
+var deflateTail = []byte{0x00, 0x00, 0xff, 0xff, 0x01, 0x00, 0x00, 0xff, 0xff}
+
+// errBadDeflate: a compressed message that does not inflate; closed with
+// 1007, the status for a message whose data does not match its type.
+var errBadDeflate = errors.New("compressed message does not inflate")
+
+// inflater is a pooled decompressor (about 40 KiB) and its source.
+type inflater struct {
+	src bytes.Reader
+	r   io.ReadCloser // a flate.Resetter
+}
+
+var inflaters = sync.Pool{New: func() any {
+	in := &inflater{}
+	in.r = flate.NewReader(&in.src)
+	return in
+}}
+
+// inflate decompresses a whole message that came compressed, of at most
+// limit bytes once inflated (errTooBig beyond). msg is the caller's own:
+// the tail is appended to it.
+func inflate(msg []byte, limit int64) ([]byte, error) {
+	in := inflaters.Get().(*inflater)
+	defer inflaters.Put(in)
+	in.src.Reset(append(msg, deflateTail...))
+	if err := in.r.(flate.Resetter).Reset(&in.src, nil); err != nil {
+		return nil, errBadDeflate
+	}
+	out, err := io.ReadAll(io.LimitReader(in.r, limit+1))
+	switch {
+	case int64(len(out)) > limit:
+		return nil, errTooBig
+	case err != nil:
+		return nil, errBadDeflate
+	}
+	return out, nil
+}
