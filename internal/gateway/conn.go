@@ -127,14 +127,17 @@ func (c *conn) isClosing() bool {
 func (c *conn) closeWith(code ws.StatusCode, reason string, frame []byte) {
 	c.closeOnce.Do(func() {
 		closeFrame := encodeFrame(ws.OpClose, ws.NewCloseFrameBody(code, reason))
+		var wire []byte
+		if frame != nil {
+			wire = c.textFrame(frame)
+		}
 		c.wmu.Lock()
 		if c.closing { // cut, or the peer's close arrived first
 			c.wmu.Unlock()
 			return
 		}
 		c.closing, c.closeSent = true, true
-		if frame != nil {
-			wire := encodeFrame(ws.OpText, frame)
+		if wire != nil {
 			c.queueLocked(&wire)
 		}
 		c.queueLocked(&closeFrame)

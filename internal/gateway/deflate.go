@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/gobwas/httphead"
+	"github.com/gobwas/ws"
 	"github.com/gobwas/ws/wsflate"
 )
 
@@ -52,14 +53,22 @@ func (n *deflateNegotiation) negotiate(offer httphead.Option) (httphead.Option, 
 	return deflateAnswer, nil
 }
 
-// rsvCompressed is the header's RSV1 bit as ws.Header.Rsv holds it: set on
-// the first frame of a compressed message (RFC 7692 §6).
-const rsvCompressed = 0b100
+// RSV1 is set on the first frame of a compressed message (RFC 7692 §6):
+// rsvCompressed is the bit as ws.Header.Rsv holds it, rsv1Bit as it is in
+// the first byte of a frame.
+const (
+	rsvCompressed = 0b100
+	rsv1Bit       = 0x40
+)
 
-// deflateTail is what a sender removes from the end of a compressed
-// message (RFC 7692 §7.2.1), followed by an empty final block, so that the
+// syncFlushTail ends the data of every flush; the sender of a compressed
+// message removes it (RFC 7692 §7.2.1).
+var syncFlushTail = []byte{0x00, 0x00, 0xff, 0xff}
+
+// inflateTail is appended to a compressed message before inflating it:
+// the tail its sender removed, then an empty final block, so that the
 // inflater sees the end of the stream instead of waiting for more.
-var deflateTail = []byte{0x00, 0x00, 0xff, 0xff, 0x01, 0x00, 0x00, 0xff, 0xff}
+var inflateTail = []byte{0x00, 0x00, 0xff, 0xff, 0x01, 0x00, 0x00, 0xff, 0xff}
 
 // errBadDeflate: a compressed message that does not inflate; closed with
 // 1007, the status for a message whose data does not match its type.
@@ -83,7 +92,7 @@ var inflaters = sync.Pool{New: func() any {
 func inflate(msg []byte, limit int64) ([]byte, error) {
 	in := inflaters.Get().(*inflater)
 	defer inflaters.Put(in)
-	in.src.Reset(append(msg, deflateTail...))
+	in.src.Reset(append(msg, inflateTail...))
 	if err := in.r.(flate.Resetter).Reset(&in.src, nil); err != nil {
 		return nil, errBadDeflate
 	}
@@ -95,4 +104,59 @@ func inflate(msg []byte, limit int64) ([]byte, error) {
 		return nil, errBadDeflate
 	}
 	return out, nil
+}
+
+// Compression of what the server sends. A payload shorter than
+// deflateThreshold goes plain: the replies and small pushes under it save
+// a few bytes each (a 113-byte login reply becomes 101) for 2-3 µs of
+// compression, while the push of a 100-byte text message (about 300
+// bytes) loses a third. BestSpeed takes 6-7 µs for that push; HuffmanOnly
+// is 1 µs faster and leaves it 13% larger; levels 2 and above take 4 µs
+// more for 3% less.
+const (
+	deflateThreshold = 128
+	deflateLevel     = flate.BestSpeed
+)
+
+// deflater is a pooled compressor (about 1 MiB at BestSpeed) and the
+// buffer it writes to.
+type deflater struct {
+	w   *flate.Writer
+	out bytes.Buffer
+}
+
+var deflaters = sync.Pool{New: func() any {
+	d := &deflater{}
+	d.w, _ = flate.NewWriter(&d.out, deflateLevel) // fails only for a bad level
+	return d
+}}
+
+// maxPooledOutput: a deflater whose buffer grew beyond this (a rare large
+// push) is not kept.
+const maxPooledOutput = 64 << 10
+
+// deflateText is payload as a compressed text frame (RSV1 set, the tail
+// removed as RFC 7692 §7.2.1 says); ok is false when the payload is under
+// the threshold or compression does not make it smaller, and the message
+// is then to be sent plain, as the RFC allows for any message.
+func deflateText(payload []byte) (frame []byte, ok bool) {
+	if len(payload) < deflateThreshold {
+		return nil, false
+	}
+	d := deflaters.Get().(*deflater)
+	defer func() {
+		if d.out.Cap() <= maxPooledOutput {
+			deflaters.Put(d)
+		}
+	}()
+	d.out.Reset()
+	d.w.Reset(&d.out)
+	// Writing into a bytes.Buffer cannot fail.
+	_, _ = d.w.Write(payload)
+	_ = d.w.Flush()
+	compressed := bytes.TrimSuffix(d.out.Bytes(), syncFlushTail)
+	if len(compressed) >= len(payload) {
+		return nil, false
+	}
+	return makeFrame(rsv1Bit|byte(ws.OpText), compressed), true
 }

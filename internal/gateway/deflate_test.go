@@ -3,10 +3,19 @@ package gateway
 import (
 	"bytes"
 	"compress/flate"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/coder/websocket"
 	"github.com/gobwas/ws"
+
+	"github.com/chatd/chatd/internal/bus"
+	"github.com/chatd/chatd/internal/im"
 )
 
 // offerBoth is the offer of a client that wants what the server answers.
@@ -159,5 +168,220 @@ func TestDeflateRead(t *testing.T) {
 			}
 			w.expectClose(tt.want)
 		})
+	}
+}
+
+// inflateRaw is the test's own inflater, independent of the server's.
+func inflateRaw(t testing.TB, data []byte) []byte {
+	t.Helper()
+	r := flate.NewReader(io.MultiReader(bytes.NewReader(data), bytes.NewReader([]byte{0, 0, 0xff, 0xff, 1, 0, 0, 0xff, 0xff})))
+	out, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatalf("inflate %x: %v", data, err)
+	}
+	return out
+}
+
+// nextPayload reads a data frame and returns its payload, inflated when it
+// came compressed.
+func (w *wireConn) nextPayload() (payload []byte, compressed bool) {
+	w.t.Helper()
+	f := w.next()
+	if !f.Header.Rsv1() {
+		return f.Payload, false
+	}
+	return inflateRaw(w.t, f.Payload), true
+}
+
+// splitFrames cuts a server's frames written back to back into their
+// payloads, inflated where compressed.
+func splitFrames(t *testing.T, b []byte) []string {
+	t.Helper()
+	var out []string
+	r := bytes.NewReader(b)
+	for r.Len() > 0 {
+		f, err := ws.ReadFrame(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := f.Payload
+		if f.Header.Rsv1() {
+			p = inflateRaw(t, p)
+		}
+		out = append(out, string(p))
+	}
+	return out
+}
+
+// Pushes of the tests below: over the compression threshold (one that
+// protocol 2 shortens, one it cannot), and one under it.
+var (
+	longText  = strings.Repeat("It was the best of times, it was the worst of times. ", 6)
+	longGroup = `{"op":"push","GroupId":"av-z","MsgSeq":9,"event":{"Type":"GroupMsg","GroupId":"av-z","MsgSeq":9,"MsgPriority":"Normal","MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"` + longText + `"}}]}}`
+	longC2C   = `{"op":"push","Seq":4,"event":{"Type":"C2CMsg","From_Account":"alice","MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"` + longText + `"}}]}}`
+	shortPush = `{"op":"push","GroupId":"g","event":{"GroupId":"g"}}`
+)
+
+// connKinds are the connections a push is framed for: each protocol, with
+// compression and without.
+var connKinds = []struct {
+	name string
+	c    *conn
+}{
+	{"protocol 1", &conn{}},
+	{"protocol 2", &conn{compact: true}},
+	{"protocol 1, compressed", &conn{deflate: true}},
+	{"protocol 2, compressed", &conn{compact: true, deflate: true}},
+}
+
+// TestPushFramesEncodeOnce: a push is compressed at most once per
+// protocol, whichever goroutines deliver it, and every compressing
+// connection of a protocol takes the same bytes: the plain frame of its
+// protocol, compressed when that pays.
+func TestPushFramesEncodeOnce(t *testing.T) {
+	tests := []struct {
+		name, payload string
+		compressed    bool
+	}{
+		{"group message", longGroup, true},
+		{"nothing for protocol 2 to leave out", longC2C, true},
+		{"under the threshold", shortPush, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := framePush([]byte(tt.payload))
+			for _, k := range connKinds {
+				const deliverers = 8
+				got := make([]*[]byte, deliverers)
+				var wg sync.WaitGroup
+				for i := range got {
+					wg.Go(func() { got[i] = f.forConn(k.c) })
+				}
+				wg.Wait()
+				for _, g := range got[1:] {
+					if g != got[0] {
+						t.Fatalf("%s: deliverers took different frames", k.name)
+					}
+				}
+				plain := f.full
+				if k.c.compact {
+					plain = f.compact
+				}
+				frame := *got[0]
+				switch {
+				case !k.c.deflate || !tt.compressed:
+					if got[0] != plain {
+						t.Fatalf("%s: took %q, want the plain frame", k.name, frame)
+					}
+				case frame[0] != finBit|rsv1Bit|byte(ws.OpText):
+					t.Fatalf("%s: first byte %#x, want a compressed text frame", k.name, frame[0])
+				case !bytes.Equal(inflateRaw(t, framePayload(frame)), framePayload(*plain)):
+					t.Fatalf("%s: inflates to %s, want %s", k.name, inflateRaw(t, framePayload(frame)), framePayload(*plain))
+				case len(frame) >= len(*plain):
+					t.Fatalf("%s: %d bytes compressed, %d plain", k.name, len(frame), len(*plain))
+				}
+			}
+			if f.compact == f.full && f.forConn(connKinds[2].c) != f.forConn(connKinds[3].c) {
+				t.Fatal("a push the same in both protocols was compressed twice")
+			}
+		})
+	}
+}
+
+// TestJoinedPushFrames: pushes joined for one write reach each kind of
+// connection as that connection's frames of each push, in order, the
+// compressed ones being the very frames of the pushes.
+func TestJoinedPushFrames(t *testing.T) {
+	payloads := []string{longGroup, shortPush, longC2C}
+	var batch []outFrame
+	size := 0
+	for _, p := range payloads {
+		f := framePush([]byte(p))
+		batch = append(batch, outFrame{frames: f})
+		size += len(*f.full)
+	}
+	joined := joinFrames(batch, size)
+	for _, k := range connKinds {
+		var want []byte
+		for _, b := range batch {
+			want = append(want, *b.frames.forConn(k.c)...)
+		}
+		got := *joined.forConn(k.c)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("%s: the joined frames are not the pushes' frames", k.name)
+		}
+		for i, p := range splitFrames(t, got) {
+			plain := batch[i].frames.full
+			if k.c.compact {
+				plain = batch[i].frames.compact
+			}
+			if p != string(framePayload(*plain)) {
+				t.Fatalf("%s: push %d is %s, want %s", k.name, i, p, framePayload(*plain))
+			}
+		}
+	}
+}
+
+// TestDeflatedDelivery: over real sockets, a push to a live room reaches a
+// compressing connection compressed and a plain one plain, each in its
+// protocol; a WebSocket library that compresses reads it; a compressed
+// request is answered with a compressed reply.
+func TestDeflatedDelivery(t *testing.T) {
+	b := bus.NewLocal()
+	t.Cleanup(func() { _ = b.Close() })
+	h := newHarnessWith(t, Config{}, b, func(*harness) map[string]Op {
+		return map[string]Op{"echo": {Handle: func(_ context.Context, _ *Session, frame json.RawMessage) (any, error) {
+			var req struct{ Text string }
+			err := json.Unmarshal(frame, &req)
+			return map[string]string{"Echo": req.Text}, err
+		}}}
+	})
+	login2 := masked(ws.OpText, true, fmt.Sprintf(`{"id":1,"op":"login","SDKAppID":%d,"UserID":"zip","UserSig":"good","Protocol":2}`, testApp))
+	join := masked(ws.OpText, true, `{"id":2,"op":"join_group","GroupId":"av-z"}`)
+	zipped := h.dialWireOffering(offerBoth, login2, join)
+	plain := h.dialWire(login2, join)
+	for _, w := range []*wireConn{zipped, plain} {
+		w.expectReply("login")
+		w.expectReply("join_group")
+	}
+	library := h.rawWith(&websocket.DialOptions{CompressionMode: websocket.CompressionNoContextTakeover})
+	library.login("lib")
+	library.send(`{"id":2,"op":"join_group","GroupId":"av-z"}`)
+	library.read()
+
+	var event struct {
+		Event json.RawMessage `json:"event"`
+	}
+	if err := json.Unmarshal([]byte(longGroup), &event); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.gw.DeliverRoom(bg, testApp, "av-z", im.Push{MsgSeq: 9, Event: event.Event}); err != nil {
+		t.Fatal(err)
+	}
+	compact := compactPush([]byte(longGroup))
+	for _, tt := range []struct {
+		name           string
+		w              *wireConn
+		wantCompressed bool
+	}{{"compressing", zipped, true}, {"plain", plain, false}} {
+		got, compressed := tt.w.nextPayload()
+		if compressed != tt.wantCompressed || !bytes.Equal(got, compact) {
+			t.Fatalf("%s connection: got %s (compressed %v), want %s (compressed %v)", tt.name, got, compressed, compact, tt.wantCompressed)
+		}
+	}
+	if got := library.readRaw(); string(got) != longGroup {
+		t.Fatalf("library: got %s, want %s", got, longGroup)
+	}
+
+	echo := fmt.Sprintf(`{"id":3,"op":"echo","Text":%q}`, longText)
+	zipped.write(compressedFrame(ws.OpText, true, deflateRaw(t, echo, false)))
+	reply, compressed := zipped.nextPayload()
+	if !compressed || field(t, reply, "Echo") != longText {
+		t.Fatalf("compressed echo: reply %s (compressed %v)", reply, compressed)
+	}
+	long := strings.Repeat(longText, 3) // over the library's own threshold of 512 bytes: it compresses
+	library.send(fmt.Sprintf(`{"id":3,"op":"echo","Text":%q}`, long))
+	if got := field(t, library.readRaw(), "Echo"); got != long {
+		t.Fatalf("library's echo: %s", got)
 	}
 }

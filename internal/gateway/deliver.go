@@ -7,8 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/gobwas/ws"
-
 	"github.com/chatd/chatd/internal/bus"
 	"github.com/chatd/chatd/internal/im"
 )
@@ -277,14 +275,14 @@ func (g *Gateway) reconnected() {
 // they missed from the store (the sequence numbers tell them what that
 // is), and their group fan-outs are rebuilt.
 func (g *Gateway) resync() {
-	frame := encodeFrame(ws.OpText, mustEncode(struct {
+	frames := frameForAll(mustEncode(struct {
 		Op string `json:"op"`
 	}{opResync}))
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	for _, ue := range g.users {
 		for _, c := range ue.conns {
-			c.enqueue(&frame)
+			c.enqueue(frames.forConn(c))
 		}
 	}
 }
@@ -317,7 +315,7 @@ func (g *Gateway) onBroadcast(data []byte) {
 // deliverAllRooms writes payload into each connection here that is in a
 // live room of the app, once.
 func (g *Gateway) deliverAllRooms(appID uint64, payload []byte) {
-	frame := encodeFrame(ws.OpText, payload)
+	frames := frameForAll(payload)
 	seen := map[*conn]bool{}
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -329,7 +327,7 @@ func (g *Gateway) deliverAllRooms(appID uint64, payload []byte) {
 		for c := range re.conns {
 			if !seen[c] {
 				seen[c] = true
-				c.enqueue(&frame)
+				c.enqueue(frames.forConn(c))
 			}
 		}
 		re.mu.RUnlock()
@@ -358,13 +356,13 @@ func (g *Gateway) DeliverLocal(appID uint64, userIDs []string, p im.Push) {
 		g.log.Error("deliver local: encode push", "err", err)
 		return
 	}
-	frame := encodeFrame(ws.OpText, payload)
+	frames := frameForAll(payload)
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	for _, u := range userIDs {
 		if ue := g.users[userKey{appID, u}]; ue != nil {
 			for _, c := range ue.conns {
-				c.enqueue(&frame)
+				c.enqueue(frames.forConn(c))
 			}
 		}
 	}

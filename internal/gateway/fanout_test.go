@@ -10,8 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gobwas/ws"
-
 	"github.com/chatd/chatd/client"
 )
 
@@ -54,37 +52,45 @@ func TestSlowConsumerIsDropped(t *testing.T) {
 
 // TestFanOutDoesNotAllocatePerConnection measures the room handler itself:
 // delivering one message to 200 real sockets must not allocate per
-// connection, and every socket must receive the same complete frame.
+// connection, and every socket must receive the same complete frame,
+// compressed (once) for connections that negotiated it.
 func TestFanOutDoesNotAllocatePerConnection(t *testing.T) {
-	g := New(Config{}, Deps{})
-	re := newRoomEntry()
-	var peers []net.Conn
-	for _, p := range socketPairs(t, 200) {
-		c, err := g.newConn(p[0], "test", false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		re.add(c)
-		peers = append(peers, p[1])
-	}
-	payload, err := encodePush(im.Push{GroupID: "av-1", Event: json.RawMessage(`{"text":"hi"}`)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := encodeFrame(ws.OpText, payload)
-	const runs = 10
-	frames := pushFrames{full: &want, compact: &want}
-	if allocs := testing.AllocsPerRun(runs, func() { re.deliver(frames, nil) }); allocs > 0 {
-		t.Fatalf("fan-out to %d connections allocated %.0f times per message, want none", len(peers), allocs)
-	}
-	for _, p := range peers {
-		got := make([]byte, len(want)*(runs+1)) // AllocsPerRun adds a warm-up run
-		if _, err := io.ReadFull(p, got); err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(got, bytes.Repeat(want, runs+1)) {
-			t.Fatalf("a socket received %q", got)
-		}
+	for _, deflate := range []bool{false, true} {
+		t.Run(fmt.Sprintf("deflate %v", deflate), func(t *testing.T) {
+			g := New(Config{}, Deps{})
+			re := newRoomEntry()
+			var peers []net.Conn
+			for _, p := range socketPairs(t, 200) {
+				c, err := g.newConn(p[0], "test", deflate)
+				if err != nil {
+					t.Fatal(err)
+				}
+				re.add(c)
+				peers = append(peers, p[1])
+			}
+			payload, err := encodePush(im.Push{GroupID: "av-1", Event: json.RawMessage(`{"text":"` + strings.Repeat("hi ", 100) + `"}`)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			frames := frameForAll(payload)
+			want := *frames.forConn(&conn{deflate: deflate})
+			if deflate == (len(want) >= len(*frames.full)) {
+				t.Fatalf("a %d-byte frame for %d plain bytes", len(want), len(*frames.full))
+			}
+			const runs = 10
+			if allocs := testing.AllocsPerRun(runs, func() { re.deliver(frames, nil) }); allocs > 0 {
+				t.Fatalf("fan-out to %d connections allocated %.0f times per message, want none", len(peers), allocs)
+			}
+			for _, p := range peers {
+				got := make([]byte, len(want)*(runs+1)) // AllocsPerRun adds a warm-up run
+				if _, err := io.ReadFull(p, got); err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(got, bytes.Repeat(want, runs+1)) {
+					t.Fatalf("a socket received %q", got)
+				}
+			}
+		})
 	}
 }
 

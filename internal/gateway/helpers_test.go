@@ -215,9 +215,15 @@ type rawConn struct {
 
 func (h *harness) raw() *rawConn {
 	h.t.Helper()
+	return h.rawWith(nil)
+}
+
+// rawWith is raw with the library's dial options (compression, ...).
+func (h *harness) rawWith(opts *websocket.DialOptions) *rawConn {
+	h.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
-	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(h.srv.URL, "http")+"/v4/ws", nil)
+	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(h.srv.URL, "http")+"/v4/ws", opts)
 	if err != nil {
 		h.t.Fatalf("raw dial: %v", err)
 	}

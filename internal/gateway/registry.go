@@ -4,8 +4,6 @@ import (
 	"cmp"
 	"slices"
 
-	"github.com/gobwas/ws"
-
 	"github.com/chatd/chatd/internal/bus"
 )
 
@@ -297,8 +295,8 @@ func notifyDropped(conns []*conn, group, reason string) {
 	if len(conns) == 0 {
 		return
 	}
-	frame := encodeFrame(ws.OpText, mustEncode(droppedPush{Op: opGroupDropped, GroupID: group, Reason: reason}))
+	frames := frameForAll(mustEncode(droppedPush{Op: opGroupDropped, GroupID: group, Reason: reason}))
 	for _, c := range conns {
-		c.enqueue(&frame)
+		c.enqueue(frames.forConn(c))
 	}
 }

@@ -18,9 +18,18 @@ import (
 // one slice), so that one write sends it and any number of connections
 // can share it.
 func encodeFrame(op ws.OpCode, payload []byte) []byte {
+	return makeFrame(byte(op), payload)
+}
+
+// finBit starts every frame chatd sends: it never fragments.
+const finBit = 0x80
+
+// makeFrame is encodeFrame with the header's first byte given but for
+// FIN: the opcode, and RSV1 for a compressed message.
+func makeFrame(opAndRsv byte, payload []byte) []byte {
 	n := len(payload)
 	b := make([]byte, 0, ws.MaxHeaderSize+n)
-	b = append(b, 0x80|byte(op)) // FIN: chatd never fragments
+	b = append(b, finBit|opAndRsv)
 	switch {
 	case n < 126:
 		b = append(b, byte(n))
@@ -34,9 +43,31 @@ func encodeFrame(op ws.OpCode, payload []byte) []byte {
 	return append(b, payload...)
 }
 
+// framePayload is the payload of a frame makeFrame made.
+func framePayload(frame []byte) []byte {
+	switch frame[1] {
+	case 126:
+		return frame[4:]
+	case 127:
+		return frame[10:]
+	}
+	return frame[2:]
+}
+
+// textFrame is payload as a text frame for this connection alone:
+// compressed when the connection negotiated it and compression pays.
+func (c *conn) textFrame(payload []byte) []byte {
+	if c.deflate {
+		if frame, ok := deflateText(payload); ok {
+			return frame
+		}
+	}
+	return encodeFrame(ws.OpText, payload)
+}
+
 // sendText queues one JSON text frame for this connection alone.
 func (c *conn) sendText(payload []byte) {
-	frame := encodeFrame(ws.OpText, payload)
+	frame := c.textFrame(payload)
 	c.enqueue(&frame)
 }
 
