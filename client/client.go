@@ -112,14 +112,15 @@ type Event struct {
 type Option func(*options)
 
 type options struct {
-	heartbeat   time.Duration
-	eventBuffer int
-	readLimit   int64
-	httpClient  *http.Client
-	header      http.Header
-	platform    string
-	state       *SyncState
-	noSync      bool
+	heartbeat     time.Duration
+	eventBuffer   int
+	readLimit     int64
+	httpClient    *http.Client
+	header        http.Header
+	platform      string
+	state         *SyncState
+	noSync        bool
+	noCompression bool
 }
 
 // WithPlatform names the platform the client runs on, as
@@ -156,6 +157,16 @@ func WithHTTPClient(hc *http.Client) Option {
 // WithHeader adds HTTP headers to the handshake request.
 func WithHeader(h http.Header) Option {
 	return func(o *options) { o.header = h }
+}
+
+// WithoutCompression does not offer per-message compression. By default
+// the client offers it (permessage-deflate, each message compressed on its
+// own): the server then compresses its pushes and replies of 128 bytes or
+// more, a message's push losing about a third of its bytes, and the client
+// compresses its own requests of 512 bytes or more. Without it every frame
+// is plain, which spares both ends the CPU where bytes are cheap.
+func WithoutCompression() Option {
+	return func(o *options) { o.noCompression = true }
 }
 
 // Client is one logged-in connection. Its methods are safe for concurrent
@@ -219,7 +230,11 @@ func Dial(ctx context.Context, serverURL string, sdkAppID uint64, userID, userSi
 	if err != nil {
 		return nil, err
 	}
-	ws, _, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPClient: o.httpClient, HTTPHeader: o.header})
+	compression := websocket.CompressionNoContextTakeover // what the server accepts (docs/client-protocol.md §1)
+	if o.noCompression {
+		compression = websocket.CompressionDisabled
+	}
+	ws, _, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPClient: o.httpClient, HTTPHeader: o.header, CompressionMode: compression})
 	if err != nil {
 		return nil, fmt.Errorf("client: dial %s: %w", u, err)
 	}

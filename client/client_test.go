@@ -41,6 +41,35 @@ func TestErrorText(t *testing.T) {
 	}
 }
 
+// TestCompressionOffer: the client offers per-message compression without
+// context takeover, as the server accepts it, unless told not to.
+func TestCompressionOffer(t *testing.T) {
+	offers := make(chan string, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		offers <- r.Header.Get("Sec-WebSocket-Extensions")
+		http.Error(w, "no", http.StatusForbidden)
+	}))
+	defer srv.Close()
+	tests := []struct {
+		name string
+		opts []Option
+		want string
+	}{
+		{"by default", nil, "permessage-deflate; client_no_context_takeover; server_no_context_takeover"},
+		{"WithoutCompression", []Option{WithoutCompression()}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := Dial(context.Background(), srv.URL, 1, "u", "sig", tt.opts...); err == nil {
+				t.Fatal("dial to a server that refuses the upgrade succeeded")
+			}
+			if got := <-offers; got != tt.want {
+				t.Fatalf("offered %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
 // TestSocketReleasedWhenServerDrops: a connection the server cuts without
 // a close handshake frees its descriptor at once, not at the next GC.
 func TestSocketReleasedWhenServerDrops(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/gobwas/ws"
 
+	"github.com/chatd/chatd/client"
 	"github.com/chatd/chatd/internal/bus"
 	"github.com/chatd/chatd/internal/im"
 )
@@ -383,5 +384,36 @@ func TestDeflatedDelivery(t *testing.T) {
 	library.send(fmt.Sprintf(`{"id":3,"op":"echo","Text":%q}`, long))
 	if got := field(t, library.readRaw(), "Echo"); got != long {
 		t.Fatalf("library's echo: %s", got)
+	}
+}
+
+// TestGoClientCompression: the Go client negotiates compression unless
+// told not to, and reads the pushes either way.
+func TestGoClientCompression(t *testing.T) {
+	h := newHarness(t, Config{})
+	tests := []struct {
+		name     string
+		opts     []client.Option
+		compress bool
+	}{
+		{"default", nil, true},
+		{"without", []client.Option{client.WithoutCompression()}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			user, room := "go-"+tt.name, "av-"+tt.name
+			c := h.dial(user, tt.opts...)
+			h.join(c, room)
+			h.gw.mu.Lock()
+			compress := h.gw.users[userKey{testApp, user}].conns[0].deflate
+			h.gw.mu.Unlock()
+			if compress != tt.compress {
+				t.Fatalf("the server's connection compresses: %v, want %v", compress, tt.compress)
+			}
+			mustPush(t, h, room, fmt.Sprintf(`{"Type":"X","Text":%q}`, longText))
+			if ev := nextEvent(t, c); field(t, ev.Data, "Text") != longText {
+				t.Fatalf("event %s", ev.Data)
+			}
+		})
 	}
 }
