@@ -98,7 +98,9 @@ func runFanout(ctx context.Context, env *Env) (*Report, error) {
 		)
 	}
 	rep.addNote("latency: send timestamp in the payload to receipt by the member's client, same clock; one message every %s, %d-byte payload", fanoutCfg.interval, fanoutCfg.payload)
-	rep.addNote("bytes per delivery: the WebSocket frames (header included) a member receives per message, its clients speaking protocol 2; "+
+	rep.addNote("bytes per delivery: the WebSocket frames (header included, compressed as they came) a member receives per message, "+
+		"its clients speaking protocol 2 and offering permessage-deflate without context takeover, which chatd accepts (a push is compressed once for all members) and the baseline does not; "+
+		"the payload is padded with English prose, not a repeated character that compression would flatter; "+
 		"the target is 1.5 × (the %d-byte payload + a minimal frame of %d bytes: header, op, GroupId and MsgSeq); the baseline pushes the send_group_msg request body as it came",
 		fanoutCfg.payload, minimalFrame(msgsPerRun(env)))
 	return rep, nil
@@ -130,12 +132,26 @@ func probeSend(ctx context.Context, env *Env) (bool, error) {
 // payloadMark starts the custom data; seq and the send time follow it.
 const payloadMark = "bench:"
 
+// payloadText pads the custom data: English prose, as a chat message
+// would carry, where a repeated character would let compression flatter
+// the bytes a delivery costs. It needs no JSON escaping (no quote,
+// backslash, <, > or &). Public domain: the openings of Pride and
+// Prejudice and of Moby-Dick.
+const payloadText = "It is a truth universally acknowledged, that a single man in possession of a good fortune, " +
+	"must be in want of a wife. However little known the feelings or views of such a man may be on his first " +
+	"entering a neighbourhood, this truth is so well fixed in the minds of the surrounding families, that he is " +
+	"considered the rightful property of some one or other of their daughters. Call me Ishmael. Some years ago, " +
+	"never mind how long precisely, having little or no money in my purse, and nothing particular to interest me " +
+	"on shore, I thought I would sail about a little and see the watery part of the world. It is a way I have of " +
+	"driving off the spleen and regulating the circulation. "
+
 // payloadData is a message's custom data: the mark, the sequence number
-// and the send time, padded to size bytes. It needs no JSON escaping.
+// and the send time, padded to size bytes with payloadText (repeated
+// beyond its length). It needs no JSON escaping.
 func payloadData(seq int, at time.Time, size int) string {
 	data := fmt.Sprintf("%s%d:%d:", payloadMark, seq, at.UnixNano())
 	if pad := size - len(data); pad > 0 {
-		data += strings.Repeat("x", pad)
+		data += strings.Repeat(payloadText, pad/len(payloadText)+1)[:pad]
 	}
 	return data
 }
@@ -217,12 +233,12 @@ func fanoutOnce(ctx context.Context, env *Env, n int, chatd bool) (fanoutResult,
 	var received atomic.Int64 // frame bytes of the deliveries
 	drain := func(_ int, c *wsClient) {
 		go func() {
-			c.receive(func(frame []byte) {
-				if at, ok := sentAt(frame); ok {
+			c.receiveSized(func(payload []byte, wire int) {
+				if at, ok := sentAt(payload); ok {
 					now := time.Now()
 					lat.record(now.Sub(at))
 					lastRecv.Store(now.UnixNano())
-					received.Add(int64(wsHeaderLen(len(frame)) + len(frame)))
+					received.Add(int64(wire))
 				}
 			})
 			disconnected.Add(1)
@@ -230,7 +246,9 @@ func fanoutOnce(ctx context.Context, env *Env, n int, chatd bool) (fanoutResult,
 	}
 	users := userIDs("fan_", n)
 	env.logf("fanout: %s, %d members joining", p.Name, n)
-	clients, _, err := env.dialMany(ctx, dialPlan{URL: p.URL, Users: users, Sigs: sigs(users), Parallel: 100, Group: benchRoom,
+	// Members offer compression, as browsers and the Go client do: bytes
+	// per delivery are then what such clients receive.
+	clients, _, err := env.dialMany(offeringDeflate(ctx), dialPlan{URL: p.URL, Users: users, Sigs: sigs(users), Parallel: 100, Group: benchRoom,
 		OnClient: drain}, dialLimit(n))
 	if err != nil {
 		return r, err

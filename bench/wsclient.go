@@ -2,15 +2,20 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"compress/flate"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/gobwas/httphead"
 	"github.com/gobwas/ws"
+	"github.com/gobwas/ws/wsflate"
 	"github.com/gobwas/ws/wsutil"
 )
 
@@ -23,7 +28,26 @@ type wsClient struct {
 	nc     net.Conn
 	r      *bufio.Reader
 	nextID int64
+	// deflate: the server agreed to permessage-deflate without context
+	// takeover; its compressed messages are inflated into inflated.
+	deflate  bool
+	inflated bytes.Buffer
 }
+
+// offerDeflateKey marks a context under which dialWS offers compression.
+type offerDeflateKey struct{}
+
+// offeringDeflate makes the WebSocket dials under ctx offer
+// permessage-deflate without context takeover, as a browser or the Go
+// client does: for scenarios that measure what a client receives. The
+// others leave it out, so a server does no compression they do not
+// measure. (A context value because the dials happen inside dialMany.)
+func offeringDeflate(ctx context.Context) context.Context {
+	return context.WithValue(ctx, offerDeflateKey{}, true)
+}
+
+// deflateOffer is the extension as the harness offers it.
+var deflateOffer = wsflate.Parameters{ServerNoContextTakeover: true, ClientNoContextTakeover: true}.Option()
 
 // wsURL is the gateway endpoint of a server's base URL.
 func wsURL(base string) string { return "ws" + strings.TrimPrefix(base, "http") + "/v4/ws" }
@@ -31,7 +55,10 @@ func wsURL(base string) string { return "ws" + strings.TrimPrefix(base, "http") 
 // dialWS opens a socket and logs user in.
 func (s *sourcePool) dialWS(ctx context.Context, base, user, sig string) (*wsClient, error) {
 	d := ws.Dialer{NetDial: s.DialContext, Timeout: callTimeout}
-	nc, br, _, err := d.Dial(ctx, wsURL(base))
+	if ctx.Value(offerDeflateKey{}) != nil {
+		d.Extensions = []httphead.Option{deflateOffer}
+	}
+	nc, br, hs, err := d.Dial(ctx, wsURL(base))
 	if err != nil {
 		return nil, err
 	}
@@ -39,6 +66,16 @@ func (s *sourcePool) dialWS(ctx context.Context, base, user, sig string) (*wsCli
 		br = bufio.NewReaderSize(nc, 512)
 	}
 	c := &wsClient{nc: nc, r: br}
+	for _, x := range hs.Extensions {
+		var p wsflate.Parameters
+		if string(x.Name) == wsflate.ExtensionName && p.Parse(x) == nil {
+			if !p.ServerNoContextTakeover {
+				_ = nc.Close()
+				return nil, fmt.Errorf("the server compresses with context takeover, which the harness does not follow")
+			}
+			c.deflate = true
+		}
+	}
 	// Protocol 2, as the Go client speaks it: the smaller pushes.
 	err = c.call(fmt.Sprintf(`"op":"login","SDKAppID":%d,"UserID":%q,"UserSig":%q,"Protocol":2`, benchAppID, user, sig))
 	if err != nil {
@@ -73,10 +110,8 @@ func (c *wsClient) call(fields string) error {
 	if err := wsutil.WriteClientText(c.nc, fmt.Appendf(nil, `{"id":%d,%s}`, id, fields)); err != nil {
 		return err
 	}
-	data, err := wsutil.ReadServerText(struct {
-		io.Reader
-		io.Writer
-	}{c.r, c.nc})
+	var buf []byte
+	data, err := c.next(&buf)
 	if err != nil {
 		return err
 	}
@@ -94,43 +129,101 @@ func (c *wsClient) call(fields string) error {
 	return nil
 }
 
-// receive calls fn with every text frame until the socket ends. The
+// receive calls fn with every text message until the socket ends. The
 // payload is only valid during the call.
 func (c *wsClient) receive(fn func(payload []byte)) {
+	c.receiveSized(func(payload []byte, _ int) { fn(payload) })
+}
+
+// receiveSized is receive that also tells fn the bytes the message took
+// on the wire: its frame, header included, compressed if it came so.
+func (c *wsClient) receiveSized(fn func(payload []byte, wire int)) {
 	var buf []byte
 	for {
-		p, err := c.next(&buf)
+		p, wire, err := c.nextSized(&buf)
 		if err != nil {
 			return
 		}
-		fn(p)
+		fn(p, wire)
 	}
 }
 
-// next reads the next text frame into *buf (grown as needed) and returns
-// its payload; io.EOF when the server closes. chatd's frames are never
-// fragmented or masked.
+// next reads the next text message and returns its payload (inflated if
+// it came compressed); io.EOF when the server closes. The payload is valid
+// until the next read.
 func (c *wsClient) next(buf *[]byte) ([]byte, error) {
+	p, _, err := c.nextSized(buf)
+	return p, err
+}
+
+// nextSized is next that also returns the bytes of the message's frame on
+// the wire. The frame is read into *buf (grown as needed). chatd's frames
+// are never fragmented or masked.
+func (c *wsClient) nextSized(buf *[]byte) (payload []byte, wire int, err error) {
 	var hdr [ws.MaxHeaderSize - 2]byte
 	for {
 		h, err := ws.ReadHeaderBuffer(c.r, hdr[:])
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		if h.OpCode == ws.OpClose {
-			return nil, io.EOF
+			return nil, 0, io.EOF
 		}
-		if int64(cap(*buf)) < h.Length {
-			*buf = make([]byte, h.Length)
+		if need := h.Length + int64(len(inflateTail)); int64(cap(*buf)) < need { // room to inflate in place
+			*buf = make([]byte, need)
 		}
 		p := (*buf)[:h.Length]
 		if _, err := io.ReadFull(c.r, p); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
-		if h.OpCode == ws.OpText {
-			return p, nil
+		if h.OpCode != ws.OpText {
+			continue
 		}
+		wire = wsHeaderLen(len(p)) + len(p)
+		if !h.Rsv1() {
+			return p, wire, nil
+		}
+		if !c.deflate {
+			return nil, 0, fmt.Errorf("a compressed frame on a connection that did not negotiate compression")
+		}
+		if err := inflateInto(&c.inflated, p); err != nil {
+			return nil, 0, err
+		}
+		return c.inflated.Bytes(), wire, nil
 	}
+}
+
+// inflaters are pooled so that a member's client holds none between
+// messages: 50,000 of them at 40 KiB each would weigh on the generator.
+var inflaters = sync.Pool{New: func() any {
+	in := &inflater{}
+	in.r = flate.NewReader(&in.src)
+	return in
+}}
+
+type inflater struct {
+	src bytes.Reader
+	r   io.ReadCloser // a flate.Resetter
+}
+
+// inflateTail ends a compressed message for the inflater: the 00 00 ff ff
+// its sender removed (RFC 7692 §7.2.1), then an empty final block.
+var inflateTail = []byte{0x00, 0x00, 0xff, 0xff, 0x01, 0x00, 0x00, 0xff, 0xff}
+
+// inflateInto replaces out's content with the message compressed in data
+// (whose backing array is the caller's to extend).
+func inflateInto(out *bytes.Buffer, data []byte) error {
+	in := inflaters.Get().(*inflater)
+	defer inflaters.Put(in)
+	in.src.Reset(append(data, inflateTail...))
+	if err := in.r.(flate.Resetter).Reset(&in.src, nil); err != nil {
+		return err
+	}
+	out.Reset()
+	if _, err := out.ReadFrom(in.r); err != nil {
+		return fmt.Errorf("inflate: %w", err)
+	}
+	return nil
 }
 
 // keepAlive sends a heartbeat on every client each interval until ctx
