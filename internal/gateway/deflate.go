@@ -29,14 +29,15 @@ import (
 // offer is declined (the upgrade goes on without the extension) when it
 // is malformed (§5) or asks for a server window under 32 KiB:
 // compress/flate always uses a 32 KiB window, so server_max_window_bits
-// below 15 cannot be honoured. client_max_window_bits needs no answer:
-// the inflater reads any window up to 32 KiB.
+// below 15 cannot be honoured; 15 is accepted by echoing it (§7.1.2.1).
+// client_max_window_bits needs no answer: the inflater reads any window up
+// to 32 KiB.
 type deflateNegotiation struct {
 	accepted bool
 }
 
-// deflateAnswer is the extension as the server accepts it.
-var deflateAnswer = wsflate.Parameters{ServerNoContextTakeover: true, ClientNoContextTakeover: true}.Option()
+// flateWindowBits is the window compress/flate compresses with: 32 KiB.
+const flateWindowBits = 15
 
 func (n *deflateNegotiation) negotiate(offer httphead.Option) (httphead.Option, error) {
 	if n.accepted || !bytes.Equal(offer.Name, wsflate.ExtensionNameBytes) {
@@ -46,11 +47,15 @@ func (n *deflateNegotiation) negotiate(offer httphead.Option) (httphead.Option, 
 	if p.Parse(offer) != nil {
 		return httphead.Option{}, nil
 	}
-	if p.ServerMaxWindowBits.Defined() && p.ServerMaxWindowBits < 15 {
-		return httphead.Option{}, nil
+	answer := wsflate.Parameters{ServerNoContextTakeover: true, ClientNoContextTakeover: true}
+	if p.ServerMaxWindowBits.Defined() {
+		if p.ServerMaxWindowBits < flateWindowBits {
+			return httphead.Option{}, nil
+		}
+		answer.ServerMaxWindowBits = flateWindowBits
 	}
 	n.accepted = true
-	return deflateAnswer, nil
+	return answer.Option(), nil
 }
 
 // RSV1 is set on the first frame of a compressed message (RFC 7692 §6):

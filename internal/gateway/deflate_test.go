@@ -69,34 +69,30 @@ func TestDeflateNegotiation(t *testing.T) {
 	h := newHarness(t, Config{})
 	tests := []struct {
 		name, offer string
-		accepted    bool
+		answer      string // "": declined
 	}{
-		{"no offer", "", false},
-		{"bare offer", "permessage-deflate", true},
-		{"both without context takeover", offerBoth, true},
-		{"a browser's offer", "permessage-deflate; client_max_window_bits", true},
-		{"client window bits", "permessage-deflate; client_max_window_bits=10", true},
-		{"server window of 32 KiB", "permessage-deflate; server_max_window_bits=15", true},
-		{"server window under 32 KiB", "permessage-deflate; server_max_window_bits=10", false},
-		{"a smaller window first, then a plain offer", "permessage-deflate; server_max_window_bits=9, permessage-deflate", true},
-		{"unknown parameter", "permessage-deflate; dictionary=chat", false},
-		{"window bits out of range", "permessage-deflate; client_max_window_bits=16", false},
-		{"parameter twice", "permessage-deflate; server_no_context_takeover; server_no_context_takeover", false},
-		{"another extension", "x-webkit-deflate-frame", false},
+		{"no offer", "", ""},
+		{"bare offer", "permessage-deflate", deflateAccepted},
+		{"both without context takeover", offerBoth, deflateAccepted},
+		{"a browser's offer", "permessage-deflate; client_max_window_bits", deflateAccepted},
+		{"client window bits", "permessage-deflate; client_max_window_bits=10", deflateAccepted},
+		{"server window of 32 KiB", "permessage-deflate; server_max_window_bits=15", deflateAccepted + ";server_max_window_bits=15"},
+		{"server window under 32 KiB", "permessage-deflate; server_max_window_bits=10", ""},
+		{"a smaller window first, then a plain offer", "permessage-deflate; server_max_window_bits=9, permessage-deflate", deflateAccepted},
+		{"unknown parameter", "permessage-deflate; dictionary=chat", ""},
+		{"window bits out of range", "permessage-deflate; client_max_window_bits=16", ""},
+		{"parameter twice", "permessage-deflate; server_no_context_takeover; server_no_context_takeover", ""},
+		{"another extension", "x-webkit-deflate-frame", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			w := h.dialWireOffering(tt.offer, loginFrame("negotiator"))
-			want := ""
-			if tt.accepted {
-				want = deflateAccepted
-			}
-			if w.extensions != want {
-				t.Fatalf("answer %q, want %q", w.extensions, want)
+			if w.extensions != tt.answer {
+				t.Fatalf("answer %q, want %q", w.extensions, tt.answer)
 			}
 			w.expectReply("login")
 			w.write(compressedFrame(ws.OpText, true, deflateRaw(t, `{"id":2,"op":"heartbeat"}`, false)))
-			if tt.accepted {
+			if tt.answer != "" {
 				w.expectReply("heartbeat")
 			} else {
 				w.expectClose(ws.StatusProtocolError)
