@@ -184,11 +184,13 @@ func connsOnce(ctx context.Context, env *Env, n int, chatd bool) (connsResult, e
 	u := startUsage(p)
 	wait := env.profileCPU(ctx, p, fmt.Sprintf("conns-%d-first", n), connsProfileTime)
 	clients, elapsed, err := env.dialMany(ctx, plan, dialLimit(n))
+	// The usage is read before waiting for the profiles, which may last
+	// longer than the logins: it is the logins' alone.
+	r.cold, r.coldUsage, r.coldCPU = elapsed, u.String(), u.serverCPU()
 	wait()
 	if err != nil {
 		return r, err
 	}
-	r.cold, r.coldUsage, r.coldCPU = elapsed, u.String(), u.serverCPU()
 	select {
 	case <-time.After(connsCfg.settle):
 	case <-ctx.Done():
@@ -208,11 +210,11 @@ func connsOnce(ctx context.Context, env *Env, n int, chatd bool) (connsResult, e
 	u = startUsage(p)
 	wait = env.profileCPU(ctx, p, fmt.Sprintf("conns-%d-returning", n), connsProfileTime)
 	again, elapsed, err := env.dialMany(ctx, plan, dialLimit(n))
+	r.warm, r.warmUsage, r.warmCPU = elapsed, u.String(), u.serverCPU()
 	wait()
 	if err != nil {
 		return r, err
 	}
-	r.warm, r.warmUsage, r.warmCPU = elapsed, u.String(), u.serverCPU()
 	closeAll(again)
 
 	// The same users once more, every one of them in one live room: the

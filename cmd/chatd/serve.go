@@ -191,7 +191,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	logger.Info("chatd serving", "addr", ln.Addr().String(), "store", storeName(cfg), "apps", len(cfg.Apps))
 
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	// The gateway upgrades its WebSockets from the listener itself and
+	// hands net/http everything else.
+	go func() { served <- srv.Serve(rooms.gateway.Listen(ln, gateway.Path)) }()
 	ready.Store(true)
 
 	select {

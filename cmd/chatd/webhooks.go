@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/chatd/chatd/internal/config"
+	"github.com/chatd/chatd/internal/gateway"
 	"github.com/chatd/chatd/internal/usersig"
 	"github.com/chatd/chatd/internal/webhook"
 )
@@ -37,7 +38,7 @@ func withCallbacks(next http.Handler, hooks *webhook.Sender, cfg config.Config, 
 			return
 		}
 		// Without callbacks a REST call costs one comparison more.
-		if !active || !strings.HasPrefix(r.URL.Path, "/v4/") || r.URL.Path == "/v4/ws" {
+		if !active || !strings.HasPrefix(r.URL.Path, "/v4/") || r.URL.Path == gateway.Path {
 			next.ServeHTTP(w, r)
 			return
 		}

@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -25,6 +26,9 @@ import (
 	"github.com/chatd/chatd/internal/bus"
 	"github.com/chatd/chatd/internal/presence"
 )
+
+// Path is where clients open their WebSocket.
+const Path = "/v4/ws"
 
 // Defaults for Config fields left zero.
 const (
@@ -211,10 +215,7 @@ func New(cfg Config, deps Deps) *Gateway {
 // first frame, never a cookie, so a foreign page gains nothing by opening a
 // socket (no cross-site WebSocket hijacking).
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	g.mu.Lock()
-	shutdown := g.shutdown
-	g.mu.Unlock()
-	if shutdown {
+	if g.shuttingDown() {
 		http.Error(w, "server shutting down", http.StatusServiceUnavailable)
 		return
 	}
@@ -230,15 +231,34 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	c, err := g.newConn(nc, r.RemoteAddr, deflate.accepted)
+	var early []byte
+	if n := rw.Reader.Buffered(); n > 0 { // the client did not wait for our 101
+		early, _ = rw.Reader.Peek(n)
+	}
+	g.admit(nc, r.RemoteAddr, early, deflate.accepted)
+}
+
+func (g *Gateway) shuttingDown() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.shutdown
+}
+
+// admit takes an upgraded socket into the gateway: early is what the
+// client sent after its upgrade request, read already; deflate says
+// whether permessage-deflate was agreed.
+func (g *Gateway) admit(nc net.Conn, remote string, early []byte, deflate bool) {
+	nc, unread := unwrapped(nc)
+	c, err := g.newConn(nc, remote, deflate)
 	if err != nil {
 		g.log.Error("websocket: unusable connection", "err", err)
 		_ = nc.Close()
 		return
 	}
-	if n := rw.Reader.Buffered(); n > 0 { // the client did not wait for our 101
-		early, _ := rw.Reader.Peek(n)
-		c.pending = bytes.Clone(early) // not a view that would keep the 4 KiB buffer
+	// net/http buffered early from the start of what the listener had
+	// read; anything it left unread comes after.
+	if pending := append(early[:len(early):len(early)], unread...); len(pending) > 0 {
+		c.pending = bytes.Clone(pending) // not a view that would keep a read buffer
 	}
 	c.timer = time.AfterFunc(g.cfg.LoginTimeout, c.onTimeout)
 	if !g.register(c) {

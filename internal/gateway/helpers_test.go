@@ -70,7 +70,11 @@ func newHarnessWith(t *testing.T, cfg Config, b bus.Bus, ops func(h *harness) ma
 		d.Ops = ops(h)
 	}
 	h.gw = New(cfg, d)
-	h.srv = httptest.NewServer(h.gw)
+	// As cmd/chatd serves it: upgrades from the listener, the rest
+	// through net/http.
+	h.srv = httptest.NewUnstartedServer(h.gw)
+	h.srv.Listener = h.gw.Listen(h.srv.Listener, Path)
+	h.srv.Start()
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 		defer cancel()
