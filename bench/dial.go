@@ -99,6 +99,7 @@ type dialPlan struct {
 	Sigs     []string
 	Parallel int
 	Group    string // joined after login when set
+	Deflate  bool   // offer permessage-deflate (dialWS)
 	// OnClient, when set, is called with each logged-in client (e.g. to
 	// read its pushes) before the next is dialled on that slot.
 	OnClient func(i int, c *wsClient)
@@ -128,7 +129,7 @@ func (e *Env) dialMany(ctx context.Context, plan dialPlan, limit time.Duration) 
 				if i >= len(plan.Users) || ctx.Err() != nil {
 					return
 				}
-				c, err := e.Sources.dialWS(ctx, plan.URL, plan.Users[i], plan.Sigs[i])
+				c, err := e.Sources.dialWS(ctx, plan.URL, plan.Users[i], plan.Sigs[i], plan.Deflate)
 				if err != nil {
 					fail(fmt.Errorf("login %s: %w", plan.Users[i], err))
 					return

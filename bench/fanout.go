@@ -248,7 +248,7 @@ func fanoutOnce(ctx context.Context, env *Env, n int, chatd bool) (fanoutResult,
 	env.logf("fanout: %s, %d members joining", p.Name, n)
 	// Members offer compression, as browsers and the Go client do: bytes
 	// per delivery are then what such clients receive.
-	clients, _, err := env.dialMany(offeringDeflate(ctx), dialPlan{URL: p.URL, Users: users, Sigs: sigs(users), Parallel: 100, Group: benchRoom,
+	clients, _, err := env.dialMany(ctx, dialPlan{URL: p.URL, Users: users, Sigs: sigs(users), Parallel: 100, Group: benchRoom, Deflate: true,
 		OnClient: drain}, dialLimit(n))
 	if err != nil {
 		return r, err

@@ -52,7 +52,7 @@ func (e *Env) loginWave(ctx context.Context, p *Proc, plan dialPlan, window time
 			time.Sleep(time.Until(at))
 			begin := time.Now()
 			dctx, cancel := context.WithTimeout(ctx, callTimeout)
-			c, err := e.Sources.dialWS(dctx, plan.URL, plan.Users[i], plan.Sigs[i])
+			c, err := e.Sources.dialWS(dctx, plan.URL, plan.Users[i], plan.Sigs[i], plan.Deflate)
 			cancel()
 			if err != nil {
 				atomic.AddInt64(&r.failed, 1)

@@ -34,28 +34,20 @@ type wsClient struct {
 	inflated bytes.Buffer
 }
 
-// offerDeflateKey marks a context under which dialWS offers compression.
-type offerDeflateKey struct{}
-
-// offeringDeflate makes the WebSocket dials under ctx offer
-// permessage-deflate without context takeover, as a browser or the Go
-// client does: for scenarios that measure what a client receives. The
-// others leave it out, so a server does no compression they do not
-// measure. (A context value because the dials happen inside dialMany.)
-func offeringDeflate(ctx context.Context) context.Context {
-	return context.WithValue(ctx, offerDeflateKey{}, true)
-}
-
 // deflateOffer is the extension as the harness offers it.
 var deflateOffer = wsflate.Parameters{ServerNoContextTakeover: true, ClientNoContextTakeover: true}.Option()
 
 // wsURL is the gateway endpoint of a server's base URL.
 func wsURL(base string) string { return "ws" + strings.TrimPrefix(base, "http") + "/v4/ws" }
 
-// dialWS opens a socket and logs user in.
-func (s *sourcePool) dialWS(ctx context.Context, base, user, sig string) (*wsClient, error) {
+// dialWS opens a socket and logs user in; offerDeflate offers
+// permessage-deflate without context takeover, as a browser or the Go
+// client does, for scenarios that measure what a client receives (the
+// others leave it out, so a server does no compression they do not
+// measure).
+func (s *sourcePool) dialWS(ctx context.Context, base, user, sig string, offerDeflate bool) (*wsClient, error) {
 	d := ws.Dialer{NetDial: s.DialContext, Timeout: callTimeout}
-	if ctx.Value(offerDeflateKey{}) != nil {
+	if offerDeflate {
 		d.Extensions = []httphead.Option{deflateOffer}
 	}
 	nc, br, hs, err := d.Dial(ctx, wsURL(base))
