@@ -17,11 +17,16 @@ import (
 
 // Defaults a fresh checkout runs with.
 const (
-	DefaultAddr        = "127.0.0.1:8080"
-	DefaultDataDir     = "./chatd-data"
-	DefaultAdmin       = "administrator"
-	DefaultMaxBody     = 1 << 20 // overview.md §1.9: 1 MiB, 60002 beyond
-	DefaultSigCache    = 10000
+	DefaultAddr    = "127.0.0.1:8080"
+	DefaultDataDir = "./chatd-data"
+	DefaultAdmin   = "administrator"
+	DefaultMaxBody = 1 << 20 // overview.md §1.9: 1 MiB, 60002 beyond
+	// DefaultSigCache is how many verified UserSigs a node remembers
+	// (about 300 bytes each): enough for every user of a node holding
+	// 100,000 connections to log in again without a full verification.
+	// Below the number of users reconnecting it helps none of them, since
+	// the least recently used goes first.
+	DefaultSigCache    = 100000
 	DefaultDrainPeriod = 10 * time.Second
 	// DefaultPresenceInterval makes a dead node stop counting after 6 s,
 	// inside the vendor's 10 s staleness of get_online_member_num.
