@@ -124,15 +124,17 @@ func (c *wsClient) call(fields string) error {
 // receive calls fn with every text message until the socket ends. The
 // payload is only valid during the call.
 func (c *wsClient) receive(fn func(payload []byte)) {
-	c.receiveSized(func(payload []byte, _ int) { fn(payload) })
+	c.receiveSized(true, func(payload []byte, _ int) { fn(payload) })
 }
 
 // receiveSized is receive that also tells fn the bytes the message took
-// on the wire: its frame, header included, compressed if it came so.
-func (c *wsClient) receiveSized(fn func(payload []byte, wire int)) {
+// on the wire: its frame, header included, compressed if it came so. With
+// inflate false, a compressed payload is handed over as it came, which
+// spares the generator the inflation when only frames are counted.
+func (c *wsClient) receiveSized(inflate bool, fn func(payload []byte, wire int)) {
 	var buf []byte
 	for {
-		p, wire, err := c.nextSized(&buf)
+		p, wire, err := c.nextSized(&buf, inflate)
 		if err != nil {
 			return
 		}
@@ -144,14 +146,14 @@ func (c *wsClient) receiveSized(fn func(payload []byte, wire int)) {
 // it came compressed); io.EOF when the server closes. The payload is valid
 // until the next read.
 func (c *wsClient) next(buf *[]byte) ([]byte, error) {
-	p, _, err := c.nextSized(buf)
+	p, _, err := c.nextSized(buf, true)
 	return p, err
 }
 
 // nextSized is next that also returns the bytes of the message's frame on
-// the wire. The frame is read into *buf (grown as needed). chatd's frames
-// are never fragmented or masked.
-func (c *wsClient) nextSized(buf *[]byte) (payload []byte, wire int, err error) {
+// the wire, and inflates only when asked. The frame is read into *buf
+// (grown as needed). chatd's frames are never fragmented or masked.
+func (c *wsClient) nextSized(buf *[]byte, inflate bool) (payload []byte, wire int, err error) {
 	var hdr [ws.MaxHeaderSize - 2]byte
 	for {
 		h, err := ws.ReadHeaderBuffer(c.r, hdr[:])
@@ -177,6 +179,9 @@ func (c *wsClient) nextSized(buf *[]byte) (payload []byte, wire int, err error) 
 		}
 		if !c.deflate {
 			return nil, 0, fmt.Errorf("a compressed frame on a connection that did not negotiate compression")
+		}
+		if !inflate {
+			return p, wire, nil
 		}
 		if err := inflateInto(&c.inflated, p); err != nil {
 			return nil, 0, err
