@@ -97,7 +97,12 @@ func runRest(ctx context.Context, env *Env) (*Report, error) {
 		for _, s := range order {
 			env.logf("rest: round %d, %s, %d connections, %s", round+1, s.p.Name, conns, env.Duration)
 			u := startUsage(s.p)
+			wait := func() {}
+			if round == 0 && s == sides[0] {
+				wait = env.profileCPU(ctx, s.p, "rest", restCfg.warmup+env.Duration)
+			}
 			res, err := env.httpLoad(ctx, s.p.Addr, s.req, conns, restCfg.warmup, env.Duration, want, s.lat)
+			wait()
 			if err == nil {
 				err = s.p.Alive()
 			}

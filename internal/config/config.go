@@ -22,8 +22,9 @@ const (
 	DefaultAdmin   = "administrator"
 	DefaultMaxBody = 1 << 20 // overview.md §1.9: 1 MiB, 60002 beyond
 	// DefaultSigCache is how many verified UserSigs a node remembers
-	// (about 300 bytes each): enough for every user of a node holding
-	// 100,000 connections to log in again without a full verification.
+	// (about 600 bytes each, the sig included): enough for every user of
+	// a node holding 100,000 connections to log in again without a full
+	// verification.
 	// Below the number of users reconnecting it helps none of them, since
 	// the least recently used goes first.
 	DefaultSigCache    = 100000

@@ -3,7 +3,6 @@ package usersig
 import (
 	"bytes"
 	"container/list"
-	"crypto/sha256"
 	"sync"
 	"time"
 )
@@ -27,15 +26,13 @@ type Verifier struct {
 }
 
 // cacheKey compares every input that decides the outcome except the clock.
-// The sig is held as its SHA-256: collision-resistant, so a cached success
-// is found again only by the same sig, and 32 bytes instead of the sig's
-// 250 or so keep a cache that covers every connected user small. The
-// other strings are short, or shared by every entry (the key).
+// It keeps the full strings rather than a hash: Go hashes map string keys
+// fast, and a collision-free key needs no proof.
 type cacheKey struct {
 	key        string
 	sdkAppID   uint64
 	identifier string
-	sig        [sha256.Size]byte
+	sig        string
 }
 
 type cacheEntry struct {
@@ -77,7 +74,7 @@ func (v *Verifier) Check(key string, sdkAppID uint64, identifier, sig string) (C
 	if v.capacity == 0 || sig == "" {
 		return Check(key, sdkAppID, identifier, sig, now)
 	}
-	k := cacheKey{key: key, sdkAppID: sdkAppID, identifier: identifier, sig: sha256.Sum256([]byte(sig))}
+	k := cacheKey{key: key, sdkAppID: sdkAppID, identifier: identifier, sig: sig}
 	if c, hit, err := v.lookup(k, now.Unix()); hit {
 		return c, err
 	}

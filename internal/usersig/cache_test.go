@@ -1,7 +1,6 @@
 package usersig
 
 import (
-	"crypto/sha256"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -107,8 +106,8 @@ func TestVerifierBounded(t *testing.T) {
 	extra := Generate(keyA, appA, "extra", 3600, clk.now())
 	v.Verify(keyA, appA, "extra", extra)
 	v.mu.Lock()
-	_, has7 := v.entries[cacheKey{keyA, appA, "u7", sha256.Sum256([]byte(sigs[7]))}]
-	_, has8 := v.entries[cacheKey{keyA, appA, "u8", sha256.Sum256([]byte(sigs[8]))}]
+	_, has7 := v.entries[cacheKey{keyA, appA, "u7", sigs[7]}]
+	_, has8 := v.entries[cacheKey{keyA, appA, "u8", sigs[8]}]
 	v.mu.Unlock()
 	if !has7 || has8 {
 		t.Errorf("after touching u7: cached u7=%v u8=%v, want true false", has7, has8)
