@@ -249,7 +249,10 @@ func openBus(cfg config.Config, logger *slog.Logger) (bus.Bus, error) {
 		return nil, fmt.Errorf("bus %q: want empty (in-process) or a nats:// URL", cfg.Bus)
 	}
 	host, _ := os.Hostname()
-	b, err := natsbus.Open(cfg.Bus, natsbus.Options{Name: "chatd@" + host, Prefix: cfg.BusPrefix, Logger: logger})
+	// NoEcho: every publisher here has delivered to this node's own
+	// connections and state before publishing, and every subscriber drops
+	// what its own node sent, so NATS need not send it back.
+	b, err := natsbus.Open(cfg.Bus, natsbus.Options{Name: "chatd@" + host, Prefix: cfg.BusPrefix, Logger: logger, NoEcho: true})
 	if err != nil {
 		return nil, fmt.Errorf("bus: %w", err)
 	}
