@@ -148,9 +148,11 @@ type StreamStore interface {
 	// ListGroupMessagesAfter returns up to limit stored messages of a group
 	// with Seq > after, oldest first.
 	ListGroupMessagesAfter(ctx context.Context, appID uint64, groupID string, after int64, limit int) ([]GroupMessage, error)
-	// PruneStreams deletes expired stream entries and duplicate keys older
-	// than their window, before the given Unix seconds.
-	PruneStreams(ctx context.Context, now, c2cDedupBefore, groupDedupBefore int64) error
+	// PruneStreams deletes, before the given Unix seconds, the user stream
+	// entries expired by now, the group events made before
+	// groupEventsBefore (a group's event stream keeps its head, so numbers
+	// are never reused), and duplicate keys older than their window.
+	PruneStreams(ctx context.Context, now, groupEventsBefore, c2cDedupBefore, groupDedupBefore int64) error
 }
 
 // Push is an event for clients with its place in a stream: Seq in the

@@ -752,7 +752,7 @@ func (db *DB) ListGroupHeads(ctx context.Context, app uint64, userID string) ([]
 }
 
 // PruneStreams implements im.StreamStore.
-func (db *DB) PruneStreams(ctx context.Context, now, c2cDedupBefore, groupDedupBefore int64) error {
+func (db *DB) PruneStreams(ctx context.Context, now, groupEventsBefore, c2cDedupBefore, groupDedupBefore int64) error {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	err := db.inTx(ctx, func(c conn) error {
@@ -761,6 +761,7 @@ func (db *DB) PruneStreams(ctx context.Context, now, c2cDedupBefore, groupDedupB
 			before int64
 		}{
 			{`DELETE FROM user_events WHERE expire_at <= ?`, now},
+			{`DELETE FROM group_events WHERE event_time < ?`, groupEventsBefore},
 			{`DELETE FROM c2c_dedup WHERE msg_time < ?`, c2cDedupBefore},
 			{`DELETE FROM group_msg_dedup WHERE msg_time < ?`, groupDedupBefore},
 		} {

@@ -20,7 +20,8 @@ import (
 // Retention and windows.
 const (
 	// DefaultLifetime is how long an entry stays in a user's stream for a
-	// device that was offline (MsgLifeTime's default and maximum, 7 days).
+	// device that was offline (MsgLifeTime's default and maximum, 7 days),
+	// and how long a group's events stay in its event stream.
 	DefaultLifetime = 7 * 24 * time.Hour
 	// C2CDedupWindow and GroupDedupWindow are how long a duplicate key
 	// holds (rest-messages.md S7).
@@ -197,7 +198,7 @@ func (s *Service) prune(ctx context.Context) {
 		case <-t.C:
 		}
 		now := s.now()
-		if err := s.store.PruneStreams(ctx, now.Unix(), now.Add(-C2CDedupWindow).Unix(), now.Add(-GroupDedupWindow).Unix()); err != nil {
+		if err := s.store.PruneStreams(ctx, now.Unix(), now.Add(-DefaultLifetime).Unix(), now.Add(-C2CDedupWindow).Unix(), now.Add(-GroupDedupWindow).Unix()); err != nil {
 			s.log.Warn("prune streams", "err", err)
 		}
 	}

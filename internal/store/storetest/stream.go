@@ -215,9 +215,21 @@ func RunStreams(t *testing.T, open func(t *testing.T) im.Store) {
 		s := fresh(t, open)
 		users(t, s, "alice", "bob")
 		sendC2C(t, s, c2c("alice", "bob", 1, 1, 1000, "old"), 880)
-		ok(t, "prune", s.PruneStreams(t.Context(), 1100, 1000, 0))
+		mustCreate(t, s, group(app1, "g", im.GroupPublic))
+		for i, at := range []int64{900, 950, 1050} {
+			_, err := s.CommitStream(t.Context(), []im.StreamWrite{{AppID: app1, Time: at,
+				GroupEvents: []im.GroupEventAppend{{GroupID: "g", Payload: payload(fmt.Sprint("e", i+1))}}}})
+			ok(t, "group event", err)
+		}
+		ok(t, "prune", s.PruneStreams(t.Context(), 1100, 1000, 1000, 0))
 		evs, _ := userEvents(t, s, "bob", 0, 0)
 		equal(t, "expired entries deleted", evs, []string(nil))
+		equal(t, "group events before 1000 deleted", groupEvents(t, s, "g", 0), []string{string(payload("e3"))})
+		// The group's event stream keeps its numbers: the next is 4.
+		res, err := s.CommitStream(t.Context(), []im.StreamWrite{{AppID: app1, Time: 1060,
+			GroupEvents: []im.GroupEventAppend{{GroupID: "g", Payload: payload("e4")}}}})
+		ok(t, "group event after the prune", err)
+		equal(t, "numbers not reused", res[0].GroupEventSeqs, []int64{4})
 		// The pruned duplicate key no longer holds.
 		r := sendC2C(t, s, c2c("alice", "bob", 1, 1, 1001, "old"), 0)
 		equal(t, "not a duplicate", r.Duplicate, false)
