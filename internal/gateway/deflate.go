@@ -5,7 +5,9 @@ import (
 	"compress/flate"
 	"errors"
 	"io"
+	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gobwas/httphead"
 	"github.com/gobwas/ws"
@@ -123,8 +125,9 @@ const (
 	deflateLevel     = flate.BestSpeed
 )
 
-// deflater is a pooled compressor (about 1 MiB at BestSpeed) and the
-// buffer it writes to.
+// deflater is a pooled compressor (1.2 MB at BestSpeed: compress/flate's
+// hash tables are fixed arrays whatever the level) and the buffer it
+// writes to.
 type deflater struct {
 	w   *flate.Writer
 	out bytes.Buffer
@@ -136,16 +139,32 @@ var deflaters = sync.Pool{New: func() any {
 	return d
 }}
 
+// maxDeflating bounds the compressions under way at once, and so the
+// compressors alive: replies are compressed on their connections' reader
+// goroutines, and a burst of them (every client syncing after a restart)
+// would otherwise take a compressor each. A frame that finds the bound
+// reached goes plain, as RFC 7692 allows for any message; compression is
+// CPU work, so more at once than there are CPUs would not go faster.
+var (
+	maxDeflating = int32(max(4, 2*runtime.GOMAXPROCS(0)))
+	deflating    atomic.Int32
+)
+
 // maxPooledOutput: a deflater whose buffer grew beyond this (a rare large
 // push) is not kept.
 const maxPooledOutput = 64 << 10
 
 // deflateText is payload as a compressed text frame (RSV1 set, the tail
 // removed as RFC 7692 §7.2.1 says); ok is false when the payload is under
-// the threshold or compression does not make it smaller, and the message
-// is then to be sent plain, as the RFC allows for any message.
+// the threshold, compression does not make it smaller or every compressor
+// is busy (maxDeflating), and the message is then to be sent plain, as the
+// RFC allows for any message.
 func deflateText(payload []byte) (frame []byte, ok bool) {
 	if len(payload) < deflateThreshold {
+		return nil, false
+	}
+	if deflating.Add(1) > maxDeflating {
+		deflating.Add(-1)
 		return nil, false
 	}
 	d := deflaters.Get().(*deflater)
@@ -153,6 +172,7 @@ func deflateText(payload []byte) (frame []byte, ok bool) {
 		if d.out.Cap() <= maxPooledOutput {
 			deflaters.Put(d)
 		}
+		deflating.Add(-1)
 	}()
 	d.out.Reset()
 	d.w.Reset(&d.out)

@@ -413,3 +413,21 @@ func TestGoClientCompression(t *testing.T) {
 		})
 	}
 }
+
+// TestDeflateWhenCompressorsBusy: with every compressor in use, a frame
+// goes plain instead of waiting or making another; once one is free,
+// frames are compressed again.
+func TestDeflateWhenCompressorsBusy(t *testing.T) {
+	deflating.Add(maxDeflating)
+	_, ok := deflateText([]byte(longGroup))
+	deflating.Add(-maxDeflating)
+	if ok {
+		t.Fatal("compressed with every compressor busy")
+	}
+	if _, ok := deflateText([]byte(longGroup)); !ok {
+		t.Fatal("not compressed with compressors free")
+	}
+	if n := deflating.Load(); n != 0 {
+		t.Fatalf("%d compressions still counted", n)
+	}
+}
