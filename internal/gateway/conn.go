@@ -53,6 +53,9 @@ type conn struct {
 	writing bool      // a writer goroutine owns the socket's write side
 	corked  int       // cork calls not yet uncorked
 	held    []*[]byte // frames a cork holds back, in order
+	// holdLimit writes the held frames maxHold after the first was held,
+	// whether or not the request that corked has ended.
+	holdLimit *time.Timer
 	// closing: no more frames are accepted; set by the first close.
 	closing bool
 	// closeSent: our close frame is queued; the peer's close ends the socket.

@@ -55,3 +55,33 @@ func TestOpCorksItsConnection(t *testing.T) {
 		}
 	}
 }
+
+// TestCorkHoldsOthersBriefly: a push from elsewhere to a connection whose
+// request is waiting (on the store, say) reaches it while the request
+// still waits, not when it ends.
+func TestCorkHoldsOthersBriefly(t *testing.T) {
+	b := bus.NewLocal()
+	t.Cleanup(func() { _ = b.Close() })
+	started, release := make(chan struct{}), make(chan struct{})
+	h := newHarnessWith(t, Config{}, b, func(h *harness) map[string]Op {
+		return map[string]Op{"wait": {Handle: func(ctx context.Context, s *Session, _ json.RawMessage) (any, error) {
+			close(started)
+			<-release
+			return map[string]int{}, nil
+		}}}
+	})
+	alice := h.raw()
+	alice.login("alice")
+	alice.send(`{"id":10,"op":"wait"}`)
+	<-started
+	if err := h.gw.DeliverUser(context.Background(), testApp, "alice", im.Push{Seq: 1, Event: json.RawMessage(`{"Type":"X"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if m := alice.read(); m["op"] != "push" {
+		t.Fatalf("got %v, want the push while the request waits", m)
+	}
+	close(release)
+	if m := alice.read(); m["id"] != float64(10) {
+		t.Fatalf("got %v, want the reply", m)
+	}
+}

@@ -3,6 +3,7 @@ package gateway
 import (
 	"encoding/binary"
 	"net"
+	"time"
 
 	"github.com/gobwas/ws"
 )
@@ -86,6 +87,9 @@ func (c *conn) enqueue(frame *[]byte) {
 func (c *conn) queueLocked(frame *[]byte) {
 	if c.corked > 0 && !c.writing {
 		if !c.closing && len(c.held) < maxHeld {
+			if len(c.held) == 0 {
+				c.holdLimit = time.AfterFunc(maxHold, c.releaseHeld)
+			}
 			c.held = append(c.held, frame)
 			return
 		}
@@ -98,10 +102,16 @@ func (c *conn) queueLocked(frame *[]byte) {
 // written, so an op that makes many (a sync) streams them as before.
 const maxHeld = 16
 
+// maxHold bounds how long a frame is held: what a request makes for its
+// own connection comes within microseconds of its reply, while a request
+// waiting on the store (a commit, or an outage until its timeout) must not
+// hold back what others send meanwhile.
+const maxHold = 2 * time.Millisecond
+
 // cork holds the frames for c until uncork writes them as one: while one
 // of c's own requests runs, what it makes for c (a sent message's push to
 // the sender's stream, then the reply) costs one write instead of two.
-// Frames from elsewhere wait for the request too, which is short.
+// Frames from elsewhere are held too, for maxHold at most.
 func (c *conn) cork() {
 	c.wmu.Lock()
 	c.corked++
@@ -117,8 +127,19 @@ func (c *conn) uncork() {
 	}
 }
 
+// releaseHeld writes the held frames once they waited maxHold.
+func (c *conn) releaseHeld() {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.releaseLocked()
+}
+
 // releaseLocked writes the held frames, joined, ahead of anything later.
 func (c *conn) releaseLocked() {
+	if c.holdLimit != nil {
+		c.holdLimit.Stop()
+		c.holdLimit = nil
+	}
 	held := c.held
 	c.held = nil
 	switch len(held) {
