@@ -5,7 +5,6 @@ import (
 	"context"
 	"database/sql"
 	"slices"
-	"strings"
 
 	"github.com/chatd/chatd/internal/im"
 )
@@ -76,15 +75,17 @@ func (tx *streamTx) countUnread(ctx context.Context) error {
 	if len(wants) == 0 {
 		return nil
 	}
-	byApp := map[uint64][]any{}
+	byApp := map[uint64][]string{}
 	for u := range wants {
 		byApp[u.app] = append(byApp[u.app], u.name)
 	}
 	for app, names := range byApp {
-		for chunk := range slices.Chunk(names, 1000) {
+		// Padded (ladderChunks): one statement text per batch size would
+		// make PostgreSQL prepare anew for most commits.
+		for _, chunk := range ladderChunks(names) {
 			rows, err := tx.c.query(ctx, `SELECT owner, COALESCE(SUM(unread), 0) FROM conversations
-				WHERE app_id = ? AND conv_type = 1 AND owner IN (?`+strings.Repeat(", ?", len(chunk)-1)+`) GROUP BY owner`,
-				append([]any{appID(app)}, chunk...)...)
+				WHERE app_id = ? AND conv_type = 1 AND owner IN (`+placeholders(len(chunk))+`) GROUP BY owner`,
+				withIDs(chunk, appID(app))...)
 			err = each(rows, err, func(r *sql.Rows) error {
 				var name string
 				var n int64
@@ -133,13 +134,9 @@ func (db *DB) DeleteCallbacks(ctx context.Context, keys []string) error {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	err := db.inTx(ctx, func(c conn) error {
-		for chunk := range slices.Chunk(keys, 1000) {
-			args := make([]any, len(chunk))
-			for i, k := range chunk {
-				args[i] = k
-			}
-			q := `DELETE FROM webhook_outbox WHERE ikey IN (?` + strings.Repeat(", ?", len(chunk)-1) + `)`
-			if _, err := c.exec(ctx, q, args...); err != nil {
+		for _, chunk := range ladderChunks(keys) { // padded, as in countUnread
+			q := `DELETE FROM webhook_outbox WHERE ikey IN (` + placeholders(len(chunk)) + `)`
+			if _, err := c.exec(ctx, q, withIDs(chunk)...); err != nil {
 				return err
 			}
 		}
