@@ -64,13 +64,17 @@ func benchCommitStream(b *testing.B, db *store.DB) {
 	}
 	var sent int
 	for _, size := range commitBatches {
-		b.Run(fmt.Sprintf("batch=%d", size), func(b *testing.B) { benchCommitBatches(b, db, size, &sent) })
+		for _, callbacks := range []bool{false, true} {
+			b.Run(fmt.Sprintf("batch=%d/callbacks=%v", size, callbacks), func(b *testing.B) { benchCommitBatches(b, db, size, callbacks, &sent) })
+		}
 	}
 }
 
 // benchCommitBatches commits batches of size sends; *sent numbers the
-// messages across runs, so each one is new.
-func benchCommitBatches(b *testing.B, db *store.DB, size int, sent *int) {
+// messages across runs, so each one is new. With callbacks, each send
+// also stores an after-send callback in the outbox, as with
+// C2C.CallbackAfterSendMsg on.
+func benchCommitBatches(b *testing.B, db *store.DB, size int, callbacks bool, sent *int) {
 	ctx := context.Background()
 	first, cpu0 := *sent, selfCPU()
 	for b.Loop() {
@@ -88,6 +92,10 @@ func benchCommitBatches(b *testing.B, db *store.DB, size int, sent *int) {
 			writes[i] = im.StreamWrite{AppID: benchAppID, Time: m.Time,
 				C2C:        &im.C2CAppend{Msg: m, Keep: true, ContentHash: int64(n), DedupSince: now.Add(-2 * time.Minute).Unix()},
 				UserEvents: []im.UserEventAppend{{UserID: to, Payload: payload, ExpireAt: expire}, {UserID: from, Payload: payload, ExpireAt: expire}}}
+			if callbacks {
+				writes[i].Callbacks = []im.Callback{{Key: fmt.Sprintf("bench-%012d", n), Owner: "bench", Seq: int64(n), AppID: benchAppID,
+					Lane: from + "|" + to, Request: payload, UnreadOf: to}}
+			}
 		}
 		if _, err := db.CommitStream(ctx, writes); err != nil {
 			b.Fatal(err)
