@@ -117,6 +117,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		CheckJoin: func(ctx context.Context, appID uint64, groupID, userID string) error {
 			return groups.CheckJoin(ctx, appID, groupID, userID, now())
 		},
+		Banned: func(ctx context.Context, appID uint64, groupID, userID string) (bool, error) {
+			until, err := groups.BannedUntil(ctx, appID, groupID, userID, now())
+			return until > 0, err
+		},
 		Presence:      tracker,
 		Bus:           events,
 		GroupPresence: cluster,

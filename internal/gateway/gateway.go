@@ -119,8 +119,12 @@ type Deps struct {
 	// unknown group, 10015 invalid ID, 10007 for types whose client join is
 	// not supported or when banned.
 	CheckJoin func(ctx context.Context, appID uint64, groupID, userID string) error
-	Presence  *presence.Tracker
-	Bus       bus.Bus
+	// Banned tells whether userID is banned from groupID now. join_group
+	// asks it once more after entering when a ban may have raced the
+	// entry (session.go); nil never asks.
+	Banned   func(ctx context.Context, appID uint64, groupID, userID string) (bool, error)
+	Presence *presence.Tracker
+	Bus      bus.Bus
 	// GroupPresence learns which users are online in which stored groups
 	// (the online count of communities); nil tells nobody.
 	GroupPresence GroupPresence
@@ -162,6 +166,9 @@ type Gateway struct {
 	rooms    map[roomKey]*roomEntry
 	groups   map[roomKey]*groupEntry
 	shutdown bool
+	// drops counts the users dropped from a live room here (bans), for
+	// join_group to see whether one came while it was checking.
+	drops uint64
 
 	// node starts every bus message this gateway publishes, so that it can
 	// tell its own messages from other nodes' (deliver.go).

@@ -39,6 +39,9 @@ type harness struct {
 
 	mu     sync.Mutex
 	banned map[string]bool // group + "/" + user
+	// checked, when set, is called when a join passed its check, before
+	// the gateway enters the room.
+	checked func(group, user string)
 }
 
 func newHarness(t *testing.T, cfg Config) *harness {
@@ -63,6 +66,7 @@ func newHarnessWith(t *testing.T, cfg Config, b bus.Bus, ops func(h *harness) ma
 	d := Deps{
 		Authenticate: h.authenticate,
 		CheckJoin:    h.checkJoin,
+		Banned:       h.isBanned,
 		Presence:     h.tracker,
 		Bus:          b,
 	}
@@ -104,16 +108,26 @@ func (h *harness) authenticate(_ context.Context, app uint64, user, sig string) 
 
 func (h *harness) checkJoin(_ context.Context, _ uint64, group, user string) error {
 	h.mu.Lock()
-	defer h.mu.Unlock()
+	banned, checked := h.banned[group+"/"+user], h.checked
+	h.mu.Unlock()
 	switch {
 	case strings.HasPrefix(group, "work-"):
 		return im.Errorf(im.CodeGroupNotAllowed, "joining a Work group from the client is not supported")
 	case !strings.HasPrefix(group, "av-"):
 		return im.Errorf(im.CodeGroupNotFound, "group %s does not exist", group)
-	case h.banned[group+"/"+user]:
+	case banned:
 		return im.Errorf(im.CodeGroupNotAllowed, "banned from the group")
 	}
+	if checked != nil {
+		checked(group, user)
+	}
 	return nil
+}
+
+func (h *harness) isBanned(_ context.Context, _ uint64, group, user string) (bool, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.banned[group+"/"+user], nil
 }
 
 func (h *harness) ban(group, user string) {

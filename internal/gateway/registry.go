@@ -249,6 +249,7 @@ func closeKickedConns(victims []*conn, reason string) {
 // the frames queued before the ban. The connections stay open.
 func (g *Gateway) dropUserLocal(k roomKey, user string) {
 	g.mu.Lock()
+	g.drops++
 	ids := g.deps.Presence.Remove(k.app, k.group, user)
 	re := g.rooms[k]
 	g.mu.Unlock()

@@ -154,24 +154,30 @@ func (g *Gateway) join(c *conn, req request) {
 	}
 	s := &Session{AppID: c.app, UserID: c.user, Platform: c.platform, ConnID: c.id, Remote: c.remote, g: g, c: c}
 	ctx, cancel := context.WithTimeout(g.deps.Hooks.OpContext(g.ctx, s), requestTimeout)
-	err := g.deps.CheckJoin(ctx, c.app, req.GroupID, c.user)
-	cancel()
-	if err != nil {
+	defer cancel()
+	g.mu.Lock()
+	drops := g.drops
+	g.mu.Unlock()
+	if err := g.deps.CheckJoin(ctx, c.app, req.GroupID, c.user); err != nil {
 		if im.CodeOf(err) == 0 {
 			g.log.Error("check join", "app", c.app, "group", req.GroupID, "user", c.user, "err", err)
 		}
 		c.reply(req, im.AsError(err, im.CodeGroupInternal))
 		return
 	}
-	// A ban committed between CheckJoin and here is not seen: its drop ran
-	// before we entered. The window is one store round trip; closing it
-	// would need the ban and the join serialised in one place per room.
 	g.mu.Lock()
 	if c.detached {
 		g.mu.Unlock()
 		return // kicked or closing: nobody to answer
 	}
+	var err error
+	var raced bool
 	if _, in := c.rooms[req.GroupID]; !in {
+		// A ban committed after CheckJoin read dropped the user before
+		// they entered, here (drops moved) or on another node while this
+		// one was not in the room, so not told (the first entry here).
+		_, subscribed := g.rooms[roomKey{c.app, req.GroupID}]
+		raced = !subscribed || g.drops != drops
 		err = g.joinLocked(c, req.GroupID)
 	}
 	g.mu.Unlock()
@@ -180,7 +186,36 @@ func (g *Gateway) join(c *conn, req request) {
 		c.reply(req, im.AsError(err, im.CodeGroupInternal))
 		return
 	}
+	if raced && g.bannedSince(ctx, c, req.GroupID) {
+		c.reply(req, im.Errorf(im.CodeGroupNotAllowed, "%s is banned from %s", c.user, req.GroupID))
+		return
+	}
 	c.reply(req, nil)
+}
+
+// bannedSince asks again, now that c is in the room, whether its user is
+// banned from it, and takes c out if so. A ban committed later than this
+// read drops the user through the room, which c is in by now: between
+// the two, no ban is missed. When the store does not answer, c stays:
+// CheckJoin let it in a moment ago.
+func (g *Gateway) bannedSince(ctx context.Context, c *conn, group string) bool {
+	if g.deps.Banned == nil {
+		return false
+	}
+	banned, err := g.deps.Banned(ctx, c.app, group, c.user)
+	if err != nil {
+		g.log.Warn("join: ban check after entering", "app", c.app, "group", group, "user", c.user, "err", err)
+		return false
+	}
+	if !banned {
+		return false
+	}
+	g.mu.Lock()
+	if _, in := c.rooms[group]; in {
+		g.leaveRoomLocked(c, group, false)
+	}
+	g.mu.Unlock()
+	return true
 }
 
 // quit leaves a room. Quitting a room the connection is not in succeeds:

@@ -245,3 +245,59 @@ func TestShutdownClosesEveryConnection(t *testing.T) {
 		t.Fatal("Dial after Shutdown succeeded")
 	}
 }
+
+// TestJoinRacingABan: a ban recorded while join_group is between its
+// check and its entry keeps the user out, whether its drop ran here
+// before the entry (another member keeps the room here) or reached this
+// node not at all (the first entry here: other nodes' drops went to
+// nodes in the room).
+func TestJoinRacingABan(t *testing.T) {
+	tests := []struct {
+		name           string
+		othersHere     bool
+		droppedHereToo bool
+	}{
+		{"dropped here while checking", true, true},
+		{"first entry here, drop not seen", false, false},
+		{"first entry here, dropped here while checking", false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, Config{})
+			const room = "av-race"
+			if tt.othersHere {
+				h.join(h.dial("viewer"), room)
+			}
+			mallory := h.dial("mallory")
+			checked, proceed := make(chan struct{}), make(chan struct{})
+			h.mu.Lock()
+			h.checked = func(_, user string) {
+				if user == "mallory" {
+					close(checked)
+					<-proceed
+				}
+			}
+			h.mu.Unlock()
+			joined := make(chan error, 1)
+			go func() { joined <- mallory.JoinGroup(bg, room) }()
+			<-checked
+			h.ban(room, "mallory")
+			if tt.droppedHereToo {
+				if err := h.gw.DropFromRoom(bg, testApp, room, "mallory"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			close(proceed)
+			if got := codeOf(<-joined); got != im.CodeGroupNotAllowed {
+				t.Fatalf("join code %d, want %d", got, im.CodeGroupNotAllowed)
+			}
+			want := 0
+			if tt.othersHere {
+				want = 1
+			}
+			if got := h.count(room); got != want {
+				t.Fatalf("room counts %d, want %d (mallory out)", got, want)
+			}
+		})
+	}
+}

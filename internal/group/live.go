@@ -247,12 +247,22 @@ func (s *Service) CheckJoin(ctx context.Context, appID uint64, groupID, userID s
 	if g.ApplyJoinOption == DisableApply && userID != g.Owner {
 		return im.Errorf(im.CodeGroupNotAllowed, "group %s takes nobody new (DisableApply)", groupID)
 	}
-	until, err := s.store.BannedUntil(ctx, appID, groupID, userID, now.Unix())
+	until, err := s.BannedUntil(ctx, appID, groupID, userID, now)
 	if err != nil {
-		return fmt.Errorf("group: join %s: %w", groupID, err)
+		return err
 	}
 	if until > 0 {
 		return im.Errorf(im.CodeGroupNotAllowed, "%s is banned from %s until %d", userID, groupID, until)
 	}
 	return s.hooks.BeforeApply(ctx, g, userID)
+}
+
+// BannedUntil is when userID's ban from groupID ends, 0 when not banned
+// now.
+func (s *Service) BannedUntil(ctx context.Context, appID uint64, groupID, userID string, now time.Time) (int64, error) {
+	until, err := s.store.BannedUntil(ctx, appID, groupID, userID, now.Unix())
+	if err != nil {
+		return 0, fmt.Errorf("group: ban of %s in %s: %w", userID, groupID, err)
+	}
+	return until, nil
 }
