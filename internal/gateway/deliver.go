@@ -316,21 +316,24 @@ func (g *Gateway) onBroadcast(data []byte) {
 // live room of the app, once.
 func (g *Gateway) deliverAllRooms(appID uint64, payload []byte) {
 	frames := frameForAll(payload)
+	// The connections are gathered under the registry's lock and written
+	// to after it: with every live room of an app on this node, writing
+	// under it would hold up logins and joins for the whole fan-out.
 	seen := map[*conn]bool{}
 	g.mu.Lock()
-	defer g.mu.Unlock()
 	for k, re := range g.rooms {
 		if k.app != appID {
 			continue
 		}
 		re.mu.RLock()
 		for c := range re.conns {
-			if !seen[c] {
-				seen[c] = true
-				c.enqueue(frames.forConn(c))
-			}
+			seen[c] = true
 		}
 		re.mu.RUnlock()
+	}
+	g.mu.Unlock()
+	for c := range seen {
+		c.enqueue(frames.forConn(c))
 	}
 }
 
