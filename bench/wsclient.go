@@ -2,21 +2,20 @@ package main
 
 import (
 	"bufio"
-	"bytes"
-	"compress/flate"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gobwas/httphead"
 	"github.com/gobwas/ws"
 	"github.com/gobwas/ws/wsflate"
 	"github.com/gobwas/ws/wsutil"
+
+	"github.com/chatd/chatd/internal/wsdeflate"
 )
 
 // wsClient is the harness's own WebSocket client of the gateway protocol
@@ -29,10 +28,13 @@ type wsClient struct {
 	r      *bufio.Reader
 	nextID int64
 	// deflate: the server agreed to permessage-deflate without context
-	// takeover; its compressed messages are inflated into inflated.
-	deflate  bool
-	inflated bytes.Buffer
+	// takeover.
+	deflate bool
 }
+
+// maxInflated bounds a message from the server once inflated: far above
+// any push or reply chatd sends.
+const maxInflated = 16 << 20
 
 // deflateOffer is the extension as the harness offers it.
 var deflateOffer = wsflate.Parameters{ServerNoContextTakeover: true, ClientNoContextTakeover: true}.Option()
@@ -163,8 +165,8 @@ func (c *wsClient) nextSized(buf *[]byte, inflate bool) (payload []byte, wire in
 		if h.OpCode == ws.OpClose {
 			return nil, 0, io.EOF
 		}
-		if need := h.Length + int64(len(inflateTail)); int64(cap(*buf)) < need { // room to inflate in place
-			*buf = make([]byte, need)
+		if int64(cap(*buf)) < h.Length {
+			*buf = make([]byte, h.Length)
 		}
 		p := (*buf)[:h.Length]
 		if _, err := io.ReadFull(c.r, p); err != nil {
@@ -183,44 +185,12 @@ func (c *wsClient) nextSized(buf *[]byte, inflate bool) (payload []byte, wire in
 		if !inflate {
 			return p, wire, nil
 		}
-		if err := inflateInto(&c.inflated, p); err != nil {
-			return nil, 0, err
+		inflated, err := wsdeflate.Inflate(p, maxInflated)
+		if err != nil {
+			return nil, 0, fmt.Errorf("inflate: %w", err)
 		}
-		return c.inflated.Bytes(), wire, nil
+		return inflated, wire, nil
 	}
-}
-
-// inflaters are pooled so that a member's client holds none between
-// messages: 50,000 of them at 40 KiB each would weigh on the generator.
-var inflaters = sync.Pool{New: func() any {
-	in := &inflater{}
-	in.r = flate.NewReader(&in.src)
-	return in
-}}
-
-type inflater struct {
-	src bytes.Reader
-	r   io.ReadCloser // a flate.Resetter
-}
-
-// inflateTail ends a compressed message for the inflater: the 00 00 ff ff
-// its sender removed (RFC 7692 §7.2.1), then an empty final block.
-var inflateTail = []byte{0x00, 0x00, 0xff, 0xff, 0x01, 0x00, 0x00, 0xff, 0xff}
-
-// inflateInto replaces out's content with the message compressed in data
-// (whose backing array is the caller's to extend).
-func inflateInto(out *bytes.Buffer, data []byte) error {
-	in := inflaters.Get().(*inflater)
-	defer inflaters.Put(in)
-	in.src.Reset(append(data, inflateTail...))
-	if err := in.r.(flate.Resetter).Reset(&in.src, nil); err != nil {
-		return err
-	}
-	out.Reset()
-	if _, err := out.ReadFrom(in.r); err != nil {
-		return fmt.Errorf("inflate: %w", err)
-	}
-	return nil
 }
 
 // keepAlive sends a heartbeat on every client each interval until ctx

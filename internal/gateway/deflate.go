@@ -3,8 +3,6 @@ package gateway
 import (
 	"bytes"
 	"compress/flate"
-	"errors"
-	"io"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -12,6 +10,8 @@ import (
 	"github.com/gobwas/httphead"
 	"github.com/gobwas/ws"
 	"github.com/gobwas/ws/wsflate"
+
+	"github.com/chatd/chatd/internal/wsdeflate"
 )
 
 // Per-message compression (RFC 7692, permessage-deflate), without context
@@ -72,46 +72,9 @@ const (
 // message removes it (RFC 7692 §7.2.1).
 var syncFlushTail = []byte{0x00, 0x00, 0xff, 0xff}
 
-// inflateTail is appended to a compressed message before inflating it:
-// the tail its sender removed, then an empty final block, so that the
-// inflater sees the end of the stream instead of waiting for more.
-var inflateTail = []byte{0x00, 0x00, 0xff, 0xff, 0x01, 0x00, 0x00, 0xff, 0xff}
-
 // errBadDeflate: a compressed message that does not inflate; closed with
 // 1007, the status for a message whose data does not match its type.
-var errBadDeflate = errors.New("compressed message does not inflate")
-
-// inflater is a pooled decompressor (about 40 KiB) and its source.
-type inflater struct {
-	src bytes.Reader
-	r   io.ReadCloser // a flate.Resetter
-}
-
-var inflaters = sync.Pool{New: func() any {
-	in := &inflater{}
-	in.r = flate.NewReader(&in.src)
-	return in
-}}
-
-// inflate decompresses a whole message that came compressed, of at most
-// limit bytes once inflated (errTooBig beyond). msg is the caller's own:
-// the tail is appended to it.
-func inflate(msg []byte, limit int64) ([]byte, error) {
-	in := inflaters.Get().(*inflater)
-	defer inflaters.Put(in)
-	in.src.Reset(append(msg, inflateTail...))
-	if err := in.r.(flate.Resetter).Reset(&in.src, nil); err != nil {
-		return nil, errBadDeflate
-	}
-	out, err := io.ReadAll(io.LimitReader(in.r, limit+1))
-	switch {
-	case int64(len(out)) > limit:
-		return nil, errTooBig
-	case err != nil:
-		return nil, errBadDeflate
-	}
-	return out, nil
-}
+var errBadDeflate = wsdeflate.ErrCorrupt
 
 // Compression of what the server sends. A payload shorter than
 // deflateThreshold goes plain: the replies and small pushes under it save

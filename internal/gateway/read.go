@@ -13,6 +13,7 @@ import (
 	"github.com/gobwas/ws"
 
 	"github.com/chatd/chatd/internal/im"
+	"github.com/chatd/chatd/internal/wsdeflate"
 )
 
 // The read side. The poller calls readable on a reader goroutine when
@@ -35,8 +36,9 @@ var readBuffers = sync.Pool{New: func() any { b := make([]byte, readBufferSize);
 // fragmented control frame, ...); it is closed with 1002.
 var errProtocol = errors.New("websocket protocol violation")
 
-// errTooBig: a message exceeded MaxFrameBytes; closed with 1009.
-var errTooBig = errors.New("message too big")
+// errTooBig: a message exceeded MaxFrameBytes, as it came or inflated;
+// closed with 1009.
+var errTooBig = wsdeflate.ErrTooBig
 
 // Close codes of the read side beside those of protocol.go.
 const (
@@ -204,7 +206,7 @@ func (c *conn) whole(op ws.OpCode, msg []byte, compressed bool) (ws.OpCode, []by
 	if !compressed {
 		return op, msg, nil
 	}
-	msg, err := inflate(msg, c.g.cfg.MaxFrameBytes)
+	msg, err := wsdeflate.Inflate(msg, c.g.cfg.MaxFrameBytes)
 	return op, msg, err
 }
 
