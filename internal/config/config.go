@@ -24,9 +24,8 @@ const (
 	// DefaultSigCache is how many verified UserSigs a node remembers
 	// (about 600 bytes each, the sig included): enough for every user of
 	// a node holding 100,000 connections to log in again without a full
-	// verification.
-	// Below the number of users reconnecting it helps none of them, since
-	// the least recently used goes first.
+	// verification. Below the number of users reconnecting it helps none
+	// of them, since the least recently used goes first.
 	DefaultSigCache    = 100000
 	DefaultDrainPeriod = 10 * time.Second
 	// DefaultPresenceInterval makes a dead node stop counting after 6 s,
